@@ -1,0 +1,154 @@
+"""Neighbourhood Watch Coordinator Toolkit: the application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask, render_template, session
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from config import CONFIGS, Config, development_secret_key
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config_class: type[Config] | None = None) -> Flask:
+    """Build the app for `config_class`, or for the class named by COORDINATOR_ENV (default development)."""
+    if config_class is None:
+        env_name = os.environ.get("COORDINATOR_ENV", "development")
+        if env_name not in CONFIGS:
+            raise RuntimeError(f"COORDINATOR_ENV must be one of {', '.join(CONFIGS)}, not {env_name!r}")
+        config_class = CONFIGS[env_name]
+
+    app = Flask(
+        __name__,
+        instance_path=str(config_class.INSTANCE_DIR),
+        template_folder="../templates",
+        static_folder="static",
+    )
+    app.config.from_object(config_class)
+    _settle_secret_key(app)
+
+    from coordinator import jobs
+    from coordinator.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(os.path.join(os.path.dirname(__file__), "..", "migrations")))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    jobs.init_app(app)
+
+    _import_models()
+    _register_blueprints(app)
+    _register_error_pages(app)
+    _register_hooks(app)
+
+    from coordinator.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _settle_secret_key(app: Flask) -> None:
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.config["ENV_NAME"] == "production":
+        raise RuntimeError("SECRET_KEY is not set. Production refuses to start without a real secret.")
+    app.config["SECRET_KEY"] = development_secret_key(app.config["INSTANCE_DIR"])
+
+
+def _import_models() -> None:
+    # Every model module, so that metadata (and Alembic's autogenerate) sees every table.
+    from coordinator.audit import models as _audit  # noqa: F401
+    from coordinator.auth import models as _auth  # noqa: F401
+    from coordinator import mail as _mail  # noqa: F401
+    from coordinator.schemes import models as _schemes  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from coordinator.admin import bp as admin_bp
+    from coordinator.auth import bp as auth_bp
+    from coordinator.main import bp as main_bp
+    from coordinator.schemes import bp as schemes_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(schemes_bp)
+    app.register_blueprint(admin_bp)
+
+
+def _register_error_pages(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFError
+
+    from coordinator.extensions import db
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render_template("errors/400.html", reason="Your form has expired or was sent from elsewhere. "
+                               "Go back, reload the page and send it again."), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        code = error.code or 500
+        template = f"errors/{code}.html" if code in {400, 403, 404, 405, 413, 429} else "errors/generic.html"
+        return render_template(template, error=error), code
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        db.session.rollback()
+        log.error("database unavailable: %s", error)
+        return render_template("errors/503.html"), 503
+
+    @app.errorhandler(500)
+    def server_error(error):
+        return render_template("errors/500.html"), 500
+
+
+SECURITY_HEADERS = {
+    # Scripts only from the app itself and never inline; styles likewise. Pages work without JavaScript.
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+def _register_hooks(app: Flask) -> None:
+    @app.before_request
+    def keep_session_alive():
+        # A permanent session expires PERMANENT_SESSION_LIFETIME after the last request: the idle timeout.
+        session.permanent = True
+
+    @app.after_request
+    def security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """Foreign keys on and write-ahead logging for the embedded SQLite database."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()

@@ -1,0 +1,7 @@
+"""The association's admin pages: coordinators, schemes, imports, audit log."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from coordinator.admin import views  # noqa: E402,F401

@@ -1,0 +1,69 @@
+"""Accounts: coordinators and admins."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Enum, Index, String, func, true
+from sqlalchemy.orm import Mapped, mapped_column
+
+from coordinator.db import TimestampMixin, UTCDateTime
+from coordinator.extensions import db
+
+
+class Role(enum.StrEnum):
+    """What an account may do: coordinators run schemes, admins run the association."""
+
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+
+def new_session_token() -> str:
+    """A random token that ties sessions to one generation of the account's credentials."""
+    return secrets.token_urlsafe(16)
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    """A person who logs in: a coordinator or an admin."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, name="user_role", native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        default=Role.COORDINATOR,
+    )
+    is_active_account: Mapped[bool] = mapped_column(default=True, server_default=true())
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Rotated when the password changes or the account is deactivated: every other session and
+    # remember-me cookie carries the old value and stops working at once.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.is_active_account
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password_hash)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"
+
+
+# One account per email whatever its case: "Pat@Example.org" and "pat@example.org" are the same person.
+Index("uq_users_email_lower", func.lower(User.email), unique=True)

@@ -1,0 +1,131 @@
+"""Login, logout, set-password links and one's own account."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from coordinator.auth import bp
+from coordinator.auth import services as accounts
+from coordinator.auth.forms import ChangePasswordForm, LoginForm, ProfileForm, RequestResetForm, SetPasswordForm
+from coordinator.auth.models import User
+from coordinator.extensions import db, limiter, login_manager, submitted_email
+from coordinator.mail import send_queued_mail_later
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    """Find the account for a session; an old session token (password changed, deactivated) finds none."""
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not token or user.session_token != token or not user.is_active_account:
+        return None
+    return user
+
+
+def _address_limit() -> str:
+    return current_app.config["LOGIN_LIMIT_PER_ADDRESS"]
+
+
+def _account_limit() -> str:
+    return current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_address_limit, methods=["POST"])
+@limiter.limit(_account_limit, key_func=submitted_email, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        db.session.commit()
+        if user is not None:
+            login_user(user, remember=form.remember.data)
+            target = request.args.get("next")
+            return redirect(target if accounts.is_safe_next(target) else url_for("main.home"))
+        # The same words whether the email is unknown, the password wrong or the account inactive.
+        form.form_errors.append("The email address or password is not right.")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    flash("You have logged out.", "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit(_address_limit, methods=["POST"])
+def forgot_password():
+    form = RequestResetForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data)
+        db.session.commit()
+        send_queued_mail_later()
+        flash(
+            "If that address has an account, we have sent it a link to choose a new password. "
+            "Check your email, including the junk folder.",
+            "success",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+@limiter.limit(_address_limit, methods=["POST"])
+def set_password(token: str):
+    try:
+        user, purpose = accounts.user_for_token(token)
+    except accounts.AccountError as exc:
+        return render_template("auth/link_invalid.html", message=str(exc)), 400
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.redeem_account_token(token, form.password.data)
+        except accounts.AccountError as exc:
+            form.password.errors.append(str(exc))
+        else:
+            db.session.commit()
+            login_user(user)
+            flash("Your password is set. Welcome.", "success")
+            return redirect(url_for("main.home"))
+    return render_template("auth/set_password.html", form=form, user=user, purpose=purpose)
+
+
+@bp.route("/", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        try:
+            accounts.update_profile(current_user, form.name.data, form.email.data)
+        except accounts.AccountError as exc:
+            form.email.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash("Your details are saved.", "success")
+            return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", form=form)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not accounts.check_password(current_user, form.current_password.data):
+            form.current_password.errors.append("That is not your current password.")
+        else:
+            accounts.set_password(current_user, form.password.data)
+            db.session.commit()
+            # The session token changed: keep this session, every other one is now ended.
+            login_user(current_user._get_current_object())
+            flash("Your password is changed. Any other device you were logged in on is now logged out.", "success")
+            return redirect(url_for("auth.profile"))
+    return render_template("auth/change_password.html", form=form)

@@ -1,0 +1,105 @@
+"""Reading uploaded CSV files and writing safe ones.
+
+Uploaded files are read strictly: UTF-8 (a byte-order mark is fine), a header row naming the
+expected columns, at most `CSV_MAX_BYTES`. Every problem is reported with its line number, so an
+import can show a row-by-row report and refuse the whole file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+class CSVFileError(Exception):
+    """The file as a whole cannot be read (wrong encoding, no header, too large)."""
+
+
+@dataclass
+class CSVRow:
+    """One data row, with the line number a spreadsheet user would see."""
+
+    line: int
+    values: dict[str, str]
+    has_extra_cells: bool = False
+
+
+@dataclass
+class RowProblem:
+    """What is wrong with one row."""
+
+    line: int
+    messages: list[str] = field(default_factory=list)
+
+
+def read_csv(data: bytes, columns: Sequence[str], max_bytes: int, required: Sequence[str] = ()) -> list[CSVRow]:
+    """Rows of a CSV upload whose header holds `columns` (extra columns are an error). Blank lines are skipped."""
+    if len(data) > max_bytes:
+        raise CSVFileError(f"The file is {len(data) // 1024:,} KB; the most this import takes is {max_bytes // 1024:,} KB.")
+    if b"\x00" in data:
+        raise CSVFileError("This is not a CSV text file (it contains binary data). Save it from your spreadsheet as CSV.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise CSVFileError(
+            f"Line {line} is not UTF-8 text. In your spreadsheet choose Save As, then 'CSV UTF-8', and try again."
+        ) from exc
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration as exc:
+        raise CSVFileError("The file is empty.") from exc
+    except csv.Error as exc:
+        raise CSVFileError(f"Line 1 cannot be read as CSV: {exc}.") from exc
+    names = [h.strip().lower() for h in header]
+    expected = ", ".join(columns)
+    missing = [c for c in (required or columns) if c not in names]
+    unknown = [h for h in names if h and h not in columns]
+    if missing or unknown or len(set(names)) != len(names):
+        raise CSVFileError(
+            f"The first line must be the header: {expected}. "
+            + (f"Missing: {', '.join(missing)}. " if missing else "")
+            + (f"Not recognised: {', '.join(_shorten(u) for u in unknown[:5])}." if unknown else "")
+        )
+    rows: list[CSVRow] = []
+    try:
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue
+            extra = any(v.strip() for v in values[len(names):])
+            padded = values[: len(names)] + [""] * (len(names) - len(values))
+            row = {name: padded[i].strip() for i, name in enumerate(names) if name}
+            rows.append(CSVRow(line=reader.line_num, values=row, has_extra_cells=extra))
+    except csv.Error as exc:
+        raise CSVFileError(f"Line {reader.line_num} cannot be read as CSV: {exc}.") from exc
+    return rows
+
+
+def looks_like_formula(value: str) -> bool:
+    """Spreadsheet formulas (=HYPERLINK(...), +cmd, @SUM) are refused in imported text."""
+    return value.startswith(("=", "+", "@")) or (value.startswith("-") and len(value) > 1 and not value[1].isdigit())
+
+
+def neutralise_cell(value: object) -> str:
+    """A cell for a CSV export that a spreadsheet will show as text, never run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def write_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A CSV document with every cell neutralised."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([neutralise_cell(h) for h in header])
+    for row in rows:
+        writer.writerow([neutralise_cell(v) for v in row])
+    return out.getvalue()
+
+
+def _shorten(text: str, limit: int = 30) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,188 @@
+"""Transactional email: a saved outbox row per message, sent after the commit.
+
+Messages are built from a template pair `templates/email/<name>.txt` + `.html`; the subject is
+set in the .txt template with `{% set subject = "..." %}`. With `MAIL_SERVER` unset, messages
+are written as .eml files to `instance/outbox/` instead of being sent.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import smtplib
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import formataddr, format_datetime, make_msgid
+from pathlib import Path
+
+from flask import current_app, render_template
+from sqlalchemy import JSON, Enum, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from coordinator.db import UTCDateTime, utcnow
+from coordinator.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+class MailStatus(enum.StrEnum):
+    """Where one message stands."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutgoingMail(db.Model):
+    """One message waiting to go, or gone: the database is the record of what must still be sent."""
+
+    __tablename__ = "outgoing_mail"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(40))
+    to_address: Mapped[str] = mapped_column(String(254))
+    to_name: Mapped[str] = mapped_column(String(120), default="")
+    subject: Mapped[str] = mapped_column(String(255))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text, default="")
+    headers: Mapped[dict] = mapped_column(JSON, default=dict)
+    message_id: Mapped[str] = mapped_column(String(255))
+    status: Mapped[MailStatus] = mapped_column(
+        Enum(MailStatus, name="mail_status", native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        default=MailStatus.QUEUED,
+        index=True,
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+def render_pair(name: str, **context: object) -> tuple[str, str, str]:
+    """Render email/<name>.txt and .html; return (subject, text, html)."""
+    env = current_app.jinja_env
+    text_template = env.get_template(f"email/{name}.txt")
+    current_app.update_template_context(context)
+    module = text_template.make_module(context)
+    subject = " ".join(str(getattr(module, "subject", "")).split())
+    text = str(module).strip() + "\n"
+    html = render_template(f"email/{name}.html", subject=subject, **context)
+    return subject, text, html
+
+
+def queue_mail(kind: str, to_address: str, template: str, to_name: str = "", **context: object) -> OutgoingMail:
+    """Render a message and save it as queued; the caller commits, then calls `send_queued_mail_later()`."""
+    subject, text, html = render_pair(template, **context)
+    domain = current_app.config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "localhost"
+    row = OutgoingMail(
+        kind=kind,
+        to_address=to_address,
+        to_name=to_name,
+        subject=subject,
+        text_body=text,
+        html_body=html,
+        message_id=make_msgid(domain=domain),
+    )
+    db.session.add(row)
+    return row
+
+
+def send_queued_mail_later() -> None:
+    """Ask the background worker to send whatever is queued (call after the commit)."""
+    from coordinator import jobs
+
+    jobs.enqueue("coordinator.mail:deliver_queued_mail")
+
+
+def build_message(row: OutgoingMail) -> EmailMessage:
+    """The RFC 5322 message for one outbox row. Header values containing CR/LF are refused by the policy."""
+    config = current_app.config
+    msg = EmailMessage()
+    msg["From"] = config["MAIL_DEFAULT_SENDER"]
+    msg["To"] = formataddr((row.to_name, row.to_address)) if row.to_name else row.to_address
+    msg["Subject"] = row.subject
+    msg["Date"] = format_datetime(row.created_at)
+    msg["Message-ID"] = row.message_id
+    for name, value in (row.headers or {}).items():
+        msg[name] = value
+    msg.set_content(row.text_body)
+    if row.html_body:
+        msg.add_alternative(row.html_body, subtype="html")
+    return msg
+
+
+class MailTransport:
+    """Sends messages over one reused SMTP connection, or writes them to the outbox folder."""
+
+    def __init__(self) -> None:
+        config = current_app.config
+        self.server = config["MAIL_SERVER"]
+        self.outbox = Path(config["MAIL_OUTBOX_DIR"])
+        self._smtp: smtplib.SMTP | None = None
+
+    @property
+    def is_outbox_folder(self) -> bool:
+        return not self.server
+
+    def send(self, msg: EmailMessage, filename: str) -> None:
+        """Deliver one message; raises smtplib exceptions on refusal."""
+        if self.is_outbox_folder:
+            self.outbox.mkdir(parents=True, exist_ok=True)
+            path = self.outbox / f"{filename}.eml"
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(msg.as_bytes())
+            tmp.replace(path)
+            return
+        self._connection().send_message(msg)
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            config = current_app.config
+            smtp = smtplib.SMTP(self.server, config["MAIL_PORT"], timeout=30)
+            if config["MAIL_USE_TLS"]:
+                smtp.starttls()
+            if config["MAIL_USERNAME"]:
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+            self._smtp = smtp
+        return self._smtp
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except smtplib.SMTPException:
+                pass
+            self._smtp = None
+
+
+def deliver_queued_mail(max_attempts: int = 5) -> int:
+    """Send every queued transactional message; return how many went. Safe to run twice."""
+    ids = list(db.session.scalars(select(OutgoingMail.id).where(OutgoingMail.status == MailStatus.QUEUED)))
+    transport = MailTransport()
+    sent = 0
+    try:
+        for row_id in ids:
+            # Read the row again just before sending: another worker may have sent it meanwhile.
+            row = db.session.get(OutgoingMail, row_id, with_for_update=True)
+            if row is None or row.status != MailStatus.QUEUED:
+                db.session.rollback()
+                continue
+            row.attempts += 1
+            try:
+                transport.send(build_message(row), filename=f"{row.created_at:%Y%m%d-%H%M%S}-{row.kind}-{row.id}")
+            except (smtplib.SMTPException, OSError, ValueError) as exc:
+                row.last_error = str(exc)[:500]
+                if row.attempts >= max_attempts or (
+                    isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600
+                ):
+                    row.status = MailStatus.FAILED
+                log.warning("mail %s to %s not sent: %s", row.id, row.to_address, exc)
+                transport.close()
+            else:
+                row.status = MailStatus.SENT
+                row.sent_at = utcnow()
+                sent += 1
+            db.session.commit()
+    finally:
+        transport.close()
+    return sent

@@ -1,0 +1,7 @@
+"""Home page, health check and other pages that belong to no one domain."""
+
+from flask import Blueprint
+
+bp = Blueprint("main", __name__)
+
+from coordinator.main import views  # noqa: E402,F401
