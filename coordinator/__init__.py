@@ -77,12 +77,14 @@ def _import_models() -> None:
 def _register_blueprints(app: Flask) -> None:
     from coordinator.admin import bp as admin_bp
     from coordinator.auth import bp as auth_bp
+    from coordinator.content import bp as content_bp
     from coordinator.main import bp as main_bp
     from coordinator.schemes import bp as schemes_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(schemes_bp)
+    app.register_blueprint(content_bp)
     app.register_blueprint(admin_bp)
 
 
