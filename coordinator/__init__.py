@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
-from flask import Flask, render_template, session
+from flask import Flask, g, render_template, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
@@ -91,7 +91,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_error_pages(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
 
-    from coordinator.extensions import db
+    from coordinator.extensions import db, login_manager
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
@@ -108,6 +108,8 @@ def _register_error_pages(app: Flask) -> None:
     def database_unavailable(error: OperationalError):
         db.session.rollback()
         log.error("database unavailable: %s", error)
+        # The page must not ask the database who is logged in: show it as to a visitor.
+        g._login_user = login_manager.anonymous_user()
         return render_template("errors/503.html"), 503
 
     @app.errorhandler(500)

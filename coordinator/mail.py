@@ -58,15 +58,15 @@ class OutgoingMail(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-def render_pair(name: str, **context: object) -> tuple[str, str, str]:
+def render_pair(template_name: str, **context: object) -> tuple[str, str, str]:
     """Render email/<name>.txt and .html; return (subject, text, html)."""
     env = current_app.jinja_env
-    text_template = env.get_template(f"email/{name}.txt")
+    text_template = env.get_template(f"email/{template_name}.txt")
     current_app.update_template_context(context)
     module = text_template.make_module(context)
     subject = " ".join(str(getattr(module, "subject", "")).split())
     text = str(module).strip() + "\n"
-    html = render_template(f"email/{name}.html", subject=subject, **context)
+    html = render_template(f"email/{template_name}.html", subject=subject, **context)
     return subject, text, html
 
 

@@ -6,13 +6,14 @@ and empties every table after each test.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
@@ -75,9 +76,27 @@ def _build_app(database_url: str, instance: Path) -> Flask:
     return create_app(Config)
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose requests run like real ones: their own app context, `g` and database session.
+
+    The test's own session is committed before each request (so the request sees the test's data) and
+    again after it (so the test reads what the request wrote, not a stale snapshot).
+    """
+
+    def open(self, *args, **kwargs):
+        if not has_app_context():  # a redirect being followed, already inside the request's own context
+            return super().open(*args, **kwargs)
+        db.session.commit()
+        try:
+            return contextvars.Context().run(super().open, *args, **kwargs)
+        finally:
+            db.session.commit()
+
+
 @pytest.fixture
 def app(_schema, tmp_path) -> Iterator[Flask]:
     app = _build_app(_schema, tmp_path / "instance")
+    app.test_client_class = IsolatedClient
     limiter.reset()
     with app.app_context():
         yield app

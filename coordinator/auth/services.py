@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
@@ -17,6 +17,7 @@ from coordinator import audit
 from coordinator.auth.models import Role, User, new_session_token
 from coordinator.db import utcnow
 from coordinator.extensions import db
+from coordinator.links import public_url
 from coordinator.mail import queue_mail
 
 # OWASP's minimum for Argon2id is m=19 MiB, t=2, p=1; this is above it (m=19 MiB, t=3).
@@ -200,8 +201,7 @@ def user_for_token(token: str) -> tuple[User, str]:
 
 def account_link(user: User, purpose: str) -> str:
     """The absolute URL of the set-password page for this token."""
-    path = url_for("auth.set_password", token=make_account_token(user, purpose))
-    return urljoin(current_app.config["PUBLIC_BASE_URL"], path)
+    return public_url("auth.set_password", token=make_account_token(user, purpose))
 
 
 def invite_user(user: User, invited_by: User | None = None) -> None:

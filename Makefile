@@ -1,0 +1,63 @@
+# Two commands: `make run` serves the toolkit with demo data; `make test` runs the whole suite.
+# Both install what they need first (a virtualenv in .venv, and Debian packages when missing).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+export TEST_DATABASE_URL
+
+# Pango for WeasyPrint; harfbuzz-subset keeps PDF font subsetting fast (without it, ~6x slower).
+RUNTIME_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+# Reading PDFs back (pdftotext), decoding QR codes (zbarimg), a real browser for the page tests.
+TEST_PACKAGES := $(RUNTIME_PACKAGES) poppler-utils zbar-tools chromium
+
+.PHONY: run test test-sqlite test-postgres install system-packages-run system-packages-test lint clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+system-packages-run:
+	@sh bin/ensure-debian-packages $(RUNTIME_PACKAGES)
+
+system-packages-test:
+	@sh bin/ensure-debian-packages $(TEST_PACKAGES)
+
+run: system-packages-run install
+	$(BIN)/flask --app coordinator db upgrade
+	$(BIN)/flask --app coordinator seed-demo
+	@echo
+	@echo "Open http://$(HOST):$(PORT)/ and log in with one of the accounts above."
+	@echo "Emails (invitations, bulletins) are written to instance/outbox/ unless MAIL_SERVER is set."
+	@echo
+	$(BIN)/flask --app coordinator run --host $(HOST) --port $(PORT)
+
+test: system-packages-test install test-sqlite test-postgres
+
+test-sqlite: install
+	@echo "== Test suite on SQLite =="
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -q -p no:cacheprovider
+
+test-postgres: install
+	@echo "== Test suite on PostgreSQL ($(TEST_DATABASE_URL)) =="
+	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect(sys.argv[1], connect_timeout=5).close()" "$(TEST_DATABASE_URL)" 2>/dev/null; then \
+		$(BIN)/python -m pytest -q -p no:cacheprovider; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "PostgreSQL at $(TEST_DATABASE_URL) is unreachable: under CI that is a failure." >&2; exit 1; \
+	else \
+		echo "PostgreSQL at $(TEST_DATABASE_URL) is unreachable: the PostgreSQL run was NOT done." >&2; \
+	fi
+
+lint: install
+	$(BIN)/python -m pip install --quiet ruff
+	$(BIN)/ruff check coordinator tests bench config.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache
