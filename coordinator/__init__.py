@@ -72,6 +72,7 @@ def _import_models() -> None:
     from coordinator.auth import models as _auth  # noqa: F401
     from coordinator import mail as _mail  # noqa: F401
     from coordinator.schemes import models as _schemes  # noqa: F401
+    from coordinator import settings as _settings  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
