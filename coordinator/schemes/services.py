@@ -1,9 +1,43 @@
-"""Scheme and street rules."""
+"""Scheme and street rules: contact lines, streets, and importing streets from a CSV file.
+
+The same checks serve the street form and the CSV import, so a street that the form refuses is
+refused by the import with the same words.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from sqlalchemy import select
+
+from coordinator import audit
+from coordinator.csvfiles import CSVFileError, looks_like_formula, read_csv
+from coordinator.extensions import db
+from coordinator.schemes.models import CoordinatorRole, Scheme, SchemeCoordinator, Street
+
+MAX_STREET_NAME = 120
+MAX_DELIVERY_NOTES = 500
+# Well above the largest street in the borough; it keeps a slipped finger from overflowing the column.
+MAX_HOUSEHOLDS = 10_000
+MAX_CONTACT_OTHER = 200
+PHONE_MIN_DIGITS = 7
+PHONE_MAX_DIGITS = 20
+# A scheme has a few dozen streets; a file far bigger than that is a mistake, and its report unreadable.
+MAX_IMPORT_ROWS = 1_000
+
+STREET_COLUMNS = ("name", "postcode", "households", "no_leaflets", "delivery_notes")
+STREET_REQUIRED_COLUMNS = ("name", "postcode", "households", "no_leaflets")
+
+# Royal Mail's shape: outward code A9, A99, AA9, AA99, A9A or AA9A; inward code a digit and two
+# letters, never C, I, K, M, O or V (so "BR2 9E0" and "BR2 9EO" are caught as typos).
+_POSTCODE_RE = re.compile(r"([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][ABD-HJLNP-UW-Z]{2})")
+_PHONE_RE = re.compile(r"\+?[0-9 ]+")
+_WHOLE_NUMBER_RE = re.compile(r"[0-9]+")
 
 
 def slugify(text: str) -> str:
@@ -11,3 +45,396 @@ def slugify(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug[:120] or "scheme"
+
+
+class SchemeProblems(Exception):
+    """Values that break a scheme or street rule; `errors` maps each field name to messages fit to show."""
+
+    def __init__(self, errors: Mapping[str, list[str]]):
+        super().__init__("; ".join(m for messages in errors.values() for m in messages))
+        self.errors = dict(errors)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The scheme page
+
+
+@dataclass(frozen=True)
+class StreetTotals:
+    """The figures of the totals row under a scheme's streets."""
+
+    streets: int
+    households: int
+    households_no_leaflets: int
+    households_for_leaflets: int
+
+
+def total_streets(streets: list[Street]) -> StreetTotals:
+    """Add up households, refusals and leaflets to deliver over some streets."""
+    households = sum(s.households for s in streets)
+    no_leaflets = sum(s.households_no_leaflets for s in streets)
+    return StreetTotals(len(streets), households, no_leaflets, households - no_leaflets)
+
+
+def list_coordinators(scheme: Scheme) -> list[SchemeCoordinator]:
+    """The scheme's coordinators: main coordinators first, then deputies, each by name."""
+    rank = {CoordinatorRole.MAIN: 0, CoordinatorRole.DEPUTY: 1}
+    return sorted(scheme.memberships, key=lambda m: (rank.get(m.role, 2), m.user.name.casefold()))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Contact lines printed on leaflets
+
+
+def check_contact_email(text: str) -> str:
+    """The scheme email as it will be printed ("" for none); ValueError with a message when it is not an address."""
+    text = (text or "").strip()
+    if not text:
+        return ""
+    try:
+        # Deliverability needs DNS, which the app must not depend on (it runs offline).
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"Enter an email address in the right form, like watch@example.org ({exc})") from exc
+
+
+def check_contact_phone(text: str) -> str:
+    """The scheme phone with its spaces tidied ("" for none); ValueError with a message when it is not a number."""
+    text = " ".join((text or "").split())
+    if not text:
+        return ""
+    if not _PHONE_RE.fullmatch(text):
+        raise ValueError("Enter a phone number using only digits and spaces, with + only at the start")
+    digits = sum(c.isdigit() for c in text)
+    if not PHONE_MIN_DIGITS <= digits <= PHONE_MAX_DIGITS:
+        raise ValueError(f"Enter a phone number of {PHONE_MIN_DIGITS} to {PHONE_MAX_DIGITS} digits, like 020 7946 0018")
+    return text
+
+
+def check_contact_other(text: str) -> str:
+    """The free-text contact line, stripped; ValueError with a message when it is too long."""
+    text = (text or "").strip()
+    if len(text) > MAX_CONTACT_OTHER:
+        raise ValueError(f"Other contact details must be {MAX_CONTACT_OTHER} characters or fewer")
+    return text
+
+
+def update_scheme_contact(scheme: Scheme, contact_email: str, contact_phone: str, contact_other: str) -> list[str]:
+    """Save the contact lines a scheme prints; returns the names of the lines that changed (audited when any did)."""
+    errors: dict[str, list[str]] = {}
+    values: dict[str, str] = {}
+    for name, check, raw in (
+        ("contact_email", check_contact_email, contact_email),
+        ("contact_phone", check_contact_phone, contact_phone),
+        ("contact_other", check_contact_other, contact_other),
+    ):
+        try:
+            values[name] = check(raw)
+        except ValueError as exc:
+            errors[name] = [str(exc)]
+    if errors:
+        raise SchemeProblems(errors)
+    changed = [name for name, value in values.items() if getattr(scheme, name) != value]
+    if not changed:
+        return []
+    before = {name: getattr(scheme, name) for name in changed}
+    for name in changed:
+        setattr(scheme, name, values[name])
+    db.session.flush()
+    audit.record(
+        "schemes.contact_changed",
+        scheme,
+        f"Contact lines of {scheme.name} changed: {', '.join(changed)}",
+        changed=changed,
+        before=before,
+        after={name: values[name] for name in changed},
+    )
+    return changed
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Streets
+
+
+@dataclass(frozen=True)
+class StreetDetails:
+    """A street's values after checking: tidy, typed and within the rules."""
+
+    name: str
+    postcode: str
+    households: int
+    households_no_leaflets: int
+    delivery_notes: str = ""
+
+
+def normalise_postcode(text: str) -> str | None:
+    """A UK postcode in upper case with one space ("br2 9ea" -> "BR2 9EA"); None when it is not shaped like one."""
+    compact = "".join((text or "").split()).upper()
+    match = _POSTCODE_RE.fullmatch(compact)
+    if match is None:
+        return None
+    return f"{match.group(1)} {match.group(2)}"
+
+
+def _whole_number(text: str, label: str, errors: list[str]) -> int | None:
+    text = (text or "").strip()
+    if not text:
+        errors.append(f"Enter the number of {label}")
+        return None
+    if not _WHOLE_NUMBER_RE.fullmatch(text):
+        errors.append(f"The number of {label} must be a whole number, 0 or more")
+        return None
+    number = int(text)
+    if number > MAX_HOUSEHOLDS:
+        errors.append(f"The number of {label} must be {MAX_HOUSEHOLDS:,} or fewer")
+        return None
+    return number
+
+
+def check_street_details(
+    name: str, postcode: str, households: str, no_leaflets: str, delivery_notes: str = ""
+) -> tuple[StreetDetails | None, dict[str, list[str]]]:
+    """Check a street's values as typed; gives the tidy details, or None and the problems keyed by field name."""
+    errors: dict[str, list[str]] = {}
+
+    def problem(key: str, message: str) -> None:
+        errors.setdefault(key, []).append(message)
+
+    # Runs of spaces, tabs and line breaks become one space: the name is printed on one line.
+    clean_name = " ".join((name or "").split())
+    if not clean_name:
+        problem("name", "Enter the street name")
+    elif len(clean_name) > MAX_STREET_NAME:
+        problem("name", f"The street name must be {MAX_STREET_NAME} characters or fewer")
+    elif any(unicodedata.category(c) == "Cc" for c in clean_name):
+        problem("name", "The street name contains a control character; type it again")
+
+    clean_postcode = normalise_postcode(postcode)
+    if not (postcode or "").strip():
+        problem("postcode", "Enter the postcode")
+    elif clean_postcode is None:
+        problem("postcode", "Enter a UK postcode, like BR2 9EA")
+
+    households_errors: list[str] = []
+    count = _whole_number(households, "households", households_errors)
+    for message in households_errors:
+        problem("households", message)
+    no_leaflets_errors: list[str] = []
+    refusals = _whole_number(no_leaflets, "households that asked for no leaflets", no_leaflets_errors)
+    for message in no_leaflets_errors:
+        problem("no_leaflets", message)
+    if count is not None and refusals is not None and refusals > count:
+        problem("no_leaflets", f"Households that asked for no leaflets cannot be more than the households ({count})")
+
+    notes = (delivery_notes or "").strip().replace("\r\n", "\n")
+    if len(notes) > MAX_DELIVERY_NOTES:
+        problem("delivery_notes", f"Delivery notes must be {MAX_DELIVERY_NOTES} characters or fewer")
+
+    if errors:
+        return None, errors
+    return StreetDetails(clean_name, clean_postcode, count, refusals, notes), {}
+
+
+def _street_key(name: str, postcode: str) -> tuple[str, str]:
+    # "Hayes Lane" and "HAYES LANE" in the same postcode are one street on a delivery sheet.
+    return name.casefold(), normalise_postcode(postcode) or postcode
+
+
+def find_duplicate_street(scheme: Scheme, name: str, postcode: str, exclude: Street | None = None) -> Street | None:
+    """Another street of this scheme with the same name (in any case) and postcode."""
+    # Compared in Python: SQLite's lower() only folds ASCII, and a scheme has a few dozen streets.
+    key = _street_key(name, postcode)
+    for street in db.session.scalars(select(Street).where(Street.scheme_id == scheme.id)):
+        if street is not exclude and _street_key(street.name, street.postcode) == key:
+            return street
+    return None
+
+
+def _duplicate_problem(details: StreetDetails) -> SchemeProblems:
+    return SchemeProblems(
+        {"name": [f"This scheme already has {details.name} in {details.postcode}. Change that street instead."]}
+    )
+
+
+def add_street(scheme: Scheme, details: StreetDetails) -> Street:
+    """Add a checked street to a scheme; SchemeProblems when the scheme already has it."""
+    if find_duplicate_street(scheme, details.name, details.postcode):
+        raise _duplicate_problem(details)
+    street = Street(
+        scheme=scheme,
+        name=details.name,
+        postcode=details.postcode,
+        households=details.households,
+        households_no_leaflets=details.households_no_leaflets,
+        delivery_notes=details.delivery_notes,
+    )
+    db.session.add(street)
+    db.session.flush()
+    audit.record(
+        "streets.created",
+        street,
+        f"Street {street.name} ({street.postcode}) added to {scheme.name}",
+        scheme_id=scheme.id,
+        households=street.households,
+        no_leaflets=street.households_no_leaflets,
+    )
+    return street
+
+
+_STREET_FIELDS = ("name", "postcode", "households", "households_no_leaflets", "delivery_notes")
+
+
+def update_street(street: Street, details: StreetDetails) -> list[str]:
+    """Change a street to the checked details; returns the fields that changed (audited when any did)."""
+    if find_duplicate_street(street.scheme, details.name, details.postcode, exclude=street):
+        raise _duplicate_problem(details)
+    changed = [attr for attr in _STREET_FIELDS if getattr(street, attr) != getattr(details, attr)]
+    if not changed:
+        return []
+    before = {attr: getattr(street, attr) for attr in changed}
+    for attr in changed:
+        setattr(street, attr, getattr(details, attr))
+    db.session.flush()
+    audit.record(
+        "streets.changed",
+        street,
+        f"Street {street.name} ({street.postcode}) of {street.scheme.name} changed: {', '.join(changed)}",
+        scheme_id=street.scheme_id,
+        changed=changed,
+        before=before,
+        after={attr: getattr(street, attr) for attr in changed},
+    )
+    return changed
+
+
+def delete_street(street: Street) -> None:
+    """Remove a street from its scheme, keeping what it was in the audit log."""
+    audit.record(
+        "streets.deleted",
+        street,
+        f"Street {street.name} ({street.postcode}) removed from {street.scheme.name}",
+        scheme_id=street.scheme_id,
+        name=street.name,
+        postcode=street.postcode,
+        households=street.households,
+        no_leaflets=street.households_no_leaflets,
+    )
+    db.session.delete(street)
+    db.session.flush()
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# CSV import
+
+
+@dataclass
+class StreetImportLine:
+    """One row of an uploaded file and what is wrong with it (nothing, when it is fine)."""
+
+    line: int
+    name: str
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def is_ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class StreetImportReport:
+    """The row-by-row answer to an upload. Streets are only added when every row is fine."""
+
+    lines: list[StreetImportLine] = field(default_factory=list)
+    file_error: str = ""
+    imported: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.file_error and bool(self.lines) and all(line.is_ok for line in self.lines)
+
+    @property
+    def bad_lines(self) -> list[StreetImportLine]:
+        return [line for line in self.lines if not line.is_ok]
+
+
+def import_streets(scheme: Scheme, data: bytes) -> StreetImportReport:
+    """Check every row of a streets CSV and add them all to the scheme, or none when any row is wrong."""
+    report = StreetImportReport()
+    try:
+        rows = read_csv(
+            data, STREET_COLUMNS, max_bytes=current_app.config["CSV_MAX_BYTES"], required=STREET_REQUIRED_COLUMNS
+        )
+    except CSVFileError as exc:
+        report.file_error = str(exc)
+        return report
+    if not rows:
+        report.file_error = "The file has a header but no streets under it."
+        return report
+    if len(rows) > MAX_IMPORT_ROWS:
+        report.file_error = f"The file has {len(rows):,} streets; one import takes at most {MAX_IMPORT_ROWS:,}."
+        return report
+
+    existing = {
+        _street_key(s.name, s.postcode) for s in db.session.scalars(select(Street).where(Street.scheme_id == scheme.id))
+    }
+    seen: dict[tuple[str, str], int] = {}
+    checked: list[StreetDetails] = []
+    for row in rows:
+        values = row.values
+        line = StreetImportLine(line=row.line, name=_shorten(" ".join(values.get("name", "").split())))
+        report.lines.append(line)
+        if row.has_extra_cells:
+            line.problems.append("This row has more cells than the header has columns")
+        for column in STREET_COLUMNS:
+            if looks_like_formula(values.get(column, "")):
+                line.problems.append(
+                    f"{column} starts with {values[column][0]!r}, which a spreadsheet would run as a "
+                    "formula; remove that character"
+                )
+        details, errors = check_street_details(
+            values.get("name", ""),
+            values.get("postcode", ""),
+            values.get("households", ""),
+            values.get("no_leaflets", ""),
+            values.get("delivery_notes", ""),
+        )
+        for messages in errors.values():
+            line.problems.extend(messages)
+        if details is None:
+            continue
+        key = _street_key(details.name, details.postcode)
+        if key in seen:
+            line.problems.append(f"Same street and postcode as line {seen[key]}")
+        else:
+            seen[key] = row.line
+        if key in existing:
+            line.problems.append(f"This scheme already has {details.name} in {details.postcode}")
+        if line.is_ok:
+            checked.append(details)
+
+    if not report.ok:
+        return report
+    for details in checked:
+        db.session.add(
+            Street(
+                scheme=scheme,
+                name=details.name,
+                postcode=details.postcode,
+                households=details.households,
+                households_no_leaflets=details.households_no_leaflets,
+                delivery_notes=details.delivery_notes,
+            )
+        )
+    db.session.flush()
+    report.imported = len(checked)
+    audit.record(
+        "streets.imported",
+        scheme,
+        f"{report.imported} streets imported into {scheme.name}",
+        count=report.imported,
+    )
+    return report
+
+
+def _shorten(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

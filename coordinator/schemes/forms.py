@@ -1,0 +1,137 @@
+"""Forms for a scheme's contact lines and its streets.
+
+The rules live in `coordinator.schemes.services`; these forms only label the fields and hand what
+was typed to the same checks the CSV import uses, so both say the same thing about a bad value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import EmailField, StringField, TextAreaField, ValidationError
+
+from coordinator.schemes import services as schemes
+from coordinator.schemes.models import Street
+
+
+class ProblemsMixin:
+    """Puts a service's SchemeProblems beside the fields they belong to."""
+
+    def add_problems(self, errors: Mapping[str, list[str]]) -> None:
+        """Show each message beside its field (or above the form when no field has that name)."""
+        for name, messages in errors.items():
+            target = self._fields.get(name)
+            if target is None:
+                self.form_errors.extend(messages)
+            else:
+                target.errors = [*target.errors, *messages]
+
+
+def _checked_by(check):
+    def validator(form, field):
+        try:
+            check(field.data or "")
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    return validator
+
+
+class SchemeContactForm(ProblemsMixin, FlaskForm):
+    """The contact lines a scheme prints on its leaflets and bulletins."""
+
+    contact_email = EmailField(
+        "Scheme email address (optional)",
+        description="Printed on leaflets and bulletins. A shared scheme address is better than a personal one.",
+        validators=[_checked_by(schemes.check_contact_email)],
+    )
+    contact_phone = StringField(
+        "Scheme phone number (optional)",
+        description="Digits and spaces, with + only at the start. For example, 020 7946 0018.",
+        validators=[_checked_by(schemes.check_contact_phone)],
+        render_kw={"inputmode": "tel", "maxlength": 40},
+    )
+    contact_other = StringField(
+        "Other contact details (optional)",
+        description=(
+            "Printed on leaflets, so never put a home address here unless you mean every household to see it. "
+            f"Up to {schemes.MAX_CONTACT_OTHER} characters."
+        ),
+        validators=[_checked_by(schemes.check_contact_other)],
+    )
+
+
+class StreetForm(ProblemsMixin, FlaskForm):
+    """One street: its name, postcode, households and delivery notes."""
+
+    name = StringField("Street name", render_kw={"maxlength": schemes.MAX_STREET_NAME, "autocomplete": "off"})
+    postcode = StringField(
+        "Postcode",
+        description="For example, BR2 9EA. Use the postcode of most of the houses you deliver to.",
+        render_kw={"autocomplete": "off", "spellcheck": "false", "maxlength": 10},
+    )
+    households = StringField(
+        "Households",
+        description="How many letterboxes on this street (or the part of it your scheme covers).",
+        render_kw={"inputmode": "numeric"},
+    )
+    no_leaflets = StringField(
+        "Households that asked for no leaflets",
+        description="Leave as 0 if nobody has asked. It cannot be more than the households.",
+        render_kw={"inputmode": "numeric"},
+    )
+    delivery_notes = TextAreaField(
+        "Delivery notes (optional)",
+        description=f"For whoever delivers: for example, 'flats 1-12: letterboxes in the lobby'. "
+        f"Up to {schemes.MAX_DELIVERY_NOTES} characters.",
+        render_kw={"rows": 3},
+    )
+
+    details: schemes.StreetDetails | None = None
+
+    @classmethod
+    def for_street(cls, street: Street) -> StreetForm:
+        """The form filled in with a street's current values (what was posted wins on a POST)."""
+        return cls(
+            data={
+                "name": street.name,
+                "postcode": street.postcode,
+                "households": str(street.households),
+                "no_leaflets": str(street.households_no_leaflets),
+                "delivery_notes": street.delivery_notes,
+            }
+        )
+
+    def validate(self, extra_validators=None) -> bool:
+        """The CSRF check, then the street rules shared with the CSV import; sets `details` when all is well."""
+        is_valid = super().validate(extra_validators)
+        self.details, errors = schemes.check_street_details(
+            self.name.data or "",
+            self.postcode.data or "",
+            self.households.data or "",
+            self.no_leaflets.data or "",
+            self.delivery_notes.data or "",
+        )
+        self.add_problems(errors)
+        return is_valid and not errors
+
+
+class StreetImportForm(ProblemsMixin, FlaskForm):
+    """A CSV file of streets to add to one scheme."""
+
+    file = FileField(
+        "CSV file of streets",
+        description="A .csv file saved from your spreadsheet as 'CSV UTF-8', with the header line shown above.",
+        validators=[
+            FileRequired("Choose a CSV file to upload"),
+            FileAllowed(["csv", "txt"], "The file must be a CSV file (ending .csv or .txt). "
+                        "In your spreadsheet choose Save As, then 'CSV UTF-8'."),
+        ],
+        render_kw={"accept": ".csv,.txt,text/csv"},
+    )
+
+
+class DeleteStreetForm(FlaskForm):
+    """The confirmation button for removing a street: nothing but the CSRF token."""
