@@ -52,6 +52,18 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         send_queued_mail_later()
 
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+    @click.option("--max-jobs", type=int, default=None, help="Stop after this many jobs (a process manager restarts it).")
+    def worker_command(burst: bool, max_jobs: int | None) -> None:
+        """Run background jobs from Redis (REDIS_URL): print orders, bulletin sends, emails."""
+        from coordinator.jobs import run_worker
+
+        try:
+            run_worker(burst=burst, max_jobs=max_jobs)
+        except RuntimeError as exc:
+            raise click.ClickException(str(exc)) from exc
+
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:
         """Create or refresh the demo accounts and schemes, and print the logins (new passwords each run)."""

@@ -16,9 +16,11 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 
 log = logging.getLogger(__name__)
+
+QUEUE_NAME = "coordinator"
 
 
 def resolve(path: str) -> Callable:
@@ -44,7 +46,7 @@ def enqueue(path: str, *args: object) -> None:
         from redis import Redis
         from rq import Queue
 
-        Queue("default", connection=Redis.from_url(app.config["REDIS_URL"])).enqueue(
+        Queue(QUEUE_NAME, connection=Redis.from_url(app.config["REDIS_URL"])).enqueue(
             "coordinator.jobs.run_in_app", path, *args
         )
     else:
@@ -61,12 +63,38 @@ def _run_logged(app: Flask, path: str, args: tuple) -> None:
 
 
 def run_in_app(path: str, *args: object) -> None:
-    """Entry point for RQ: run the job inside an application context."""
+    """Entry point for RQ: run the job inside an application context.
+
+    Under `flask --app coordinator worker` the app already exists (RQ forks a work-horse per job from
+    it, so a job's memory, WeasyPrint's growth included, goes when the job ends). Under a bare
+    `rq worker` the app is built here.
+    """
+    from coordinator.extensions import db
+
+    if has_app_context():
+        # Connections inherited through fork belong to the parent: start with a fresh pool.
+        db.engine.dispose(close=False)
+        try:
+            resolve(path)(*args)
+        finally:
+            db.session.remove()
+        return
     from coordinator import create_app
 
-    app = create_app()
-    with app.app_context():
+    with create_app().app_context():
         resolve(path)(*args)
+
+
+def run_worker(burst: bool = False, max_jobs: int | None = None) -> None:
+    """Work the RQ queue inside this app's context (`flask --app coordinator worker`)."""
+    from redis import Redis
+    from rq import Queue, Worker
+
+    app = current_app._get_current_object()
+    if jobs_mode(app) != "rq":
+        raise RuntimeError("REDIS_URL is not set: background work runs inside the web process, no worker is needed.")
+    connection = Redis.from_url(app.config["REDIS_URL"])
+    Worker([Queue(QUEUE_NAME, connection=connection)], connection=connection).work(burst=burst, max_jobs=max_jobs)
 
 
 def init_app(app: Flask) -> None:
