@@ -1,30 +1,373 @@
-"""Admin pages (stub: replaced by the admin work)."""
+"""Admin pages: dashboard, coordinators, schemes, bulk import and the audit log. Admins only."""
 
-from flask import render_template
+from __future__ import annotations
 
-from coordinator.admin import bp
+from datetime import date
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from coordinator.admin import bp, services
+from coordinator.admin.forms import (
+    AuditFilterForm,
+    ImportForm,
+    InviteForm,
+    MembershipForm,
+    RoleForm,
+    SchemeCoordinatorForm,
+    SchemeFilterForm,
+    SchemeForm,
+    UserFilterForm,
+)
+from coordinator.audit.services import audit_query, known_actions
+from coordinator.auth.models import Role, User
+from coordinator.extensions import db
+from coordinator.mail import send_queued_mail_later
+from coordinator.schemes.models import CoordinatorRole, Scheme
 from coordinator.security import admin_required
+
+
+def _me() -> User:
+    # Services store the acting account on audit rows: they need the account itself, not the proxy.
+    return current_user._get_current_object()
+
+
+def _page_number() -> int:
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
+def _paginate(stmt):
+    return db.paginate(stmt, page=_page_number(), per_page=services.PER_PAGE, error_out=False, count=True)
+
+
+# --- Dashboard ----------------------------------------------------------------------------------
 
 
 @bp.get("/")
 @admin_required
 def dashboard():
-    return render_template("admin/dashboard.html")
+    """The admin home page: figures, people waiting to set a password, recent activity."""
+    return render_template(
+        "admin/dashboard.html",
+        counts=services.dashboard_counts(),
+        invited=services.invited_not_active(),
+        activity=services.recent_activity(),
+    )
+
+
+# --- Coordinators -------------------------------------------------------------------------------
 
 
 @bp.get("/users")
 @admin_required
 def users():
-    return render_template("admin/dashboard.html")
+    """Every account, searched and filtered, 50 a page."""
+    form = UserFilterForm(request.args, scheme_choices=services.scheme_choices())
+    form.validate()
+    page = _paginate(services.users_query(form.to_filter()))
+    return render_template(
+        "admin/users.html",
+        form=form,
+        page=page,
+        memberships=services.memberships_by_user([u.id for u in page.items]),
+        filter_args=form.filter_args(),
+        status_of=services.account_status,
+    )
+
+
+@bp.route("/users/invite", methods=["GET", "POST"])
+@admin_required
+def user_invite():
+    """Invite one coordinator by email, optionally into a scheme."""
+    form = InviteForm(scheme_choices=services.scheme_choices())
+    if form.validate_on_submit():
+        scheme = db.session.get(Scheme, form.scheme.data) if form.scheme.data else None
+        try:
+            user = services.invite_coordinator(
+                form.email.data, form.name.data, scheme, CoordinatorRole(form.scheme_role.data), invited_by=_me()
+            )
+        except services.AdminError as exc:
+            db.session.rollback()
+            form.email.errors.append(str(exc))
+        else:
+            db.session.commit()
+            send_queued_mail_later()
+            flash(f"Invitation sent to {user.email}.", "success")
+            return redirect(url_for("admin.user_detail", user_id=user.id))
+    return render_template("admin/invite.html", form=form)
+
+
+@bp.route("/users/import", methods=["GET", "POST"])
+@admin_required
+def users_import():
+    """Upload a coordinators CSV; show the row-by-row report; import all or nothing."""
+    form = ImportForm()
+    report = None
+    if form.validate_on_submit():
+        report = services.import_coordinators(
+            form.file.data.read(), actor=_me(), send_invitations=form.send_invitations.data
+        )
+        if report.ok:
+            db.session.commit()
+            send_queued_mail_later()
+        else:
+            db.session.rollback()
+    return render_template("admin/import.html", form=form, report=report)
+
+
+def _user_page(user: User, role_form: RoleForm | None = None, membership_form: MembershipForm | None = None):
+    return render_template(
+        "admin/user.html",
+        user=user,
+        status=services.account_status(user),
+        memberships=services.user_memberships(user),
+        role_form=role_form or RoleForm(role=user.role.value, formdata=None),
+        membership_form=membership_form or MembershipForm(scheme_choices=services.scheme_choices(), formdata=None),
+        is_me=user.id == current_user.id,
+    )
+
+
+@bp.get("/users/<int:user_id>")
+@admin_required
+def user_detail(user_id: int):
+    """One account: details, schemes and the actions an admin can take."""
+    return _user_page(db.get_or_404(User, user_id))
+
+
+def _done(user: User, message: str):
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+def _refused(user: User, error: services.AdminError):
+    db.session.rollback()
+    flash(str(error), "error")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/resend")
+@admin_required
+def user_resend(user_id: int):
+    """Send a fresh invitation to someone who has not yet set a password."""
+    user = db.get_or_404(User, user_id)
+    try:
+        services.resend_invitation(user, invited_by=_me())
+    except services.AdminError as exc:
+        return _refused(user, exc)
+    response = _done(user, f"A new invitation is on its way to {user.email}.")
+    send_queued_mail_later()
+    return response
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@admin_required
+def user_deactivate(user_id: int):
+    """Stop an account logging in and end its sessions."""
+    user = db.get_or_404(User, user_id)
+    try:
+        services.deactivate_account(user, by=_me())
+    except services.AdminError as exc:
+        return _refused(user, exc)
+    return _done(user, f"{user.email} is deactivated and logged out everywhere.")
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+@admin_required
+def user_reactivate(user_id: int):
+    """Let a deactivated account log in again."""
+    user = db.get_or_404(User, user_id)
+    try:
+        services.reactivate_account(user)
+    except services.AdminError as exc:
+        return _refused(user, exc)
+    return _done(user, f"{user.email} can log in again.")
+
+
+@bp.post("/users/<int:user_id>/role")
+@admin_required
+def user_role(user_id: int):
+    """Make an account a coordinator or an admin."""
+    user = db.get_or_404(User, user_id)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        return _user_page(user, role_form=form)
+    try:
+        services.change_account_role(user, Role(form.role.data), by=_me())
+    except services.AdminError as exc:
+        return _refused(user, exc)
+    return _done(user, f"{user.email} is now {'an admin' if user.is_admin else 'a coordinator'}.")
+
+
+@bp.post("/users/<int:user_id>/schemes")
+@admin_required
+def user_add_scheme(user_id: int):
+    """Put an account into a scheme as main coordinator or deputy."""
+    user = db.get_or_404(User, user_id)
+    form = MembershipForm(scheme_choices=services.scheme_choices())
+    if not form.validate_on_submit():
+        return _user_page(user, membership_form=form)
+    scheme = db.get_or_404(Scheme, form.scheme.data)
+    try:
+        services.add_coordinator_to_scheme(scheme, user, CoordinatorRole(form.scheme_role.data))
+    except services.AdminError as exc:
+        return _refused(user, exc)
+    return _done(user, f"{user.name} is now a coordinator of {scheme.name}.")
+
+
+@bp.post("/users/<int:user_id>/schemes/<int:scheme_id>/remove")
+@admin_required
+def user_remove_scheme(user_id: int, scheme_id: int):
+    """Take an account off a scheme, from the account's page."""
+    user = db.get_or_404(User, user_id)
+    scheme = db.get_or_404(Scheme, scheme_id)
+    try:
+        services.remove_coordinator_from_scheme(scheme, user)
+    except services.AdminError as exc:
+        return _refused(user, exc)
+    return _done(user, f"{user.name} is no longer a coordinator of {scheme.name}.")
+
+
+# --- Schemes ------------------------------------------------------------------------------------
 
 
 @bp.get("/schemes")
 @admin_required
 def schemes():
-    return render_template("admin/dashboard.html")
+    """Every scheme with its street, household and coordinator counts, 50 a page."""
+    form = SchemeFilterForm(request.args)
+    form.validate()
+    search = form.q.data if not form.q.errors else ""
+    page = _paginate(services.schemes_query(search or ""))
+    return render_template(
+        "admin/schemes.html",
+        form=form,
+        page=page,
+        totals=services.scheme_totals([s.id for s in page.items]),
+        filter_args={"q": search} if search else {},
+    )
+
+
+@bp.route("/schemes/new", methods=["GET", "POST"])
+@admin_required
+def scheme_new():
+    """Create a scheme."""
+    form = SchemeForm()
+    if form.validate_on_submit():
+        try:
+            scheme = services.create_scheme(form.name.data, form.ward.data or "", form.postcode_district.data or "")
+        except services.AdminError as exc:
+            form.name.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"Scheme {scheme.name} created.", "success")
+            return redirect(url_for("admin.scheme_detail", scheme_id=scheme.id))
+    return render_template("admin/scheme_form.html", form=form, scheme=None)
+
+
+def _scheme_page(scheme: Scheme, coordinator_form: SchemeCoordinatorForm | None = None):
+    return render_template(
+        "admin/scheme.html",
+        scheme=scheme,
+        totals=services.scheme_totals([scheme.id])[scheme.id],
+        coordinators=services.scheme_coordinators(scheme),
+        coordinator_form=coordinator_form or SchemeCoordinatorForm(formdata=None),
+    )
+
+
+@bp.get("/schemes/<int:scheme_id>")
+@admin_required
+def scheme_detail(scheme_id: int):
+    """One scheme: details, coordinators and streets."""
+    return _scheme_page(db.get_or_404(Scheme, scheme_id))
+
+
+@bp.route("/schemes/<int:scheme_id>/edit", methods=["GET", "POST"])
+@admin_required
+def scheme_edit(scheme_id: int):
+    """Change a scheme's name, ward and postcode district."""
+    scheme = db.get_or_404(Scheme, scheme_id)
+    form = SchemeForm(obj=scheme)
+    if form.validate_on_submit():
+        try:
+            changed = services.update_scheme(
+                scheme, form.name.data, form.ward.data or "", form.postcode_district.data or ""
+            )
+        except services.AdminError as exc:
+            form.name.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"Scheme {scheme.name} saved." if changed else "Nothing was changed.", "success")
+            return redirect(url_for("admin.scheme_detail", scheme_id=scheme.id))
+    return render_template("admin/scheme_form.html", form=form, scheme=scheme)
+
+
+@bp.post("/schemes/<int:scheme_id>/coordinators")
+@admin_required
+def scheme_add_coordinator(scheme_id: int):
+    """Add an existing account to this scheme by email."""
+    scheme = db.get_or_404(Scheme, scheme_id)
+    form = SchemeCoordinatorForm()
+    if form.validate_on_submit():
+        try:
+            membership = services.add_coordinator_by_email(
+                scheme, form.email.data, CoordinatorRole(form.scheme_role.data)
+            )
+        except services.AdminError as exc:
+            db.session.rollback()
+            form.email.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"{membership.user.name} is now a coordinator of {scheme.name}.", "success")
+            return redirect(url_for("admin.scheme_detail", scheme_id=scheme.id))
+    return _scheme_page(scheme, coordinator_form=form)
+
+
+@bp.post("/schemes/<int:scheme_id>/coordinators/<int:user_id>/remove")
+@admin_required
+def scheme_remove_coordinator(scheme_id: int, user_id: int):
+    """Take a coordinator off this scheme, from the scheme's page."""
+    scheme = db.get_or_404(Scheme, scheme_id)
+    user = db.get_or_404(User, user_id)
+    try:
+        services.remove_coordinator_from_scheme(scheme, user)
+    except services.AdminError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(f"{user.name} is no longer a coordinator of {scheme.name}.", "success")
+    return redirect(url_for("admin.scheme_detail", scheme_id=scheme.id))
+
+
+# --- Audit log ----------------------------------------------------------------------------------
+
+
+def _audit_filter_form() -> AuditFilterForm:
+    form = AuditFilterForm(request.args, actions=known_actions(), object_types=services.known_object_types())
+    form.validate()
+    return form
 
 
 @bp.get("/audit")
 @admin_required
 def audit_log():
-    return render_template("admin/dashboard.html")
+    """The audit log, filtered, newest first, 50 a page."""
+    form = _audit_filter_form()
+    page = _paginate(audit_query(form.to_filter()))
+    return render_template("admin/audit.html", form=form, page=page, filter_args=form.filter_args())
+
+
+@bp.get("/audit.csv")
+@admin_required
+def audit_export():
+    """The filtered audit log as a CSV download; the export is itself audited."""
+    form = _audit_filter_form()
+    document, _count = services.export_audit_csv(form.to_filter())
+    db.session.commit()
+    # The byte-order mark makes spreadsheet programs read the file as UTF-8 (names like Zoë, Łukasz).
+    return Response(
+        "\ufeff" + document,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="audit-log-{date.today():%Y-%m-%d}.csv"'},
+    )

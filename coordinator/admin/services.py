@@ -1,0 +1,675 @@
+"""The association's admin rules: inviting and managing coordinators, schemes, bulk import, the audit log."""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass, field
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy.orm import contains_eager
+
+from coordinator import audit
+from coordinator.audit.models import AuditEntry
+from coordinator.audit.services import AuditFilter, audit_query
+from coordinator.auth.models import Role, User
+from coordinator.auth.services import (
+    AccountError,
+    change_role,
+    create_user,
+    deactivate_user,
+    find_user_by_email,
+    invite_user,
+    normalise_email,
+    reactivate_user,
+)
+from coordinator.csvfiles import CSVFileError, looks_like_formula, read_csv, write_csv
+from coordinator.extensions import db
+from coordinator.schemes.models import CoordinatorRole, Scheme, SchemeCoordinator, Street
+from coordinator.schemes.services import slugify
+
+PER_PAGE = 50
+IMPORT_COLUMNS = ("email", "name", "scheme", "role")
+NAME_MAX = 120
+EMAIL_MAX = 254
+
+
+class AdminError(Exception):
+    """An admin rule was broken; the message is fit to show."""
+
+
+class AccountStatus(enum.StrEnum):
+    """Where an account stands, as admins see it."""
+
+    ACTIVE = "active"
+    INVITED = "invited"
+    DEACTIVATED = "deactivated"
+
+
+def account_status(user: User) -> AccountStatus:
+    """Active (has a password), invited (no password yet) or deactivated."""
+    if not user.is_active_account:
+        return AccountStatus.DEACTIVATED
+    return AccountStatus.ACTIVE if user.has_password else AccountStatus.INVITED
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+# --- Dashboard ----------------------------------------------------------------------------------
+
+
+@dataclass
+class DashboardCounts:
+    """The figures on the admin home page."""
+
+    coordinators_active: int
+    coordinators_invited: int
+    coordinators_deactivated: int
+    admins: int
+    schemes: int
+    streets: int
+    households: int
+
+
+def dashboard_counts() -> DashboardCounts:
+    """Counts of coordinators by status, schemes, streets and households, in three queries."""
+    is_coordinator = User.role == Role.COORDINATOR
+
+    def how_many(condition) -> object:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    people = db.session.execute(
+        select(
+            how_many(is_coordinator & User.is_active_account & User.password_hash.is_not(None)),
+            how_many(is_coordinator & User.is_active_account & User.password_hash.is_(None)),
+            how_many(is_coordinator & ~User.is_active_account),
+            how_many(User.role == Role.ADMIN),
+        )
+    ).one()
+    streets, households = db.session.execute(
+        select(func.count(Street.id), func.coalesce(func.sum(Street.households), 0))
+    ).one()
+    schemes = db.session.scalar(select(func.count(Scheme.id)))
+    return DashboardCounts(
+        coordinators_active=int(people[0]),
+        coordinators_invited=int(people[1]),
+        coordinators_deactivated=int(people[2]),
+        admins=int(people[3]),
+        schemes=int(schemes or 0),
+        streets=int(streets or 0),
+        households=int(households or 0),
+    )
+
+
+def invited_not_active(limit: int = 20) -> list[User]:
+    """Accounts invited but still without a password, longest waiting first."""
+    stmt = (
+        select(User)
+        .where(User.is_active_account, User.password_hash.is_(None))
+        .order_by(User.invited_at.asc().nulls_last(), User.id.asc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def recent_activity(limit: int = 10) -> list[AuditEntry]:
+    """The latest audit entries, newest first."""
+    return list(db.session.scalars(audit_query(AuditFilter()).limit(limit)))
+
+
+# --- Coordinators -------------------------------------------------------------------------------
+
+
+@dataclass
+class UserFilter:
+    """What an admin narrows the coordinators list by."""
+
+    search: str = ""
+    role: str = ""
+    status: str = ""
+    scheme_id: int | None = None
+
+
+def users_query(f: UserFilter) -> Select:
+    """Accounts matching the filter, by name."""
+    stmt = select(User).order_by(func.lower(User.name), User.id)
+    if f.search.strip():
+        pattern = _like(f.search.strip().lower())
+        stmt = stmt.where(
+            or_(func.lower(User.name).like(pattern, escape="\\"), func.lower(User.email).like(pattern, escape="\\"))
+        )
+    if f.role in {r.value for r in Role}:
+        stmt = stmt.where(User.role == Role(f.role))
+    if f.status == AccountStatus.ACTIVE:
+        stmt = stmt.where(User.is_active_account, User.password_hash.is_not(None))
+    elif f.status == AccountStatus.INVITED:
+        stmt = stmt.where(User.is_active_account, User.password_hash.is_(None))
+    elif f.status == AccountStatus.DEACTIVATED:
+        stmt = stmt.where(~User.is_active_account)
+    if f.scheme_id:
+        in_scheme = select(SchemeCoordinator.user_id).where(SchemeCoordinator.scheme_id == f.scheme_id)
+        stmt = stmt.where(User.id.in_(in_scheme))
+    return stmt
+
+
+def memberships_by_user(user_ids: list[int]) -> dict[int, list[SchemeCoordinator]]:
+    """The schemes of each of these accounts, in one query (for a page of the list)."""
+    result: dict[int, list[SchemeCoordinator]] = {uid: [] for uid in user_ids}
+    if not user_ids:
+        return result
+    stmt = (
+        select(SchemeCoordinator)
+        .join(SchemeCoordinator.scheme)
+        .options(contains_eager(SchemeCoordinator.scheme))
+        .where(SchemeCoordinator.user_id.in_(user_ids))
+        .order_by(func.lower(Scheme.name))
+    )
+    for membership in db.session.scalars(stmt):
+        result[membership.user_id].append(membership)
+    return result
+
+
+def user_memberships(user: User) -> list[SchemeCoordinator]:
+    """The schemes one account coordinates, by scheme name."""
+    return memberships_by_user([user.id])[user.id]
+
+
+def scheme_choices() -> list[tuple[int, str]]:
+    """(id, name) of every scheme, by name, for select boxes."""
+    stmt = select(Scheme.id, Scheme.name).order_by(func.lower(Scheme.name))
+    return [(scheme_id, name) for scheme_id, name in db.session.execute(stmt)]
+
+
+def check_person_name(name: str) -> None:
+    """Refuse an empty, overlong or formula-looking name."""
+    if not name.strip():
+        raise AdminError("Enter the coordinator's name.")
+    if len(name.strip()) > NAME_MAX:
+        raise AdminError(f"The name is longer than {NAME_MAX} characters.")
+    if looks_like_formula(name.strip()):
+        raise AdminError("The name starts with =, +, - or @: type the name as it is written, without a formula.")
+
+
+def invite_coordinator(
+    email: str,
+    name: str,
+    scheme: Scheme | None = None,
+    scheme_role: CoordinatorRole = CoordinatorRole.MAIN,
+    invited_by: User | None = None,
+) -> User:
+    """Create a coordinator account, add it to a scheme if one is given, and queue the invitation email."""
+    check_person_name(name)
+    try:
+        user = create_user(email, name, Role.COORDINATOR)
+    except AccountError as exc:
+        raise AdminError(str(exc)) from exc
+    if scheme is not None:
+        add_coordinator_to_scheme(scheme, user, scheme_role)
+    invite_user(user, invited_by=invited_by)
+    return user
+
+
+def resend_invitation(user: User, invited_by: User | None = None) -> None:
+    """Queue a fresh invitation for an account that has not yet set a password."""
+    if not user.is_active_account:
+        raise AdminError(f"{user.email} is deactivated. Reactivate the account before sending an invitation.")
+    if user.has_password:
+        raise AdminError(
+            f"{user.email} has already set a password. They can use 'Forgotten your password?' on the log-in page."
+        )
+    invite_user(user, invited_by=invited_by)
+
+
+def deactivate_account(user: User, by: User) -> None:
+    """Stop an account logging in and end its sessions; nobody can deactivate themselves."""
+    if user.id == by.id:
+        raise AdminError("You cannot deactivate your own account. Ask another admin.")
+    if not user.is_active_account:
+        raise AdminError(f"{user.email} is already deactivated.")
+    deactivate_user(user)
+
+
+def reactivate_account(user: User) -> None:
+    """Let a deactivated account log in again."""
+    if user.is_active_account:
+        raise AdminError(f"{user.email} is already active.")
+    reactivate_user(user)
+
+
+def change_account_role(user: User, role: Role, by: User) -> None:
+    """Make an account a coordinator or an admin; an admin cannot demote themselves."""
+    if user.id == by.id and role != Role.ADMIN:
+        raise AdminError("You cannot take away your own admin role. Ask another admin.")
+    if user.role == role:
+        raise AdminError(f"{user.email} is already {'an admin' if role == Role.ADMIN else 'a coordinator'}.")
+    change_role(user, role)
+
+
+def add_coordinator_to_scheme(scheme: Scheme, user: User, role: CoordinatorRole) -> SchemeCoordinator:
+    """Make an account main coordinator or deputy of a scheme (or change which, if it already is one)."""
+    membership = db.session.scalar(
+        select(SchemeCoordinator).where(SchemeCoordinator.scheme_id == scheme.id, SchemeCoordinator.user_id == user.id)
+    )
+    if membership is not None:
+        if membership.role == role:
+            raise AdminError(f"{user.email} is already the {_role_words(role)} of {scheme.name}.")
+        old = membership.role
+        membership.role = role
+        audit.record(
+            "schemes.coordinator_changed",
+            scheme,
+            f"{user.email} is now {_role_words(role)} of {scheme.name}",
+            user_id=user.id,
+            old=old.value,
+            new=role.value,
+        )
+        db.session.flush()
+        return membership
+    membership = SchemeCoordinator(scheme_id=scheme.id, user_id=user.id, role=role)
+    db.session.add(membership)
+    db.session.flush()
+    audit.record(
+        "schemes.coordinator_added",
+        scheme,
+        f"{user.email} added to {scheme.name} as {_role_words(role)}",
+        user_id=user.id,
+        role=role.value,
+    )
+    return membership
+
+
+def add_coordinator_by_email(scheme: Scheme, email: str, role: CoordinatorRole) -> SchemeCoordinator:
+    """Add the account with this email to a scheme; the account must already exist."""
+    user = find_user_by_email(email)
+    if user is None:
+        raise AdminError("No account has that email. Invite the coordinator first.")
+    return add_coordinator_to_scheme(scheme, user, role)
+
+
+def remove_coordinator_from_scheme(scheme: Scheme, user: User) -> None:
+    """Take an account off a scheme's coordinators."""
+    membership = db.session.scalar(
+        select(SchemeCoordinator).where(SchemeCoordinator.scheme_id == scheme.id, SchemeCoordinator.user_id == user.id)
+    )
+    if membership is None:
+        raise AdminError(f"{user.email} is not a coordinator of {scheme.name}.")
+    db.session.delete(membership)
+    db.session.flush()
+    audit.record(
+        "schemes.coordinator_removed",
+        scheme,
+        f"{user.email} removed from {scheme.name}",
+        user_id=user.id,
+        role=membership.role.value,
+    )
+
+
+def _role_words(role: CoordinatorRole) -> str:
+    return "main coordinator" if role == CoordinatorRole.MAIN else "deputy coordinator"
+
+
+# --- Schemes ------------------------------------------------------------------------------------
+
+
+def schemes_query(search: str = "") -> Select:
+    """Schemes whose name or ward contains `search`, by name."""
+    stmt = select(Scheme).order_by(func.lower(Scheme.name), Scheme.id)
+    if search.strip():
+        pattern = _like(search.strip().lower())
+        stmt = stmt.where(
+            or_(func.lower(Scheme.name).like(pattern, escape="\\"), func.lower(Scheme.ward).like(pattern, escape="\\"))
+        )
+    return stmt
+
+
+@dataclass
+class SchemeTotals:
+    """Street, household and coordinator counts of one scheme."""
+
+    streets: int = 0
+    households: int = 0
+    coordinators: int = 0
+
+
+def scheme_totals(scheme_ids: list[int]) -> dict[int, SchemeTotals]:
+    """Totals for each of these schemes, in two grouped queries (for a page of the list)."""
+    totals = {sid: SchemeTotals() for sid in scheme_ids}
+    if not scheme_ids:
+        return totals
+    street_rows = db.session.execute(
+        select(Street.scheme_id, func.count(Street.id), func.coalesce(func.sum(Street.households), 0))
+        .where(Street.scheme_id.in_(scheme_ids))
+        .group_by(Street.scheme_id)
+    )
+    for scheme_id, streets, households in street_rows:
+        totals[scheme_id].streets = int(streets)
+        totals[scheme_id].households = int(households)
+    member_rows = db.session.execute(
+        select(SchemeCoordinator.scheme_id, func.count(SchemeCoordinator.id))
+        .where(SchemeCoordinator.scheme_id.in_(scheme_ids))
+        .group_by(SchemeCoordinator.scheme_id)
+    )
+    for scheme_id, coordinators in member_rows:
+        totals[scheme_id].coordinators = int(coordinators)
+    return totals
+
+
+def scheme_coordinators(scheme: Scheme) -> list[tuple[SchemeCoordinator, User]]:
+    """A scheme's coordinators with their accounts: main first, then by name."""
+    stmt = (
+        select(SchemeCoordinator, User)
+        .join(User, SchemeCoordinator.user_id == User.id)
+        .where(SchemeCoordinator.scheme_id == scheme.id)
+        .order_by(case((SchemeCoordinator.role == CoordinatorRole.MAIN, 0), else_=1), func.lower(User.name))
+    )
+    return [(m, u) for m, u in db.session.execute(stmt)]
+
+
+def _check_scheme_name(name: str, exclude_id: int | None = None) -> str:
+    name = name.strip()
+    if not name:
+        raise AdminError("Enter the scheme's name.")
+    stmt = select(Scheme.id).where(func.lower(Scheme.name) == name.lower())
+    if exclude_id is not None:
+        stmt = stmt.where(Scheme.id != exclude_id)
+    if db.session.scalar(stmt) is not None:
+        raise AdminError("Another scheme already has that name.")
+    return name
+
+
+def unique_slug(name: str) -> str:
+    """A slug for `name` that no scheme uses yet: "hayes-lane-watch", then "hayes-lane-watch-2" ..."""
+    base = slugify(name)
+    taken = set(db.session.scalars(select(Scheme.slug).where(or_(Scheme.slug == base, Scheme.slug.like(f"{base}-%")))))
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def create_scheme(name: str, ward: str = "", postcode_district: str = "") -> Scheme:
+    """A new scheme with a unique name and slug."""
+    name = _check_scheme_name(name)
+    scheme = Scheme(
+        name=name, slug=unique_slug(name), ward=ward.strip(), postcode_district=postcode_district.strip().upper()
+    )
+    db.session.add(scheme)
+    db.session.flush()
+    audit.record("schemes.created", scheme, f"scheme {scheme.name} created", slug=scheme.slug)
+    return scheme
+
+
+def update_scheme(scheme: Scheme, name: str, ward: str = "", postcode_district: str = "") -> list[str]:
+    """Change a scheme's name, ward and postcode district; return the names of the fields that changed."""
+    name = _check_scheme_name(name, exclude_id=scheme.id)
+    # The slug stays as it was: printed material and import files may already refer to it.
+    new = {"name": name, "ward": ward.strip(), "postcode_district": postcode_district.strip().upper()}
+    changed = [key for key, value in new.items() if getattr(scheme, key) != value]
+    if changed:
+        old = {key: getattr(scheme, key) for key in changed}
+        for key in changed:
+            setattr(scheme, key, new[key])
+        db.session.flush()
+        audit.record(
+            "schemes.changed", scheme, f"scheme {scheme.name}: {', '.join(changed)} changed", fields=changed, old=old
+        )
+    return changed
+
+
+# --- Bulk import of coordinators ----------------------------------------------------------------
+
+
+@dataclass
+class ImportRow:
+    """One line of an import file and what is wrong with it, if anything."""
+
+    line: int
+    email: str
+    name: str
+    scheme: str
+    role: str
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def is_ok(self) -> bool:
+        """True when nothing is wrong with this row."""
+        return not self.problems
+
+
+@dataclass
+class ImportReport:
+    """The row-by-row outcome of one import: either every row went in, or none did."""
+
+    rows: list[ImportRow] = field(default_factory=list)
+    file_problems: list[str] = field(default_factory=list)
+    accounts_created: int = 0
+    memberships_created: int = 0
+    invitations_queued: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when the file was read and every row is good (so it was imported)."""
+        return not self.file_problems and bool(self.rows) and all(row.is_ok for row in self.rows)
+
+    @property
+    def bad_rows(self) -> list[ImportRow]:
+        """The rows with problems, in file order."""
+        return [row for row in self.rows if not row.is_ok]
+
+    def summary(self) -> str:
+        """One sentence saying what happened."""
+        if self.ok:
+            return (
+                f"Imported {self.accounts_created} coordinator{'s' if self.accounts_created != 1 else ''} "
+                f"and {self.memberships_created} scheme place{'s' if self.memberships_created != 1 else ''}; "
+                f"{self.invitations_queued} invitation{'s' if self.invitations_queued != 1 else ''} queued."
+            )
+        if self.file_problems:
+            return "Nothing was imported: the file cannot be read."
+        bad = len(self.bad_rows)
+        return (
+            f"Nothing was imported: {bad} of {len(self.rows)} row{'s' if len(self.rows) != 1 else ''} "
+            f"{'has' if bad == 1 else 'have'} problems. Correct the file and upload all of it again."
+        )
+
+    def lines(self) -> list[str]:
+        """The report as printable lines: file problems, one line per row, then the summary."""
+        out = list(self.file_problems)
+        for row in self.rows:
+            outcome = "OK" if row.is_ok else "; ".join(row.problems)
+            out.append(f"Line {row.line}: {row.email or '(no email)'}: {outcome}")
+        out.append(self.summary())
+        return out
+
+
+def import_coordinators(data: bytes, actor: User | None, send_invitations: bool = True) -> ImportReport:
+    """Check every row of a coordinators CSV and, only if all are good, create the accounts and memberships.
+
+    The caller commits when `report.ok`, then calls `send_queued_mail_later()`; otherwise nothing was added.
+    """
+    report = ImportReport()
+    try:
+        csv_rows = read_csv(data, IMPORT_COLUMNS, current_app.config["CSV_MAX_BYTES"])
+    except CSVFileError as exc:
+        report.file_problems.append(str(exc))
+        return report
+    if not csv_rows:
+        report.file_problems.append("The file has a header but no coordinators under it.")
+        return report
+
+    # Everything the rows are checked against is read once, so 600 rows cost a handful of queries.
+    existing_emails = {normalise_email(email) for email in db.session.scalars(select(User.email))}
+    all_schemes = list(db.session.scalars(select(Scheme)))
+    schemes_by_key = {scheme.slug.lower(): scheme for scheme in all_schemes}
+    # A scheme's name wins over another scheme's identical slug.
+    schemes_by_key.update({scheme.name.strip().lower(): scheme for scheme in all_schemes})
+
+    first_line_for_pair: dict[tuple[str, int], int] = {}
+    first_name_for: dict[str, tuple[str, int]] = {}
+    accepted: list[tuple[ImportRow, str, Scheme, CoordinatorRole]] = []
+    for csv_row in csv_rows:
+        values = csv_row.values
+        row = ImportRow(
+            line=csv_row.line,
+            email=values.get("email", ""),
+            name=values.get("name", ""),
+            scheme=values.get("scheme", ""),
+            role=values.get("role", ""),
+        )
+        report.rows.append(row)
+        if csv_row.has_extra_cells:
+            row.problems.append("This row has more cells than the header has columns.")
+        email = _check_import_email(row, existing_emails)
+        try:
+            check_person_name(row.name)
+        except AdminError as exc:
+            row.problems.append(str(exc))
+        scheme = _check_import_scheme(row, schemes_by_key)
+        role = _check_import_role(row)
+
+        # Duplicates within the file: the same person twice in one scheme, or one email with two names.
+        if email:
+            key = normalise_email(email)
+            earlier_name, earlier_line = first_name_for.setdefault(key, (row.name.strip(), row.line))
+            if earlier_name != row.name.strip():
+                row.problems.append(f"Line {earlier_line} gives this email a different name.")
+            if scheme is not None:
+                first_line = first_line_for_pair.setdefault((key, scheme.id), row.line)
+                if first_line != row.line:
+                    row.problems.append(f"Line {first_line} already adds this email to this scheme.")
+
+        if row.is_ok:
+            accepted.append((row, email, scheme, role))
+
+    if report.ok:
+        _create_imported(report, accepted, actor, send_invitations)
+    return report
+
+
+def _check_import_email(row: ImportRow, existing_emails: set[str]) -> str:
+    """The row's email in normal form, or "" after noting what is wrong with it."""
+    if not row.email:
+        row.problems.append("The email is missing.")
+        return ""
+    if len(row.email) > EMAIL_MAX:
+        row.problems.append(f"The email is longer than {EMAIL_MAX} characters.")
+        return ""
+    try:
+        email = validate_email(row.email, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        row.problems.append(f"The email is not valid: {exc}")
+        return ""
+    if normalise_email(email) in existing_emails:
+        row.problems.append("This email already has an account.")
+    return email
+
+
+def _check_import_scheme(row: ImportRow, schemes_by_key: dict[str, Scheme]) -> Scheme | None:
+    """The scheme the row names, by name (any case) or slug, or None after noting the problem."""
+    if not row.scheme:
+        row.problems.append("The scheme is missing.")
+        return None
+    scheme = schemes_by_key.get(row.scheme.strip().lower())
+    if scheme is None:
+        row.problems.append("No scheme has this name or short name (slug).")
+    return scheme
+
+
+def _check_import_role(row: ImportRow) -> CoordinatorRole | None:
+    """Main or deputy, or None after noting the problem."""
+    text = row.role.strip().lower()
+    if not text:
+        row.problems.append("The role is missing: write main or deputy.")
+        return None
+    if text not in {r.value for r in CoordinatorRole}:
+        row.problems.append("The role must be main or deputy.")
+        return None
+    return CoordinatorRole(text)
+
+
+def _create_imported(
+    report: ImportReport,
+    accepted: list[tuple[ImportRow, str, Scheme, CoordinatorRole]],
+    actor: User | None,
+    send_invitations: bool,
+) -> None:
+    users: dict[str, User] = {}
+    for row, email, _scheme, _role in accepted:
+        key = normalise_email(email)
+        if key not in users:
+            # No password: the coordinator chooses one through the invitation link, so no hashing here.
+            users[key] = User(email=email, name=row.name.strip(), role=Role.COORDINATOR, is_active_account=True)
+    db.session.add_all(users.values())
+    db.session.flush()
+    memberships = [
+        SchemeCoordinator(scheme_id=scheme.id, user_id=users[normalise_email(email)].id, role=role)
+        for _row, email, scheme, role in accepted
+    ]
+    db.session.add_all(memberships)
+    db.session.flush()
+    report.accounts_created = len(users)
+    report.memberships_created = len(memberships)
+    if send_invitations:
+        for user in users.values():
+            invite_user(user, invited_by=actor)
+        report.invitations_queued = len(users)
+    audit.record(
+        "users.imported",
+        None,
+        f"{len(users)} coordinators imported",
+        actor=actor,
+        actor_label=None if actor is not None else "command line",
+        count=len(users),
+        memberships=len(memberships),
+        invitations=report.invitations_queued,
+    )
+    db.session.flush()
+
+
+# --- Audit log ----------------------------------------------------------------------------------
+
+
+def known_object_types() -> list[str]:
+    """Every kind of object that appears in the log, for the filter's choices."""
+    stmt = (
+        select(AuditEntry.object_type).where(AuditEntry.object_type != "").distinct().order_by(AuditEntry.object_type)
+    )
+    return list(db.session.scalars(stmt))
+
+
+AUDIT_CSV_HEADER = ("when (UTC)", "who", "action", "object type", "object id", "summary", "details", "address")
+
+
+def export_audit_csv(f: AuditFilter) -> tuple[str, int]:
+    """The filtered log as a CSV (formula cells neutralised) and its row count; the export is itself audited."""
+    entries = list(db.session.scalars(audit_query(f)))
+    rows = (
+        (
+            entry.at.strftime("%Y-%m-%d %H:%M:%S"),
+            entry.actor_label,
+            entry.action,
+            entry.object_type,
+            entry.object_id,
+            entry.summary,
+            json.dumps(entry.details, sort_keys=True, ensure_ascii=False) if entry.details else "",
+            entry.ip_address,
+        )
+        for entry in entries
+    )
+    document = write_csv(AUDIT_CSV_HEADER, rows)
+    audit.record(
+        "audit.exported",
+        None,
+        f"audit log exported ({len(entries)} entries)",
+        rows=len(entries),
+        filters={k: str(v) for k, v in vars(f).items() if v},
+    )
+    db.session.flush()
+    return document, len(entries)

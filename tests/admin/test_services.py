@@ -1,0 +1,270 @@
+"""Admin rules, without HTTP: coordinators, scheme places, schemes, dashboard figures."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from coordinator.admin import services
+from coordinator.admin.services import AccountStatus, AdminError, UserFilter
+from coordinator.auth.models import Role, User
+from coordinator.extensions import db
+from coordinator.schemes.models import CoordinatorRole, Scheme, SchemeCoordinator
+from tests.admin.helpers import actions, count, queued_mail
+from tests.factories import make_admin, make_scheme, make_street, make_user
+
+
+def _emails(stmt) -> list[str]:
+    return [u.email for u in db.session.scalars(stmt)]
+
+
+def test_dashboard_counts(app):
+    active = make_user()
+    make_user(password=None)
+    make_user(password=None)
+    make_user(active=False)
+    make_admin()
+    scheme = make_scheme(coordinators=[active])
+    make_street(scheme, households=30)
+    make_street(scheme, households=12)
+    make_scheme()
+    counts = services.dashboard_counts()
+    assert (counts.coordinators_active, counts.coordinators_invited, counts.coordinators_deactivated) == (1, 2, 1)
+    assert (counts.admins, counts.schemes, counts.streets, counts.households) == (1, 2, 2, 42)
+
+
+def test_dashboard_counts_on_an_empty_database(app):
+    counts = services.dashboard_counts()
+    assert counts == services.DashboardCounts(0, 0, 0, 0, 0, 0, 0)
+
+
+def test_invited_not_active_lists_accounts_without_a_password(app):
+    waiting = make_user(password=None)
+    make_user()
+    make_user(password=None, active=False)
+    assert services.invited_not_active() == [waiting]
+
+
+def test_account_status(app):
+    assert services.account_status(make_user()) == AccountStatus.ACTIVE
+    assert services.account_status(make_user(password=None)) == AccountStatus.INVITED
+    assert services.account_status(make_user(password=None, active=False)) == AccountStatus.DEACTIVATED
+
+
+def test_users_query_searches_name_and_email_without_regard_to_case(app):
+    make_user(name="Pat Okafor", email="pat@example.org")
+    make_user(name="Sam Reid", email="sam.PATTERSON@example.org")
+    make_user(name="Lee Chan", email="lee@example.org")
+    assert sorted(_emails(services.users_query(UserFilter(search="PAT")))) == [
+        "pat@example.org",
+        "sam.PATTERSON@example.org",
+    ]
+    assert _emails(services.users_query(UserFilter(search="chan"))) == ["lee@example.org"]
+
+
+def test_users_query_treats_like_wildcards_literally(app):
+    make_user(name="100% Volunteer", email="a@example.org")
+    make_user(name="Plain Name", email="b_c@example.org")
+    make_user(name="Other", email="bxc@example.org")
+    assert _emails(services.users_query(UserFilter(search="%"))) == ["a@example.org"]
+    assert _emails(services.users_query(UserFilter(search="b_c"))) == ["b_c@example.org"]
+
+
+def test_users_query_filters_by_role_status_and_scheme(app):
+    admin = make_admin(email="admin@example.org")
+    active = make_user(email="active@example.org")
+    invited = make_user(email="invited@example.org", password=None)
+    gone = make_user(email="gone@example.org", active=False)
+    scheme = make_scheme(coordinators=[active, gone])
+    make_scheme(coordinators=[invited])
+    assert _emails(services.users_query(UserFilter(role="admin"))) == [admin.email]
+    assert sorted(_emails(services.users_query(UserFilter(role="coordinator")))) == sorted(
+        [active.email, invited.email, gone.email]
+    )
+    assert _emails(services.users_query(UserFilter(status="invited"))) == [invited.email]
+    assert _emails(services.users_query(UserFilter(status="deactivated"))) == [gone.email]
+    assert sorted(_emails(services.users_query(UserFilter(status="active")))) == sorted([admin.email, active.email])
+    assert sorted(_emails(services.users_query(UserFilter(scheme_id=scheme.id)))) == sorted([active.email, gone.email])
+    assert _emails(services.users_query(UserFilter(scheme_id=scheme.id, status="active"))) == [active.email]
+    # Unknown values narrow nothing rather than failing.
+    assert len(_emails(services.users_query(UserFilter(role="owner", status="asleep")))) == 4
+
+
+def test_memberships_by_user_for_a_page(app):
+    pat = make_user()
+    sam = make_user()
+    alone = make_user()
+    first = make_scheme("Alpha Watch", coordinators=[pat, sam])
+    second = make_scheme("Beta Watch", coordinators=[pat])
+    result = services.memberships_by_user([pat.id, sam.id, alone.id])
+    assert [(m.scheme_id, m.role) for m in result[pat.id]] == [
+        (first.id, CoordinatorRole.MAIN),
+        (second.id, CoordinatorRole.MAIN),
+    ]
+    assert [(m.scheme_id, m.role) for m in result[sam.id]] == [(first.id, CoordinatorRole.DEPUTY)]
+    assert result[alone.id] == []
+    assert services.memberships_by_user([]) == {}
+
+
+def test_invite_coordinator_creates_account_place_and_invitation(app):
+    admin = make_admin()
+    scheme = make_scheme()
+    user = services.invite_coordinator(
+        " New@Example.org ", "  Nia Obi ", scheme, CoordinatorRole.DEPUTY, invited_by=admin
+    )
+    assert (user.email, user.name, user.role, user.has_password) == (
+        "New@Example.org",
+        "Nia Obi",
+        Role.COORDINATOR,
+        False,
+    )
+    assert user.invited_at is not None
+    membership = db.session.scalar(select(SchemeCoordinator).where(SchemeCoordinator.user_id == user.id))
+    assert (membership.scheme_id, membership.role) == (scheme.id, CoordinatorRole.DEPUTY)
+    [mail] = queued_mail()
+    assert mail.to_address == "New@Example.org" and "/account/set-password/" in mail.text_body
+    assert admin.name in mail.text_body
+    assert actions("users.invited")[0].actor_id == admin.id
+    assert actions("schemes.coordinator_added")[0].object_id == str(scheme.id)
+
+
+def test_invite_refuses_an_email_that_has_an_account_whatever_its_case(app):
+    make_user(email="pat@example.org")
+    with pytest.raises(AdminError, match="already has an account"):
+        services.invite_coordinator("PAT@example.org", "Pat Again")
+    assert count(User) == 1 and queued_mail() == []
+
+
+def test_invite_refuses_a_formula_name(app):
+    with pytest.raises(AdminError, match="formula"):
+        services.invite_coordinator("eve@example.org", '=HYPERLINK("http://evil")')
+    assert count(User) == 0
+
+
+def test_resend_only_to_an_active_account_without_a_password(app):
+    invited = make_user(password=None)
+    services.resend_invitation(invited)
+    assert len(queued_mail()) == 1
+    with pytest.raises(AdminError, match="already set a password"):
+        services.resend_invitation(make_user())
+    with pytest.raises(AdminError, match="deactivated"):
+        services.resend_invitation(make_user(password=None, active=False))
+    assert len(queued_mail()) == 1
+
+
+def test_deactivate_ends_sessions_but_never_ones_own(app):
+    admin = make_admin()
+    user = make_user()
+    token = user.session_token
+    services.deactivate_account(user, by=admin)
+    assert not user.is_active_account and user.session_token != token
+    assert actions("users.deactivated")[0].object_id == str(user.id)
+    with pytest.raises(AdminError, match="already deactivated"):
+        services.deactivate_account(user, by=admin)
+    with pytest.raises(AdminError, match="your own account"):
+        services.deactivate_account(admin, by=admin)
+    assert admin.is_active_account
+    services.reactivate_account(user)
+    assert user.is_active_account
+    with pytest.raises(AdminError, match="already active"):
+        services.reactivate_account(user)
+
+
+def test_change_role_but_never_demote_oneself(app):
+    admin = make_admin()
+    user = make_user()
+    services.change_account_role(user, Role.ADMIN, by=admin)
+    assert user.role == Role.ADMIN
+    assert actions("users.role_changed")[0].details == {"old": "coordinator", "new": "admin"}
+    with pytest.raises(AdminError, match="already an admin"):
+        services.change_account_role(user, Role.ADMIN, by=admin)
+    with pytest.raises(AdminError, match="your own admin role"):
+        services.change_account_role(admin, Role.COORDINATOR, by=admin)
+    assert admin.role == Role.ADMIN
+    # Another admin may demote them.
+    services.change_account_role(admin, Role.COORDINATOR, by=user)
+    assert admin.role == Role.COORDINATOR
+
+
+def test_add_change_and_remove_a_scheme_place(app):
+    user = make_user()
+    scheme = make_scheme()
+    services.add_coordinator_to_scheme(scheme, user, CoordinatorRole.DEPUTY)
+    with pytest.raises(AdminError, match="already the deputy coordinator"):
+        services.add_coordinator_to_scheme(scheme, user, CoordinatorRole.DEPUTY)
+    services.add_coordinator_to_scheme(scheme, user, CoordinatorRole.MAIN)
+    assert [(m.user_id, m.role) for m in services.user_memberships(user)] == [(user.id, CoordinatorRole.MAIN)]
+    assert actions("schemes.coordinator_changed")[0].details["new"] == "main"
+    services.remove_coordinator_from_scheme(scheme, user)
+    assert services.user_memberships(user) == []
+    assert actions("schemes.coordinator_removed")[0].details["user_id"] == user.id
+    with pytest.raises(AdminError, match="is not a coordinator"):
+        services.remove_coordinator_from_scheme(scheme, user)
+
+
+def test_add_coordinator_by_email(app):
+    user = make_user(email="Pat@Example.org")
+    scheme = make_scheme()
+    membership = services.add_coordinator_by_email(scheme, " pat@example.ORG ", CoordinatorRole.MAIN)
+    assert membership.user_id == user.id
+    with pytest.raises(AdminError, match="No account has that email"):
+        services.add_coordinator_by_email(scheme, "nobody@example.org", CoordinatorRole.MAIN)
+
+
+def test_scheme_coordinators_main_first(app):
+    zed = make_user(name="Zed")
+    amy = make_user(name="Amy")
+    bob = make_user(name="Bob")
+    scheme = make_scheme(coordinators=[zed, bob, amy])
+    assert [u.name for _m, u in services.scheme_coordinators(scheme)] == ["Zed", "Amy", "Bob"]
+
+
+def test_create_scheme_makes_a_unique_slug_and_refuses_a_taken_name(app):
+    first = services.create_scheme("Hayes Lane Watch", "Hayes and Coney Hall", "br2")
+    assert (first.slug, first.postcode_district) == ("hayes-lane-watch", "BR2")
+    second = services.create_scheme("Hayes Lane: Watch!")
+    third = services.create_scheme("Hayes-Lane Watch")
+    assert (second.slug, third.slug) == ("hayes-lane-watch-2", "hayes-lane-watch-3")
+    with pytest.raises(AdminError, match="already has that name"):
+        services.create_scheme("  HAYES lane watch ")
+    with pytest.raises(AdminError, match="Enter the scheme's name"):
+        services.create_scheme("   ")
+    assert count(Scheme) == 3
+    assert [e.details["slug"] for e in actions("schemes.created")] == [
+        "hayes-lane-watch",
+        "hayes-lane-watch-2",
+        "hayes-lane-watch-3",
+    ]
+
+
+def test_update_scheme_keeps_the_slug_and_audits_what_changed(app):
+    scheme = services.create_scheme("Old Name", "Ward", "BR1")
+    other = services.create_scheme("Other Watch")
+    assert services.update_scheme(scheme, "New Name", "Ward", "br1") == ["name"]
+    assert (scheme.name, scheme.slug) == ("New Name", "old-name")
+    [changed] = actions("schemes.changed")
+    assert changed.details == {"fields": ["name"], "old": {"name": "Old Name"}}
+    assert services.update_scheme(scheme, "New Name", "Ward", "BR1") == []
+    assert len(actions("schemes.changed")) == 1
+    # Its own name in another case is fine; another scheme's name is not.
+    assert services.update_scheme(scheme, "NEW NAME", "Ward", "BR1") == ["name"]
+    with pytest.raises(AdminError):
+        services.update_scheme(scheme, other.name.upper())
+
+
+def test_schemes_query_and_totals(app):
+    hayes = make_scheme("Hayes Lane Watch", ward="Hayes and Coney Hall")
+    chis = make_scheme("Chislehurst Watch", ward="Chislehurst")
+    empty = make_scheme("Empty Watch", ward="Hayes and Coney Hall")
+    make_street(hayes, households=10)
+    make_street(hayes, households=5)
+    make_street(chis, households=7)
+    hayes.memberships.append(SchemeCoordinator(user=make_user(), role=CoordinatorRole.MAIN))
+    db.session.flush()
+    names = [s.name for s in db.session.scalars(services.schemes_query("hayes"))]
+    assert names == ["Empty Watch", "Hayes Lane Watch"]
+    assert [s.name for s in db.session.scalars(services.schemes_query("CHISLE"))] == ["Chislehurst Watch"]
+    totals = services.scheme_totals([hayes.id, chis.id, empty.id])
+    assert (totals[hayes.id].streets, totals[hayes.id].households, totals[hayes.id].coordinators) == (2, 15, 1)
+    assert (totals[chis.id].streets, totals[chis.id].households, totals[chis.id].coordinators) == (1, 7, 0)
+    assert (totals[empty.id].streets, totals[empty.id].households) == (0, 0)
