@@ -21,7 +21,8 @@ from config import TestConfig
 from coordinator import create_app
 from coordinator.extensions import db, limiter
 
-TEST_SCHEMA = "nwc_tests"
+# One schema per test run, so runs side by side (two checkouts, a developer and CI) never collide.
+TEST_SCHEMA = f"nwc_tests_{os.getpid()}"
 
 
 def _postgres_url(base: str, schema: str) -> str:
@@ -50,12 +51,24 @@ def make_schema(base: str, schema: str) -> str:
     return _postgres_url(base, schema)
 
 
+def drop_schema(base: str, schema: str) -> None:
+    """Remove a test schema and everything in it."""
+    engine = create_engine(_postgres_url(base, "public"))
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
+def database_url(tmp_path_factory) -> Iterator[str]:
     base = postgres_base_url()
     if base:
-        return make_schema(base, TEST_SCHEMA)
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        yield make_schema(base, TEST_SCHEMA)
+        drop_schema(base, TEST_SCHEMA)
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
 
 
 @pytest.fixture(scope="session")

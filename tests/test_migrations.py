@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import warnings
+
+import pytest
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -12,18 +15,27 @@ from sqlalchemy import inspect
 from config import TestConfig
 from coordinator import create_app
 from coordinator.extensions import db
-from tests.conftest import make_schema, postgres_base_url
+from tests.conftest import drop_schema, make_schema, postgres_base_url
 
 
-def _migration_app(tmp_path):
+@pytest.fixture
+def migration_app(tmp_path):
     base = postgres_base_url()
-    url = make_schema(base, "nwc_migrations") if base else f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+    url = make_schema(base, MIGRATION_SCHEMA) if base else f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
 
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = url
         INSTANCE_DIR = tmp_path
 
-    return create_app(Config)
+    app = create_app(Config)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    if base:
+        drop_schema(base, MIGRATION_SCHEMA)
+
+
+MIGRATION_SCHEMA = f"nwc_migrations_{os.getpid()}"
 
 
 def _differences(connection) -> list:
@@ -35,9 +47,8 @@ def _differences(connection) -> list:
         return compare_metadata(MigrationContext.configure(connection), db.metadata)
 
 
-def test_upgrade_gives_the_models_schema_and_downgrade_removes_it(tmp_path):
-    app = _migration_app(tmp_path)
-    with app.app_context():
+def test_upgrade_gives_the_models_schema_and_downgrade_removes_it(migration_app):
+    with migration_app.app_context():
         upgrade()
         with db.engine.connect() as connection:
             assert _differences(connection) == []
@@ -47,7 +58,6 @@ def test_upgrade_gives_the_models_schema_and_downgrade_removes_it(tmp_path):
         with db.engine.connect() as connection:
             assert set(inspect(connection).get_table_names()) <= {"alembic_version"}
         upgrade()  # and back up again: the downgrade left nothing behind that blocks a fresh upgrade
-        db.engine.dispose()
 
 
 def _index_names(connection) -> set[str]:
