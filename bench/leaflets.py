@@ -1,0 +1,197 @@
+"""Leaflet rendering benchmark: prints medians and ratios against the goals in issue 4 ("Speed").
+
+Run: .venv/bin/python bench/leaflets.py [--runs 15] [--renders 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from weasyprint import CSS, HTML
+
+from coordinator.leaflets.render import (
+    LeafletData,
+    LeafletHelpline,
+    content_reference,
+    leaflet_metadata,
+    render_leaflet_html,
+    render_leaflet_pdf,
+)
+from coordinator.pdf import ASSET_BASE_URL, STATIC_DIR, render_pdf
+
+LEAFLET = LeafletData(
+    headline="It's not OK: domestic abuse is a crime",
+    hashtag="#ITSNOTOK",
+    key_messages=(
+        "Abuse can be physical, emotional, financial or controlling behaviour.",
+        "It can happen to anyone, whatever their age, gender or background.",
+        "You are not alone: help is free and confidential.",
+    ),
+    call_to_action="Call a helpline, day or night.",
+    web_address="https://www.ourwatch.org.uk/itsnotok",
+    helplines=(
+        LeafletHelpline(
+            "National Domestic Abuse Helpline",
+            "0808 2000 247",
+            who_for="Anyone experiencing abuse",
+            is_free=True,
+            is_24_7=True,
+        ),
+        LeafletHelpline("Men's Advice Line", "0808 8010 327", hours="Mon to Fri, 9am to 8pm", is_free=True),
+        LeafletHelpline("Galop LGBT+ Helpline", "0800 999 5428", hours="Mon to Fri, 10am to 5pm", is_free=True),
+        LeafletHelpline("Samaritans", "116 123", who_for="Anyone who needs to talk", is_free=True, is_24_7=True),
+    ),
+    contact_line="Your coordinator: Zoë Łukasz, 07700 900123",
+    association_name="Bromley Neighbourhood Watch Association",
+    printed_on=date(2026, 3, 12),
+    reference=content_reference(campaign=1, helplines=1),
+)
+
+# The same leaflet with CSS multi-column layout where the app uses grids.
+COLUMNS_CSS = (
+    "<style>.helplines, .closing { display: block; columns: 2; column-gap: 5mm; }"
+    " .key-messages { columns: 2; } .helpline, .police, .qr-box { break-inside: avoid; }</style>"
+)
+
+
+def medians(actions: dict, runs: int) -> dict:
+    """Median CPU seconds of each action, measured in interleaved rounds after a warm-up.
+
+    Interleaving and CPU time keep the ratios steady on a shared, busy machine; the renderer is
+    single-threaded, so on an idle machine CPU time and wall time agree.
+    """
+    for action in actions.values():
+        action()
+    times: dict = {name: [] for name in actions}
+    for _ in range(runs):
+        for name, action in actions.items():
+            start = time.process_time()
+            action()
+            times[name].append(time.process_time() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def rss_mb() -> float:
+    """Resident memory of this process now, in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def line(label: str, value: str, goal: str = "") -> None:
+    print(f"{label:<58} {value:>18}  {goal}")
+
+
+def main() -> None:
+    """Measure and print every figure of the issue's Speed section."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--renders", type=int, default=200)
+    args = parser.parse_args()
+    runs = args.runs
+
+    html = render_leaflet_html(LEAFLET, "a5")
+    metadata = leaflet_metadata(LEAFLET, "a5")
+    raw_html = html.replace(ASSET_BASE_URL, STATIC_DIR.as_uri() + "/")
+
+    def app_render():
+        render_pdf(html, metadata=metadata, expected_pages=1)
+
+    def raw_render():
+        # WeasyPrint as it comes: default fetcher reading the same files, a new font configuration each time.
+        HTML(string=raw_html).write_pdf()
+
+    def columns_render():
+        render_pdf(html.replace("</head>", COLUMNS_CSS + "</head>"), metadata=metadata)
+
+    def tagged_render():
+        render_pdf(html, metadata=metadata, expected_pages=1, variant="pdf/ua-1")
+
+    def shop_raw():
+        HTML(string=raw_html).write_pdf(
+            stylesheets=[CSS(filename=STATIC_DIR / "print/shop.css")], pdf_variant="pdf/ua-1"
+        )
+
+    a6_html = render_leaflet_html(LEAFLET, "a6")
+    t = medians(
+        {
+            "app": app_render,
+            "raw": raw_render,
+            "columns": columns_render,
+            "tagged": tagged_render,
+            "shop_one": lambda: render_leaflet_pdf(LEAFLET, "a5", mode="shop"),
+            "shop_raw": shop_raw,
+            "shop_500": lambda: render_leaflet_pdf(LEAFLET, "a5", mode="shop", copies=500),
+            "home_2up": lambda: render_leaflet_pdf(LEAFLET, "a5", mode="home"),
+            "a6_one": lambda: render_pdf(a6_html, expected_pages=1),
+            "home_4up": lambda: render_leaflet_pdf(LEAFLET, "a6", mode="home"),
+            "home_500": lambda: render_leaflet_pdf(LEAFLET, "a5", mode="home", copies=500),
+        },
+        runs,
+    )
+    size_one = len(render_leaflet_pdf(LEAFLET, "a5", mode="shop"))
+    size_500 = len(render_leaflet_pdf(LEAFLET, "a5", mode="shop", copies=500))
+    home_size_one = len(render_leaflet_pdf(LEAFLET, "a5", mode="home", copies=2))
+    home_size_500 = len(render_leaflet_pdf(LEAFLET, "a5", mode="home", copies=500))
+
+    print(f"Leaflet benchmark: A5 #ITSNOTOK leaflet, median CPU time of {runs} interleaved runs after a warm-up\n")
+    line("raw WeasyPrint, same HTML (default fetcher, new fonts)", f"{t['raw'] * 1000:.0f} ms")
+    line("app render_pdf (restricted fetcher, cached fonts, fit check)", f"{t['app'] * 1000:.0f} ms")
+    line("  app vs raw", f"{t['app'] / t['raw']:.2f}x", "goal <= 1.2x")
+    line(
+        "shop file: app vs raw WeasyPrint (bleed, marks, PDF/UA)",
+        f"{t['shop_one'] / t['shop_raw']:.2f}x",
+        "goal <= 1.2x",
+    )
+    line("A5 laid out with CSS columns instead of grids", f"{t['columns'] * 1000:.0f} ms")
+    line("  grid vs columns", f"{t['app'] / t['columns']:.2f}x", "goal <= 0.5x")
+    line("cached vs fresh", "n/a", "comes with the leaflet cache (issue 4, item 6)")
+    line("shop run of 500 copies", f"{t['shop_500'] * 1000:.0f} ms")
+    line("  500 copies vs one copy, time", f"{t['shop_500'] / t['shop_one']:.2f}x", "goal <= 1.3x")
+    line("  500 copies vs one copy, bytes per extra copy", f"{(size_500 - size_one) / 499:.0f} B", "goal <= 512 B")
+    line("home run of 500 copies (250 A4 sheets of 2 x A5)", f"{t['home_500'] * 1000:.0f} ms")
+    line("  500 copies vs one sheet, time", f"{t['home_500'] / t['home_2up']:.2f}x", "goal <= 1.3x")
+    line(
+        "  500 copies vs one sheet, bytes per extra copy",
+        f"{(home_size_500 - home_size_one) / 498:.0f} B",
+        "goal <= 512 B",
+    )
+    line("2-up A5 home sheet vs one A5 leaflet", f"{t['home_2up'] / t['app']:.2f}x", "goal <= 2x")
+    line("4-up A6 home sheet vs one A6 leaflet", f"{t['home_4up'] / t['a6_one']:.2f}x", "goal <= 2x")
+    line("PDF/UA-1 (tagged) vs plain", f"{t['tagged'] / t['app']:.2f}x", "goal <= 1.1x")
+
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    line("peak RSS of this process so far (ru_maxrss)", f"{peak_mb:.0f} MB", "goal <= 250 MB")
+    before = rss_mb()
+    for _ in range(args.renders):
+        render_pdf(html, metadata=metadata, expected_pages=1)
+    after = rss_mb()
+    line(f"RSS before / after {args.renders} more renders", f"{before:.0f} / {after:.0f} MB")
+    line(
+        "  growth per render",
+        f"{(after - before) / args.renders * 1024:.0f} KB",
+        "recycle rendering workers after a few hundred jobs",
+    )
+    raw_renders = max(args.renders // 2, 1)
+    before = rss_mb()
+    for _ in range(raw_renders):
+        raw_render()
+    after = rss_mb()
+    line(
+        f"  raw WeasyPrint, new fonts each time ({raw_renders} renders)",
+        f"{(after - before) / raw_renders * 1024:.0f} KB",
+        "per render: why the app keeps one FontConfiguration",
+    )
+
+
+if __name__ == "__main__":
+    main()

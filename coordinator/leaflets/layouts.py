@@ -1,0 +1,164 @@
+"""The leaflet layouts (A5 flyer, A4 poster, DL, A6 postcard, wallet card) and how they go on paper.
+
+Each layout has one stylesheet in static/print/ holding its @page size and margins. For the home printer,
+copies are placed several to an A4 sheet (2 x A5, 3 x DL, 4 x A6, 10 wallet cards) with thin cut marks in
+the sheet's margin, outside the trim; for the print shop, each copy is its trim size plus 3 mm bleed with
+crop marks (static/print/shop.css).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from coordinator.pdf import Placement, SheetPlan, mm
+
+A4_MM = (210.0, 297.0)
+# Home printers cannot print within ~3-5 mm of the paper's edge. Copies that would fill the sheet (A5, DL,
+# A6) are shrunk to 92% so that a margin this wide holds the cut marks outside the trim: 12 pt body text
+# prints at 11 pt; cards and large print are sized to stay at their minimums (8 pt, 14 pt) at that scale.
+HOME_SHEET_MARGIN_MM = 8.0
+CUT_MARK_GAP_MM = 1.5  # between the trim and the start of a mark, so a mark never shows on a copy
+CUT_MARK_LENGTH_MM = 3.0  # ends 3.5 mm from the paper edge, where home printers still print
+
+HOME = "home"
+SHOP = "shop"
+PRINT_MODES = (HOME, SHOP)
+
+
+@dataclass(frozen=True)
+class HomeGrid:
+    """How copies of a layout sit on an A4 sheet for a home printer."""
+
+    columns: int
+    rows: int
+    is_rotated: bool = False  # copies turned 90 degrees, e.g. two landscape-placed A5s on portrait A4
+
+    @property
+    def copies_per_sheet(self) -> int:
+        """Copies of the leaflet on one side of one sheet."""
+        return self.columns * self.rows
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One printed format of a leaflet."""
+
+    key: str
+    label: str  # as the coordinator sees it: "A5 flyer"
+    short_name: str  # in messages: "A5"
+    width_mm: float
+    height_mm: float
+    pages: int  # sides of one copy: 1, or 2 for the wallet card
+    is_card: bool  # cards allow smaller type (>= 8 pt) than leaflets (>= 12 pt)
+    has_large_print: bool
+    larger: str | None  # the layout to suggest when the text does not fit
+    home_grid: HomeGrid | None  # None: the layout is already A4, one copy per sheet
+
+    @property
+    def stylesheet(self) -> str:
+        """The asset path of this layout's stylesheet."""
+        return f"print/{self.key}.css"
+
+    @property
+    def size_points(self) -> tuple[float, float]:
+        """Trim width and height in PDF points."""
+        return mm(self.width_mm), mm(self.height_mm)
+
+    @property
+    def copies_per_sheet(self) -> int:
+        """Copies on one A4 sheet for a home printer."""
+        return self.home_grid.copies_per_sheet if self.home_grid else 1
+
+
+LAYOUTS: dict[str, Layout] = {
+    layout.key: layout
+    for layout in (
+        Layout("a5", "A5 flyer", "A5", 148, 210, 1, False, True, "a4", HomeGrid(1, 2, is_rotated=True)),
+        Layout("a4", "A4 poster", "A4", 210, 297, 1, False, True, None, None),
+        Layout("dl", "DL leaflet", "DL", 99, 210, 1, False, True, "a5", HomeGrid(1, 3, is_rotated=True)),
+        Layout("a6", "A6 postcard", "A6", 105, 148, 1, True, False, "a5", HomeGrid(2, 2)),
+        Layout("wallet", "wallet card", "the wallet card", 85, 55, 2, True, False, "a6", HomeGrid(2, 5)),
+    )
+}
+
+
+def get_layout(key: str) -> Layout:
+    """The layout called `key`; ValueError naming the choices for anything else."""
+    try:
+        return LAYOUTS[key]
+    except KeyError:
+        raise ValueError(f"Unknown layout {key!r}: choose one of {', '.join(LAYOUTS)}") from None
+
+
+@dataclass(frozen=True)
+class PrintPlan:
+    """How many copies, sheets of paper and PDF pages a print of one leaflet takes."""
+
+    copies: int  # leaflets that come out, after cutting (home sheets are filled, so this may round up)
+    copies_per_sheet: int
+    sheets: int  # sheets of paper
+    pages: int  # pages in the PDF
+
+
+def plan_print(layout: Layout, mode: str, copies: int) -> PrintPlan:
+    """Copies, sheets of paper and PDF pages for `copies` of `layout` printed in `mode`."""
+    if mode not in PRINT_MODES:
+        raise ValueError(f"Unknown print mode {mode!r}: choose home or shop")
+    if copies < 1:
+        raise ValueError("copies must be at least 1")
+    if mode == SHOP:
+        # The shop prints the trim-size pages; a two-sided card is two pages per copy.
+        return PrintPlan(copies, 1, copies, copies * layout.pages)
+    per_sheet = layout.copies_per_sheet
+    sheets = math.ceil(copies / per_sheet)
+    return PrintPlan(sheets * per_sheet, per_sheet, sheets, sheets * layout.pages)
+
+
+def home_scale(layout: Layout) -> float:
+    """How much copies shrink on a home sheet (1.0 when they fit inside the margins as they are)."""
+    grid = layout.home_grid
+    if grid is None:
+        return 1.0
+    cell_w, cell_h = (layout.height_mm, layout.width_mm) if grid.is_rotated else (layout.width_mm, layout.height_mm)
+    room_w = A4_MM[0] - 2 * HOME_SHEET_MARGIN_MM
+    room_h = A4_MM[1] - 2 * HOME_SHEET_MARGIN_MM
+    return min(1.0, room_w / (cell_w * grid.columns), room_h / (cell_h * grid.rows))
+
+
+def home_sheet_plan(layout: Layout) -> SheetPlan:
+    """Where copies go on an A4 sheet for a home printer, with cut marks outside the trim.
+
+    Copies touch, so one cut separates two; the grid is centred, so the backs of a two-sided card land
+    behind their fronts when the sheet is printed on both sides (flipped on the long edge).
+    """
+    sheet_w, sheet_h = mm(A4_MM[0]), mm(A4_MM[1])
+    grid = layout.home_grid
+    if grid is None:
+        return SheetPlan(sheet_w, sheet_h, tuple((Placement(0, 0),) for _ in range(layout.pages)))
+    scale = home_scale(layout)
+    trim_w, trim_h = layout.size_points
+    cell_w, cell_h = (trim_h * scale, trim_w * scale) if grid.is_rotated else (trim_w * scale, trim_h * scale)
+    grid_w, grid_h = cell_w * grid.columns, cell_h * grid.rows
+    left, bottom = (sheet_w - grid_w) / 2, (sheet_h - grid_h) / 2
+
+    def placement(column: int, row: int) -> Placement:
+        return Placement(left + column * cell_w, bottom + (grid.rows - 1 - row) * cell_h, scale, grid.is_rotated)
+
+    fronts = tuple(placement(c, r) for r in range(grid.rows) for c in range(grid.columns))
+    # A back sits behind its front: mirrored left to right once the sheet is turned over.
+    backs = tuple(placement(grid.columns - 1 - c, r) for r in range(grid.rows) for c in range(grid.columns))
+    placements = (fronts, backs) if layout.pages == 2 else (fronts,)
+
+    gap, length = mm(CUT_MARK_GAP_MM), mm(CUT_MARK_LENGTH_MM)
+    top, right = bottom + grid_h, left + grid_w
+    marks = []
+    for column in range(grid.columns + 1):
+        x = left + column * cell_w
+        marks.append(((x, top + gap), (x, top + gap + length)))
+        marks.append(((x, bottom - gap), (x, bottom - gap - length)))
+    for row in range(grid.rows + 1):
+        y = bottom + row * cell_h
+        marks.append(((left - gap, y), (left - gap - length, y)))
+        marks.append(((right + gap, y), (right + gap + length, y)))
+    return SheetPlan(sheet_w, sheet_h, placements, tuple(marks))
