@@ -102,6 +102,11 @@ class Config:
 
     CSV_MAX_BYTES = 2 * 1024 * 1024
 
+    # Residents' sign-up: how long a confirmation link works, and how often the public form may be sent.
+    SUBSCRIPTION_CONFIRM_MAX_AGE = timedelta(days=_int("SUBSCRIPTION_CONFIRM_DAYS", 7))
+    SIGNUP_LIMIT_PER_ADDRESS = os.environ.get("SIGNUP_LIMIT_PER_ADDRESS", "5 per minute;30 per hour")
+    SIGNUP_LIMIT_PER_EMAIL = os.environ.get("SIGNUP_LIMIT_PER_EMAIL", "5 per hour")
+
 
 class DevelopmentConfig(Config):
     """`make run`: SQLite in instance/, outbox folder, a secret kept in instance/."""

@@ -70,6 +70,8 @@ def _import_models() -> None:
     # Every model module, so that metadata (and Alembic's autogenerate) sees every table.
     from coordinator.audit import models as _audit  # noqa: F401
     from coordinator.auth import models as _auth  # noqa: F401
+    from coordinator.bulletins import models as _bulletins  # noqa: F401
+    from coordinator.content import models as _content  # noqa: F401
     from coordinator import mail as _mail  # noqa: F401
     from coordinator.schemes import models as _schemes  # noqa: F401
     from coordinator import settings as _settings  # noqa: F401
@@ -78,6 +80,7 @@ def _import_models() -> None:
 def _register_blueprints(app: Flask) -> None:
     from coordinator.admin import bp as admin_bp
     from coordinator.auth import bp as auth_bp
+    from coordinator.bulletins import bp as bulletins_bp
     from coordinator.content import bp as content_bp
     from coordinator.main import bp as main_bp
     from coordinator.schemes import bp as schemes_bp
@@ -87,6 +90,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(schemes_bp)
     app.register_blueprint(content_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(bulletins_bp)
 
 
 def _register_error_pages(app: Flask) -> None:

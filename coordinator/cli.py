@@ -52,6 +52,38 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         send_queued_mail_later()
 
+    @app.cli.command("import-subscribers")
+    @click.option("--scheme", "scheme_name", required=True, help="The scheme's name or slug.")
+    @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    def import_subscribers_command(scheme_name: str, csv_file: Path) -> None:
+        """Import a scheme's existing members from a CSV with the header email,name,street (all or nothing).
+
+        Each address becomes pending and is sent a confirmation request; nothing else until it is confirmed.
+        """
+        from coordinator.bulletins.services import find_scheme_by_name, import_subscribers
+        from coordinator.mail import send_queued_mail_later
+
+        scheme = find_scheme_by_name(scheme_name)
+        if scheme is None:
+            raise click.ClickException(f"No scheme is called {scheme_name!r}.")
+        report = import_subscribers(scheme, csv_file.read_bytes(), actor=None)
+        for line in report.lines():
+            click.echo(line)
+        if not report.ok:
+            db.session.rollback()
+            sys.exit(1)
+        db.session.commit()
+        send_queued_mail_later()
+
+    @app.cli.command("expire-subscribers")
+    def expire_subscribers_command() -> None:
+        """Forget sign-ups whose confirmation link expired unanswered (run daily)."""
+        from coordinator.bulletins.services import expire_unconfirmed
+
+        count = expire_unconfirmed()
+        db.session.commit()
+        click.echo(f"{count} unconfirmed sign-up(s) expired.")
+
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
     @click.option("--max-jobs", type=int, default=None, help="Stop after this many jobs (a process manager restarts it).")
@@ -74,3 +106,49 @@ def register_cli(app: Flask) -> None:
         click.echo("Demo logins (passwords are new each time seed-demo runs):")
         for login in logins:
             click.echo(f"  {login.role:<12} {login.email:<36} password: {login.password}")
+
+    @app.cli.group("content")
+    def content_group() -> None:
+        """Content packs: share approved campaigns, helplines and helpline sets between associations."""
+
+    @content_group.command("export")
+    @click.argument("pack_file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+    @click.option("--no-images", is_flag=True, help="Leave campaign pictures out of the pack.")
+    def content_export_command(pack_file: Path, no_images: bool) -> None:
+        """Write every approved, current campaign, helpline and helpline set to PACK_FILE (JSON)."""
+        from coordinator.content.packs import export_pack, pack_json
+
+        pack = export_pack(include_images=not no_images)
+        pack_file.write_text(pack_json(pack), encoding="utf-8")
+        counts: dict[str, int] = {}
+        for item in pack["items"]:
+            counts[item["kind"]] = counts.get(item["kind"], 0) + 1
+        click.echo(f"Wrote {pack_file}: " + ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items()))
+
+    @content_group.command("import")
+    @click.argument("pack_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--approve-as", "approve_as", metavar="ADMIN_EMAIL", default=None,
+                  help="Approve everything as this admin. Only on a first install, with no approved content yet.")
+    def content_import_command(pack_file: Path, approve_as: str | None) -> None:
+        """Load PACK_FILE as versions awaiting approval (all or nothing)."""
+        from coordinator.auth.services import find_user_by_email
+        from coordinator.content.packs import PackError, import_pack
+        from coordinator.mail import send_queued_mail_later
+
+        admin = None
+        if approve_as:
+            admin = find_user_by_email(approve_as)
+            if admin is None:
+                raise click.ClickException(f"No account has the email {approve_as}.")
+        try:
+            report = import_pack(pack_file.read_bytes(), None, approve_as=admin, system_label="cli")
+        except PackError as exc:
+            db.session.rollback()
+            click.echo("Nothing was imported:", err=True)
+            for problem in exc.problems:
+                click.echo(f"  - {problem}", err=True)
+            sys.exit(1)
+        db.session.commit()
+        send_queued_mail_later()
+        for line in report.lines():
+            click.echo(line)

@@ -1,4 +1,4 @@
-"""Demo data for `seed-demo` and `make run`: an admin, two coordinators, two schemes with streets."""
+"""Demo data for `seed-demo` and `make run`: an admin, two coordinators, two schemes with streets, starter content."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from coordinator.auth.models import Role
 from coordinator.auth.services import create_user, find_user_by_email, hash_password
+from coordinator.content.starter import load_starter_content
 from coordinator.extensions import db
 from coordinator.schemes.models import CoordinatorRole, Scheme, SchemeCoordinator, Street
 from coordinator.schemes.services import slugify
@@ -107,4 +108,6 @@ def seed_demo() -> list[DemoLogin]:
     if not any(m.user_id == users[2].id for m in first.memberships):
         first.memberships.append(SchemeCoordinator(user=users[2], role=CoordinatorRole.DEPUTY))
     db.session.flush()
+    # The starter campaigns, helplines and sets, approved by the demo admin on a fresh library only.
+    load_starter_content(users[0])
     return logins

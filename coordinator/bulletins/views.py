@@ -1,0 +1,231 @@
+"""Residents' sign-up, confirmation and unsubscribe pages, and the coordinator's subscriber pages.
+
+Residents' pages need no login: a scheme's slug opens its sign-up form, and a signed token in a link
+is the authority to confirm or to unsubscribe. The coordinator's pages start from
+`get_my_scheme_or_404`, so another scheme's subscribers are a plain 404.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from coordinator.bulletins import bp
+from coordinator.bulletins import services as subscribers
+from coordinator.bulletins.forms import (
+    ConfirmSubscriptionForm,
+    EraseSubscriberForm,
+    ExportSubscriberForm,
+    SignupForm,
+    SubscriberFilterForm,
+    SubscriberImportForm,
+)
+from coordinator.bulletins.models import Subscriber
+from coordinator.extensions import csrf, db, limiter, submitted_email
+from coordinator.links import public_url
+from coordinator.mail import send_queued_mail_later
+from coordinator.schemes.models import Scheme
+from coordinator.security import get_my_scheme_or_404
+
+
+def _address_limit() -> str:
+    return current_app.config.get("SIGNUP_LIMIT_PER_ADDRESS", "5 per minute;30 per hour")
+
+
+def _email_limit() -> str:
+    return current_app.config.get("SIGNUP_LIMIT_PER_EMAIL", "5 per hour")
+
+
+def _scheme_for_slug_or_404(slug: str) -> Scheme:
+    scheme = subscribers.find_scheme_by_slug(slug)
+    if scheme is None:
+        abort(404)
+    return scheme
+
+
+def _link_invalid(exc: subscribers.LinkError):
+    return render_template("bulletins/link_invalid.html", message=str(exc), scheme=exc.scheme), 400
+
+
+# --- Residents ---------------------------------------------------------------------------------------------------
+
+
+@bp.route("/join/<slug>", methods=["GET", "POST"])
+@limiter.limit(_address_limit, methods=["POST"])
+@limiter.limit(_email_limit, key_func=submitted_email, methods=["POST"])
+def join(slug: str):
+    scheme = _scheme_for_slug_or_404(slug)
+    form = SignupForm.for_scheme(scheme)
+    if form.validate_on_submit():
+        try:
+            subscribers.sign_up(scheme, form.email.data, form.name.data or "", form.street.data)
+        except subscribers.SubscriberProblems as exc:
+            form.add_problems(exc.errors)
+        else:
+            db.session.commit()
+            send_queued_mail_later()
+            # The same answer for a new address, a known one and one asked a moment ago.
+            return redirect(url_for("bulletins.join_sent", slug=scheme.slug))
+    return render_template("bulletins/join.html", scheme=scheme, form=form)
+
+
+@bp.get("/join/<slug>/check-your-email")
+def join_sent(slug: str):
+    scheme = _scheme_for_slug_or_404(slug)
+    return render_template("bulletins/join_sent.html", scheme=scheme, days=subscribers.confirm_max_age().days)
+
+
+@bp.route("/join/confirm/<token>", methods=["GET", "POST"])
+@limiter.limit(_address_limit, methods=["POST"])
+def confirm(token: str):
+    # Following the link only shows a button: mail scanners open links, and must not subscribe anyone.
+    try:
+        subscriber = subscribers.subscriber_for_confirmation(token)
+    except subscribers.LinkError as exc:
+        return _link_invalid(exc)
+    form = ConfirmSubscriptionForm()
+    if form.validate_on_submit():
+        subscribers.confirm_subscription(subscriber)
+        db.session.commit()
+        return redirect(url_for("bulletins.joined", slug=subscriber.scheme.slug))
+    return render_template(
+        "bulletins/confirm.html",
+        scheme=subscriber.scheme,
+        form=form,
+        wording=subscriber.consent_wording or subscribers.consent_wording(subscriber.scheme),
+        address=subscribers.masked_email(subscriber.email),
+    )
+
+
+@bp.get("/join/<slug>/subscribed")
+def joined(slug: str):
+    scheme = _scheme_for_slug_or_404(slug)
+    return render_template("bulletins/joined.html", scheme=scheme)
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the signed token is the authority; mail programs' one-click POST (RFC 8058) carries no CSRF token
+def unsubscribe(token: str):
+    try:
+        subscriber = subscribers.subscriber_for_unsubscribe(token)
+    except subscribers.LinkError as exc:
+        return _link_invalid(exc)
+    if request.method == "POST":
+        is_one_click = request.form.get("List-Unsubscribe") == "One-Click"
+        subscribers.unsubscribe(subscriber, is_one_click=is_one_click)
+        db.session.commit()
+        # A page, not a redirect: a mail program's one-click POST wants a plain 200.
+        return render_template("bulletins/unsubscribed.html", scheme=subscriber.scheme)
+    # A GET never unsubscribes: mail scanners open every link in a message.
+    return render_template(
+        "bulletins/unsubscribe.html",
+        scheme=subscriber.scheme,
+        address=subscribers.masked_email(subscriber.email) if not subscriber.is_erased else "",
+        is_unsubscribed=subscriber.status == subscribers.SubscriberStatus.UNSUBSCRIBED,
+    )
+
+
+# --- Coordinators ------------------------------------------------------------------------------------------------
+
+
+def _subscriber_or_404(scheme: Scheme, subscriber_id: int) -> Subscriber:
+    subscriber = subscribers.get_scheme_subscriber(scheme, subscriber_id)
+    if subscriber is None:
+        abort(404)
+    return subscriber
+
+
+@bp.get("/schemes/<int:scheme_id>/subscribers")
+@login_required
+def subscriber_list(scheme_id: int):
+    scheme = get_my_scheme_or_404(scheme_id)
+    form = SubscriberFilterForm(request.args)
+    form.validate()
+    args = form.filter_args()
+    page = db.paginate(
+        subscribers.subscribers_query(scheme, args.get("status", ""), args.get("q", "")),
+        page=max(request.args.get("page", 1, type=int) or 1, 1),
+        per_page=subscribers.PER_PAGE,
+        error_out=False,
+        count=True,
+    )
+    return render_template(
+        "bulletins/subscribers.html",
+        scheme=scheme,
+        form=form,
+        page=page,
+        filter_args=args,
+        counts=subscribers.count_subscribers(scheme),
+        join_url=public_url("bulletins.join", slug=scheme.slug),
+    )
+
+
+@bp.get("/schemes/<int:scheme_id>/subscribers/<int:subscriber_id>")
+@login_required
+def subscriber_detail(scheme_id: int, subscriber_id: int):
+    scheme = get_my_scheme_or_404(scheme_id)
+    subscriber = _subscriber_or_404(scheme, subscriber_id)
+    return render_template(
+        "bulletins/subscriber.html", scheme=scheme, subscriber=subscriber, export_form=ExportSubscriberForm()
+    )
+
+
+@bp.post("/schemes/<int:scheme_id>/subscribers/<int:subscriber_id>/export")
+@login_required
+def subscriber_export(scheme_id: int, subscriber_id: int):
+    scheme = get_my_scheme_or_404(scheme_id)
+    subscriber = _subscriber_or_404(scheme, subscriber_id)
+    if not ExportSubscriberForm().validate_on_submit():
+        abort(400)
+    data = subscribers.export_subscriber(subscriber, actor=current_user._get_current_object())
+    db.session.commit()
+    return Response(
+        json.dumps(data, indent=2, ensure_ascii=False) + "\n",
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="subscriber-{subscriber.id}.json"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.route("/schemes/<int:scheme_id>/subscribers/<int:subscriber_id>/erase", methods=["GET", "POST"])
+@login_required
+def subscriber_erase(scheme_id: int, subscriber_id: int):
+    scheme = get_my_scheme_or_404(scheme_id)
+    subscriber = _subscriber_or_404(scheme, subscriber_id)
+    form = EraseSubscriberForm()
+    if form.validate_on_submit():
+        subscribers.erase_subscriber(subscriber, actor=current_user._get_current_object())
+        db.session.commit()
+        flash(f"Subscriber #{subscriber.id} is erased: their address and name are gone.", "success")
+        return redirect(url_for("bulletins.subscriber_list", scheme_id=scheme.id))
+    return render_template("bulletins/erase.html", scheme=scheme, subscriber=subscriber, form=form)
+
+
+@bp.route("/schemes/<int:scheme_id>/subscribers/import", methods=["GET", "POST"])
+@login_required
+def subscriber_import(scheme_id: int):
+    scheme = get_my_scheme_or_404(scheme_id)
+    form = SubscriberImportForm()
+    report = None
+    if form.validate_on_submit():
+        report = subscribers.import_subscribers(
+            scheme, form.file.data.read(), actor=current_user._get_current_object()
+        )
+        if report.ok:
+            # The report stays on screen after the commit: it says which addresses were already on the list.
+            db.session.commit()
+            send_queued_mail_later()
+        elif report.file_problems:
+            form.add_problems({"file": report.file_problems})
+    return render_template(
+        "bulletins/import.html",
+        scheme=scheme,
+        form=form,
+        report=report,
+        columns=subscribers.IMPORT_COLUMNS,
+        max_kb=current_app.config["CSV_MAX_BYTES"] // 1024,
+    )

@@ -1,0 +1,261 @@
+"""Forms for the content library. They gather what was typed; the rules live in the services."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields import SelectChoice
+from wtforms.validators import DataRequired, Optional
+
+from coordinator.content.fields import (
+    CALL_TO_ACTION_MAX,
+    KEY_MESSAGE_MAX,
+    KEY_MESSAGES_MAX,
+    NOTICE_BODY_MAX,
+    SET_SIZE_MAX,
+    SUMMARY_MAX,
+)
+from coordinator.content.images import MAX_IMAGE_BYTES
+from coordinator.content.models import (
+    CampaignVersion,
+    ContentKind,
+    ContentVersion,
+    HelplineSetVersion,
+    HelplineVersion,
+    LocalNoticeVersion,
+    VersionState,
+)
+
+
+def options(*pairs: tuple[object, str]) -> list[SelectChoice]:
+    """Choices for a select or radio field."""
+    return [SelectChoice(value=value, label=label) for value, label in pairs]
+
+
+class _ContentForm(FlaskForm):
+    """Shared: turn service field errors into messages beside the fields."""
+
+    def add_problems(self, errors: dict[str, str]) -> None:
+        """Show each service error beside its field (or at the top when no field matches)."""
+        for name, message in errors.items():
+            field = getattr(self, _FORM_NAMES.get(name, name), None)
+            if field is not None and hasattr(field, "errors"):
+                field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
+            else:
+                self.form_errors.append(message)
+
+
+# Service field names that a form shows under another name.
+_FORM_NAMES = {"image_upload": "image", "is_free_to_call": "free_to_call", "helplines": "helpline_1"}
+
+
+class CampaignForm(_ContentForm):
+    """A campaign's fields."""
+
+    title = StringField("Title", validators=[DataRequired(message="Enter the title")])
+    summary = TextAreaField("Summary", description=f"Up to {SUMMARY_MAX} characters: what a resident should take away.")
+    body = TextAreaField(
+        "Body",
+        description="Markdown: a blank line between paragraphs, ## before a heading, - before each list item, "
+        "**bold**, *italics*, [link text](https://www.example.org). HTML is not accepted.",
+    )
+    key_messages = TextAreaField(
+        "Key messages",
+        description=f"One per line, at most {KEY_MESSAGES_MAX}, each up to {KEY_MESSAGE_MAX} characters. "
+        "Leaflets print them in this order.",
+    )
+    call_to_action = StringField("Call to action", description=f"Up to {CALL_TO_ACTION_MAX} characters.")
+    hashtag = StringField("Hashtag", description="Optional, for example #ITSNOTOK.")
+    web_address = StringField("Web address", description="Optional, as it should be printed: www.met.police.uk")
+    first_day = DateField(
+        "First day", validators=[Optional()],
+        description="Optional. Before this day the campaign is offered as upcoming. Leave both days empty for a "
+        "campaign offered all year round.",
+    )
+    last_day = DateField("Last day", validators=[Optional()], description="Optional. After this day it has ended.")
+    language = StringField("Language", default="en-GB", description="A language tag, such as en-GB.")
+    audience_tags = StringField("Audience", description="Optional. Who it is for, separated by commas.")
+    image = FileField(
+        "Picture",
+        description=f"Optional. A PNG or JPEG file up to {MAX_IMAGE_BYTES // (1024 * 1024)} MB. It is shrunk to "
+        "1,600 pixels at most, and details such as the camera and place are removed.",
+    )
+    remove_image = BooleanField("Remove the current picture")
+
+    def to_fields(self) -> dict:
+        """What the services need."""
+        upload = self.image.data.read() if self.image.data else b""
+        return {
+            "title": self.title.data,
+            "summary": self.summary.data,
+            "body": self.body.data,
+            "key_messages": self.key_messages.data or "",
+            "call_to_action": self.call_to_action.data,
+            "hashtag": self.hashtag.data,
+            "web_address": self.web_address.data,
+            "first_day": self.first_day.data,
+            "last_day": self.last_day.data,
+            "language": self.language.data,
+            "audience_tags": self.audience_tags.data or "",
+            "image_upload": upload,
+            "remove_image": self.remove_image.data,
+        }
+
+    def fill_from(self, version: CampaignVersion) -> None:
+        """Start from an existing version's values."""
+        for name in ("title", "summary", "body", "call_to_action", "hashtag", "web_address", "first_day", "last_day",
+                     "language"):
+            getattr(self, name).data = getattr(version, name)
+        self.key_messages.data = "\n".join(version.key_messages or [])
+        self.audience_tags.data = ", ".join(version.audience_tags or [])
+
+
+class HelplineForm(_ContentForm):
+    """A helpline's fields."""
+
+    title = StringField("Name", validators=[DataRequired(message="Enter the helpline's name")])
+    number = StringField(
+        "Number",
+        description="A UK number such as 0808 802 4040, or a short code such as 101. It is printed in UK "
+        "grouping, or as you group it here in blocks of up to four digits after the dialling code (0808 2000 247).",
+    )
+    opening_hours = StringField("Opening hours", description="Optional, for example Mon to Fri 9am to 5pm.")
+    is_24_7 = BooleanField("Open 24 hours a day, 7 days a week")
+    who_for = TextAreaField("Who it is for")
+    web_address = StringField("Web address", description="Optional, as it should be printed: galop.org.uk")
+    free_to_call = RadioField(
+        "Free to call",
+        choices=options(("auto", "Work it out from the number (0800 and 0808 numbers are free)"), ("yes", "Yes"),
+                        ("no", "No")),
+        default="auto",
+    )
+    review_interval_months = IntegerField(
+        "Review every (months)", validators=[Optional()],
+        description="How often an admin checks the number still works. Empty means the association's default.",
+    )
+
+    def to_fields(self) -> dict:
+        """What the services need."""
+        return {
+            "title": self.title.data,
+            "number": self.number.data or "",
+            "opening_hours": self.opening_hours.data,
+            "is_24_7": bool(self.is_24_7.data),
+            "who_for": self.who_for.data,
+            "web_address": self.web_address.data,
+            "is_free_to_call": {"yes": True, "no": False}.get(self.free_to_call.data),
+            "review_interval_months": self.review_interval_months.data,
+        }
+
+    def fill_from(self, version: HelplineVersion) -> None:
+        """Start from an existing version's values."""
+        self.title.data = version.title
+        self.number.data = version.phone_number_shown
+        self.opening_hours.data = version.opening_hours
+        self.is_24_7.data = version.is_24_7
+        self.who_for.data = version.who_for
+        self.web_address.data = version.web_address
+        self.free_to_call.data = "yes" if version.is_free_to_call else "no"
+        self.review_interval_months.data = version.review_interval_months
+
+
+class HelplineSetForm(_ContentForm):
+    """A helpline set: a title and its helplines in order, one choice per place."""
+
+    title = StringField("Title", validators=[DataRequired(message="Enter the title")])
+
+    def set_choices(self, items) -> None:
+        """Offer these helpline items in every place."""
+        choices = options((0, "(none)"), *((item.id, _helpline_label(item)) for item in items))
+        for place in self.places():
+            place.choices = choices
+
+    def places(self) -> list[SelectField]:
+        """The helpline choices, first to last."""
+        return [getattr(self, f"helpline_{n}") for n in range(1, SET_SIZE_MAX + 1)]
+
+    def chosen_ids(self) -> list[int]:
+        """The ids chosen, in order, without the empty places."""
+        return [place.data for place in self.places() if place.data]
+
+    def fill_from(self, version: HelplineSetVersion) -> None:
+        """Start from an existing version's values."""
+        self.title.data = version.title
+        for place, entry in zip(self.places(), version.entries, strict=False):
+            place.data = entry.helpline_item_id
+
+
+def _helpline_label(item) -> str:
+    version = item.current_version or item.latest_version
+    label = f"{version.title} ({version.phone_number_shown})"
+    return label if item.current_version else f"{label}, awaiting approval"
+
+
+for _n in range(1, SET_SIZE_MAX + 1):
+    setattr(HelplineSetForm, f"helpline_{_n}", SelectField(f"Helpline {_n}", coerce=int, default=0,
+                                                           validate_choice=True))
+
+
+class LocalNoticeForm(_ContentForm):
+    """A scheme's local notice."""
+
+    title = StringField("Heading", validators=[DataRequired(message="Enter a heading")])
+    body = TextAreaField(
+        "Notice", description=f"Plain text, up to {NOTICE_BODY_MAX} characters: a meeting, a local contact."
+    )
+
+    def to_fields(self) -> dict:
+        """What the services need."""
+        return {"title": self.title.data, "body": self.body.data}
+
+    def fill_from(self, version: LocalNoticeVersion) -> None:
+        """Start from an existing version's values."""
+        self.title.data = version.title
+        self.body.data = version.body
+
+
+FORMS: dict[ContentKind, type[_ContentForm]] = {
+    ContentKind.CAMPAIGN: CampaignForm,
+    ContentKind.HELPLINE: HelplineForm,
+    ContentKind.HELPLINE_SET: HelplineSetForm,
+    ContentKind.LOCAL_NOTICE: LocalNoticeForm,
+}
+
+
+def form_for(kind: ContentKind, version: ContentVersion | None = None) -> _ContentForm:
+    """The kind's form, filled from `version` on first display (a POST keeps what was typed)."""
+    form = FORMS[kind]()
+    if version is not None and not form.is_submitted():
+        form.fill_from(version)
+    return form
+
+
+class ReviewForm(FlaskForm):
+    """An admin's decision on a submitted version."""
+
+    decision = RadioField(
+        "Your decision",
+        choices=options(("approve", "Approve this version"), ("request_changes", "Ask for changes")),
+        validators=[DataRequired(message="Choose whether to approve it or ask for changes")],
+    )
+    reason = TextAreaField("What needs to change", description="Needed when you ask for changes; the author is "
+                           "emailed this.")
+
+
+class PackImportForm(FlaskForm):
+    """A content pack to load."""
+
+    pack = FileField("Content pack (JSON file)")
+
+
+class LibraryFilterForm(FlaskForm):
+    """Narrow the library by kind and state (a GET form)."""
+
+    class Meta:
+        csrf = False
+
+    kind = SelectField("Kind", choices=options(("", "All kinds"), *((k.value, k.label.capitalize()) for k in ContentKind)))
+    state = SelectField(
+        "Status", choices=options(("", "Any status"), *((s.value, s.label.capitalize()) for s in VersionState))
+    )

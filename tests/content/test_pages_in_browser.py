@@ -1,0 +1,67 @@
+"""The content pages in a real browser, with axe-core on each: the library, review, catalogue, forms."""
+
+from __future__ import annotations
+
+import pytest
+
+from coordinator.auth.services import find_user_by_email, hash_password
+from coordinator.content import services as content
+from coordinator.content.models import ContentKind, VersionState
+from coordinator.demo import seed_demo
+from coordinator.extensions import db
+from tests.content.factories import campaign_fields, settle
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, axe_violations, live_server, log_in, page  # noqa: F401
+from tests.factories import PASSWORD, make_admin
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # This module's own browser, closed when the module ends: Playwright allows one running instance at a time,
+    # and the e2e folder starts its own for the rest of the session.
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def test_admin_content_pages_pass_axe(page):  # noqa: F811
+    seed_demo()
+    reviewer = make_admin(name="Rae Reviewer")
+    item = content.find_item(ContentKind.CAMPAIGN, "its-not-ok")
+    draft = content.edit_item(item, campaign_fields(title="#ITSNOTOK, revised", summary="New words."), make_admin())
+    settle(draft, VersionState.SUBMITTED)
+    db.session.commit()
+    log_in(page, reviewer.email, PASSWORD)
+    for url in ["/content/library", f"/content/items/{item.id}", f"/content/versions/{draft.id}/review",
+                "/content/new/campaign", "/content/new/helpline", "/content/new/helpline_set",
+                "/content/helplines/review", "/content/packs", "/content/catalogue"]:
+        page.goto(url)
+        assert page.get_by_role("heading", level=1).count() == 1, url
+        assert axe_violations(page) == [], url
+    # The review form's error summary is announced and accessible too.
+    page.goto(f"/content/versions/{draft.id}/review")
+    page.get_by_role("button", name="Send decision").click()
+    assert "Choose whether to approve it" in page.get_by_role("alert").inner_text()
+    assert axe_violations(page) == []
+
+
+def test_coordinator_catalogue_with_previews_opened_passes_axe(page):  # noqa: F811
+    seed_demo()
+    coordinator = find_user_by_email("pat@demo.bromleywatch.org.uk")
+    coordinator.password_hash = hash_password(PASSWORD)
+    db.session.commit()
+    log_in(page, coordinator.email, PASSWORD)
+    page.goto("/content/catalogue")
+    for summary in page.locator("details > summary").all():
+        summary.click()
+    assert page.get_by_role("heading", name="Campaigns running now").count() == 1
+    assert axe_violations(page) == []
+    scheme_link = page.get_by_role("link", name="Write or manage notices for Hayes Lane Watch")
+    scheme_link.click()
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Write a notice").click()
+    page.get_by_role("button", name="Save draft").click()
+    assert "Enter a heading" in page.get_by_role("alert").inner_text()
+    assert axe_violations(page) == []
