@@ -1,4 +1,4 @@
-"""Admin pages: dashboard, coordinators, schemes, bulk import and the audit log. Admins only."""
+"""Admin pages: dashboard, coordinators and bulk actions, schemes, bulk import, settings, the audit log. Admins only."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from flask_login import current_user
 from coordinator.admin import bp, services
 from coordinator.admin.forms import (
     AuditFilterForm,
+    BulkForm,
     ImportForm,
     InviteForm,
     MembershipForm,
@@ -17,14 +18,17 @@ from coordinator.admin.forms import (
     SchemeCoordinatorForm,
     SchemeFilterForm,
     SchemeForm,
+    SettingsForm,
     UserFilterForm,
 )
 from coordinator.audit.services import audit_query, known_actions
 from coordinator.auth.models import Role, User
+from coordinator.content import services as content_services
 from coordinator.extensions import db
 from coordinator.mail import send_queued_mail_later
 from coordinator.schemes.models import CoordinatorRole, Scheme
 from coordinator.security import admin_required
+from coordinator.settings import SettingsError, get_settings, update_settings
 
 
 def _me() -> User:
@@ -52,27 +56,91 @@ def dashboard():
         counts=services.dashboard_counts(),
         invited=services.invited_not_active(),
         activity=services.recent_activity(),
+        content_summary=content_services.dashboard_summary(),
     )
 
 
 # --- Coordinators -------------------------------------------------------------------------------
 
 
+def _users_filter_form(scheme_choices: list[tuple[int, str]]) -> UserFilterForm:
+    form = UserFilterForm(request.args, scheme_choices=scheme_choices, ward_choices=services.ward_choices())
+    form.validate()
+    return form
+
+
+def _users_page(filter_form: UserFilterForm, bulk_form: BulkForm, ticked: set[int] | frozenset[int] = frozenset()):
+    page = _paginate(services.users_query(filter_form.to_filter()))
+    memberships = services.memberships_by_user([u.id for u in page.items])
+    # Moving people out of a scheme none of them is in means nothing: offer only the schemes they hold.
+    bulk_form.offer_move_from(services.schemes_held(memberships))
+    return render_template(
+        "admin/users.html",
+        form=filter_form,
+        bulk_form=bulk_form,
+        page=page,
+        memberships=memberships,
+        filter_args=filter_form.filter_args(),
+        status_of=services.account_status,
+        ticked=ticked,
+    )
+
+
 @bp.get("/users")
 @admin_required
 def users():
-    """Every account, searched and filtered, 50 a page."""
-    form = UserFilterForm(request.args, scheme_choices=services.scheme_choices())
-    form.validate()
-    page = _paginate(services.users_query(form.to_filter()))
-    return render_template(
-        "admin/users.html",
-        form=form,
-        page=page,
-        memberships=services.memberships_by_user([u.id for u in page.items]),
-        filter_args=form.filter_args(),
-        status_of=services.account_status,
-    )
+    """Every account, searched and filtered, 50 a page, with boxes to tick for the bulk actions."""
+    # Read once and shared by the page's scheme lists (600 schemes each).
+    choices = services.scheme_choices()
+    return _users_page(_users_filter_form(choices), BulkForm(scheme_choices=choices, formdata=None))
+
+
+def _run_bulk_action(form: BulkForm) -> services.BulkOutcome:
+    ids, visible, me = form.ids.data, form.visible.data, _me()
+    match form.bulk_action.data:
+        case "resend":
+            return services.bulk_resend_invitations(ids, visible, by=me)
+        case "deactivate":
+            return services.bulk_deactivate(ids, visible, by=me)
+        case "reactivate":
+            return services.bulk_reactivate(ids, visible, by=me)
+        case "role":
+            return services.bulk_change_role(ids, visible, Role(form.new_role.data), by=me)
+        case "add":
+            return services.bulk_add_to_scheme(
+                ids, visible, form.add_scheme.data, CoordinatorRole(form.add_place.data), by=me
+            )
+        case "move":
+            return services.bulk_move_to_scheme(
+                ids, visible, form.move_from.data, form.move_to.data, form.move_role, by=me
+            )
+    raise services.AdminError("Choose what to do with the people ticked.")
+
+
+@bp.post("/users/bulk")
+@admin_required
+def users_bulk():
+    """Act on the accounts ticked on one page of the list; the list's own filter and page are in the query string."""
+    # Read once and shared by the page's scheme lists (600 schemes each).
+    choices = services.scheme_choices()
+    filter_form = _users_filter_form(choices)
+    form = BulkForm(scheme_choices=choices)
+    if form.validate_on_submit():
+        try:
+            outcome = _run_bulk_action(form)
+        except services.AdminError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            if outcome.has_queued_mail:
+                send_queued_mail_later()
+            flash(outcome.summary(), "success" if outcome.changed else "info")
+            back = dict(filter_form.filter_args())
+            if _page_number() > 1:
+                back["page"] = str(_page_number())
+            return redirect(url_for("admin.users", **back))
+    return _users_page(filter_form, form, ticked=set(form.ids.data or ()))
 
 
 @bp.route("/users/invite", methods=["GET", "POST"])
@@ -338,6 +406,30 @@ def scheme_remove_coordinator(scheme_id: int, user_id: int):
         db.session.commit()
         flash(f"{user.name} is no longer a coordinator of {scheme.name}.", "success")
     return redirect(url_for("admin.scheme_detail", scheme_id=scheme.id))
+
+
+# --- Settings -----------------------------------------------------------------------------------
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@admin_required
+def settings():
+    """The association's settings; every change is checked against its range and audited."""
+    form = SettingsForm(obj=get_settings())
+    if form.validate_on_submit():
+        try:
+            changed = update_settings(form.to_change())
+        except SettingsError as exc:
+            db.session.rollback()
+            form.show_settings_error(exc)
+        else:
+            db.session.commit()
+            if changed:
+                flash(f"Settings saved. Changed: {', '.join(form.changed_labels(changed))}.", "success")
+            else:
+                flash("Nothing was changed: every setting already had the value given.", "info")
+            return redirect(url_for("admin.settings"))
+    return render_template("admin/settings.html", form=form, history=services.settings_history())
 
 
 # --- Audit log ----------------------------------------------------------------------------------

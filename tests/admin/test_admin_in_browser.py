@@ -1,0 +1,84 @@
+"""The settings page and the coordinators list's bulk actions in a real browser, without JavaScript, with axe-core."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from coordinator.extensions import db
+from coordinator.schemes.models import CoordinatorRole, SchemeCoordinator
+from coordinator.settings import AssociationSettings
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, axe_violations, live_server, log_in, page  # noqa: F401
+from tests.factories import PASSWORD, make_admin, make_scheme, make_user
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # This module's own browser, closed when the module ends: Playwright allows one running instance at a time.
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def test_settings_page_refuses_a_bad_value_then_saves(page):  # noqa: F811 - the fixture
+    admin = make_admin(email="alex@example.org")
+    db.session.commit()
+    log_in(page, admin.email, PASSWORD)
+    page.goto("/admin/settings")
+    assert axe_violations(page) == []
+    page.get_by_label("Association name").fill("Orpington Watch")
+    page.get_by_label("Spare copies (%)").fill("-3")
+    page.get_by_role("button", name="Save the settings").click()
+    summary = page.get_by_role("alert")
+    assert "Spare copies must be between 0 and 50 per cent." in summary.inner_text()
+    assert page.get_by_label("Spare copies (%)").get_attribute("aria-invalid") == "true"
+    assert page.get_by_label("Spare copies (%)").input_value() == "-3"
+    assert page.get_by_label("Association name").input_value() == "Orpington Watch"
+    assert axe_violations(page) == []
+    # The summary's link takes the keyboard to the field.
+    summary.get_by_role("link").click()
+    assert page.evaluate("document.activeElement.id") == "spare_copies_percent"
+
+    page.get_by_label("Spare copies (%)").fill("10")
+    page.get_by_label("Bulletins need an admin's approval before they are sent").check()
+    page.get_by_role("button", name="Save the settings").click()
+    assert "Settings saved. Changed: Association name, Spare copies (%), Bulletin approval." in page.inner_text("main")
+    db.session.expire_all()
+    saved = db.session.scalar(select(AssociationSettings))
+    assert (saved.association_name, saved.spare_copies_percent, saved.is_bulletin_approval_required) == (
+        "Orpington Watch",
+        10,
+        True,
+    )
+
+
+def test_tick_two_coordinators_and_add_them_to_a_scheme(page):  # noqa: F811 - the fixture
+    admin = make_admin(name="Alex Admin", email="alex@example.org")
+    pat, sam = make_user(name="Pat Okafor"), make_user(name="Sam Reid")
+    make_user(name="Lee Chan")
+    scheme = make_scheme("Hayes Lane Watch", ward="Hayes and Coney Hall")
+    db.session.commit()
+    log_in(page, admin.email, PASSWORD)
+    page.goto("/admin/users")
+    assert axe_violations(page) == []
+    page.get_by_label("Tick Pat Okafor").check()
+    page.get_by_label("Tick Sam Reid").check()
+    page.get_by_label("Scheme", exact=True).nth(1).select_option(label="Hayes Lane Watch")
+    page.get_by_role("group", name="Place in the scheme").get_by_label("Deputy coordinator").check()
+    page.get_by_role("button", name="Add them to the scheme").click()
+    assert "Added to Hayes Lane Watch as deputy coordinator (2 accounts)." in page.inner_text("main")
+    db.session.expire_all()
+    places = db.session.scalars(select(SchemeCoordinator).where(SchemeCoordinator.scheme_id == scheme.id)).all()
+    assert sorted((m.user_id, m.role) for m in places) == sorted(
+        [(pat.id, CoordinatorRole.DEPUTY), (sam.id, CoordinatorRole.DEPUTY)]
+    )
+
+    # Pressing an action's button with nothing chosen for it shows the problem and keeps the boxes ticked.
+    page.get_by_label("Tick Pat Okafor").check()
+    page.get_by_role("button", name="Change their role").click()
+    assert "Choose the new role" in page.get_by_role("alert").inner_text()
+    assert page.get_by_label("Tick Pat Okafor").is_checked()
+    assert axe_violations(page) == []
