@@ -21,7 +21,8 @@ from coordinator.extensions import db
 from tests.content.factories import make_campaign, make_helpline
 from tests.factories import make_admin, make_user
 
-FACTS_FILE = Path(__file__).resolve().parents[3] / "shared" / "seed-facts.md"
+# A copy of the association's source facts, kept with the tests so a clone anywhere can check against it.
+FACTS_FILE = Path(__file__).resolve().parent / "data" / "seed-facts.md"
 
 
 def facts_helplines() -> dict[str, dict]:
