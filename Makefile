@@ -12,7 +12,7 @@ export TEST_DATABASE_URL
 # Pango for WeasyPrint; harfbuzz-subset keeps PDF font subsetting fast (without it, ~6x slower).
 RUNTIME_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 # Reading PDFs back (pdftotext), decoding QR codes (zbarimg), a real browser for the page tests.
-TEST_PACKAGES := $(RUNTIME_PACKAGES) poppler-utils zbar-tools chromium
+TEST_PACKAGES := $(RUNTIME_PACKAGES) poppler-utils zbar-tools chromium redis-server
 
 .PHONY: run test test-sqlite test-postgres install system-packages-run system-packages-test lint clean
 
@@ -43,12 +43,23 @@ test: system-packages-test install test-sqlite test-postgres
 
 test-sqlite: install
 	@echo "== Test suite on SQLite =="
-	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -q -p no:cacheprovider
+	env -u TEST_DATABASE_URL -u REDIS_URL $(BIN)/python -m pytest -q -p no:cacheprovider
+
+# The PostgreSQL run is the "several processes" world: rate limits live in the machine's Redis too (database 15;
+# the tests empty its rate-limit keys before each test). The job-queue tests start Redis servers of their own.
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 test-postgres: install
-	@echo "== Test suite on PostgreSQL ($(TEST_DATABASE_URL)) =="
-	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect(sys.argv[1], connect_timeout=5).close()" "$(TEST_DATABASE_URL)" 2>/dev/null; then \
-		$(BIN)/python -m pytest -q -p no:cacheprovider; \
+	@echo "== Test suite on PostgreSQL ($(TEST_DATABASE_URL)) and Redis ($(TEST_REDIS_URL)) =="
+	@if $(BIN)/python -c "import redis,sys; redis.Redis.from_url(sys.argv[1], socket_connect_timeout=5).ping()" "$(TEST_REDIS_URL)" 2>/dev/null; then \
+		redis_url="$(TEST_REDIS_URL)"; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "Redis at $(TEST_REDIS_URL) is unreachable: under CI that is a failure." >&2; exit 1; \
+	else \
+		echo "Redis at $(TEST_REDIS_URL) is unreachable: rate limits stay in memory in this run." >&2; redis_url=""; \
+	fi; \
+	if $(BIN)/python -c "import psycopg,sys; psycopg.connect(sys.argv[1], connect_timeout=5).close()" "$(TEST_DATABASE_URL)" 2>/dev/null; then \
+		REDIS_URL="$$redis_url" $(BIN)/python -m pytest -q -p no:cacheprovider; \
 	elif [ "$$CI" = "true" ]; then \
 		echo "PostgreSQL at $(TEST_DATABASE_URL) is unreachable: under CI that is a failure." >&2; exit 1; \
 	else \

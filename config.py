@@ -96,6 +96,13 @@ class Config:
     # Background work: "thread" runs jobs in-process after the response; "eager" runs them at once (tests);
     # REDIS_URL switches to RQ.
     JOBS_MODE = os.environ.get("JOBS_MODE", "")
+    # How often the database is swept for work the queue lost (a restarted Redis keeps nothing).
+    JOBS_SWEEP_SECONDS = _int("JOBS_SWEEP_SECONDS", 60)
+    # Leaflet renders in the embedded mode run in separate processes, replaced after this many renders
+    # (WeasyPrint grows ~0.3 MB a render in a long-lived process). 0 processes means up to 4, by CPU count.
+    RENDER_PROCESSES = _int("RENDER_PROCESSES", 0)
+    RENDER_TASKS_PER_PROCESS = _int("RENDER_TASKS_PER_PROCESS", 200)
+    RENDER_TIMEOUT = _int("RENDER_TIMEOUT", 300)
 
     # Links in emails and printed matter point here.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
@@ -106,6 +113,16 @@ class Config:
     SUBSCRIPTION_CONFIRM_MAX_AGE = timedelta(days=_int("SUBSCRIPTION_CONFIRM_DAYS", 7))
     SIGNUP_LIMIT_PER_ADDRESS = os.environ.get("SIGNUP_LIMIT_PER_ADDRESS", "5 per minute;30 per hour")
     SIGNUP_LIMIT_PER_EMAIL = os.environ.get("SIGNUP_LIMIT_PER_EMAIL", "5 per hour")
+
+    # Bulletins: "try later" (4xx) retries, hard failures before an address is bouncing, a sending job's lease.
+    BULLETIN_RETRY_BASE_SECONDS = _int("BULLETIN_RETRY_BASE_SECONDS", 60)
+    BULLETIN_RETRY_MAX_ATTEMPTS = _int("BULLETIN_RETRY_MAX_ATTEMPTS", 8)
+    BULLETIN_HARD_BOUNCE_LIMIT = _int("BULLETIN_HARD_BOUNCE_LIMIT", 3)
+    BULLETIN_LEASE_SECONDS = _int("BULLETIN_LEASE_SECONDS", 60)
+    # DKIM signing of bulletins, on when a selector and a private key file are set (the domain defaults to the sender's).
+    DKIM_SELECTOR = os.environ.get("DKIM_SELECTOR", "")
+    DKIM_DOMAIN = os.environ.get("DKIM_DOMAIN", "")
+    DKIM_PRIVATE_KEY_PATH = os.environ.get("DKIM_PRIVATE_KEY_PATH", "")
 
 
 class DevelopmentConfig(Config):
@@ -119,10 +136,11 @@ class TestConfig(Config):
 
     ENV_NAME = "test"
     TESTING = True
-    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 - test only
+    SECRET_KEY = "test-secret-key-not-for-production"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_SQLALCHEMY_URI", "sqlite://")
     JOBS_MODE = "eager"
-    RATELIMIT_STORAGE_URI = "memory://"
+    # The PostgreSQL run of `make test` sets REDIS_URL, so rate limits are kept in Redis there.
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     MAIL_SERVER = ""
 
 
