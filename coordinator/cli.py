@@ -106,6 +106,10 @@ def register_cli(app: Flask) -> None:
         click.echo("Demo logins (passwords are new each time seed-demo runs):")
         for login in logins:
             click.echo(f"  {login.role:<12} {login.email:<36} password: {login.password}")
+        click.echo(
+            "The starter helplines are marked 'verify before use' and stay off leaflets and bulletins until an\n"
+            "admin verifies each one: log in as the admin, then Content -> Helplines to verify."
+        )
 
     @app.cli.group("content")
     def content_group() -> None:
@@ -152,3 +156,133 @@ def register_cli(app: Flask) -> None:
         send_queued_mail_later()
         for line in report.lines():
             click.echo(line)
+
+    @app.cli.group("leaflet")
+    def leaflet_group() -> None:
+        """Leaflets: print-ready PDFs of approved campaigns and helpline sets."""
+
+    @leaflet_group.command("render")
+    @click.option("--campaign", "campaign_slug", required=True, help="The campaign's slug, e.g. its-not-ok.")
+    @click.option("--helplines", "helplines_slug", required=True, help="The helpline set's slug, e.g. sexual-violence.")
+    @click.option("--layout", type=click.Choice(["a5", "a4", "dl", "a6", "wallet"]), required=True)
+    @click.option("--mode", type=click.Choice(["home", "shop"]), default="home", show_default=True,
+                  help="home: A4 sheets with cut marks; shop: trim size with bleed and crop marks.")
+    @click.option("--large-print", is_flag=True, help="Large print (A5, A4 and DL only).")
+    @click.option("--scheme", "scheme_name", default=None, help="Print this scheme's contact line (name or slug).")
+    @click.option("--copies", type=click.IntRange(1, 100_000), default=1, show_default=True)
+    @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path))
+    def leaflet_render_command(campaign_slug: str, helplines_slug: str, layout: str, mode: str, large_print: bool,
+                               scheme_name: str | None, copies: int, out_file: Path) -> None:
+        """Write one leaflet's PDF to FILE.pdf, from the campaign and helpline set approved now (recorded and audited)."""
+        from coordinator.leaflets import cli as leaflet_cli
+        from coordinator.leaflets.services import LeafletChoiceError, generate_leaflet, leaflet_pdf
+
+        try:
+            scheme, choice = leaflet_cli.choice_from_slugs(
+                campaign_slug, helplines_slug, layout, mode, large_print, scheme_name
+            )
+            record, prepared = generate_leaflet(scheme, choice, None, copies=copies)
+            pdf = leaflet_pdf(prepared.recipe)
+        except LeafletChoiceError as exc:
+            db.session.rollback()
+            raise click.ClickException(" ".join(exc.errors.values())) from exc
+        out_file.write_bytes(pdf)
+        db.session.commit()
+        for note in prepared.notes:
+            click.echo(("Left out: " if note.is_left_out else "Note: ") + note.message, err=True)
+        click.echo(f"Wrote {out_file}: {prepared.layout.label}, {prepared.plan.pages} page(s), "
+                   f"ref {record.reference}.")
+        for note in prepared.printing_notes:
+            click.echo(f"  {note}")
+
+    @app.cli.command("print-order")
+    @click.option("--campaign", "campaign_slug", required=True, help="The campaign's slug.")
+    @click.option("--helplines", "helplines_slug", required=True, help="The helpline set's slug.")
+    @click.option("--layout", type=click.Choice(["a5", "a4", "dl", "a6", "wallet"]), required=True)
+    @click.option("--large-print", is_flag=True, help="Large print (A5, A4 and DL only).")
+    @click.option("--scheme", "scheme_names", multiple=True,
+                  help="Only this scheme (name or slug); repeat for several. Default: every scheme.")
+    @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+    def print_order_command(campaign_slug: str, helplines_slug: str, layout: str, large_print: bool,
+                            scheme_names: tuple[str, ...], out_dir: Path) -> None:
+        """Build a central print order now: a zip of one print-shop PDF per scheme, and the quantities CSV, in DIR."""
+        from coordinator.leaflets import cli as leaflet_cli
+        from coordinator.leaflets.models import PrintOrderState
+        from coordinator.leaflets.services import (
+            LeafletChoiceError,
+            build_print_order,
+            copy_print_order_files,
+            create_print_order,
+        )
+
+        try:
+            _, choice = leaflet_cli.choice_from_slugs(campaign_slug, helplines_slug, layout, "shop", large_print, None)
+            scheme_ids = leaflet_cli.scheme_ids_from_names(scheme_names) if scheme_names else None
+            order = create_print_order(choice, scheme_ids, None)
+        except LeafletChoiceError as exc:
+            db.session.rollback()
+            raise click.ClickException(" ".join(exc.errors.values())) from exc
+        db.session.commit()
+        build_print_order(order.id)
+        db.session.refresh(order)
+        if order.state != PrintOrderState.DONE:
+            raise click.ClickException(f"Print order {order.id} failed: {order.error}")
+        zip_path, csv_path = copy_print_order_files(order, out_dir)
+        for row in order.results:
+            if row["problem"]:
+                click.echo(f"Left out {row['scheme']}: {row['problem']}", err=True)
+        click.echo(f"Print order {order.id}: {order.copies_total:,} copies for "
+                   f"{sum(1 for row in order.results if row['file'])} scheme(s).")
+        click.echo(f"Wrote {zip_path} and {csv_path}.")
+
+    @app.cli.group("bulletin")
+    def bulletin_group() -> None:
+        """Email bulletins to residents."""
+
+    @bulletin_group.command("send")
+    @click.option("--scheme", "scheme_name", default=None, help="The scheme's name or slug.")
+    @click.option("--all-schemes", is_flag=True, help="Every scheme, each with its own bulletin.")
+    @click.option("--campaign", "campaign_slugs", multiple=True, required=True,
+                  help="A current campaign's slug; repeat for more than one.")
+    @click.option("--helplines", "helplines_slug", required=True, help="An approved helpline set's slug.")
+    @click.option("--subject", required=True, help="The subject line.")
+    @click.option("--intro", default="", help="A few words at the top (plain text).")
+    def bulletin_send_command(scheme_name: str | None, all_schemes: bool, campaign_slugs: tuple[str, ...],
+                              helplines_slug: str, subject: str, intro: str) -> None:
+        """Send a campaign bulletin now to one scheme's subscribers, or to every scheme's (each its own version).
+
+        When the association requires approval, the bulletins wait for an admin instead.
+        """
+        from sqlalchemy import select
+
+        from coordinator.bulletins import services
+        from coordinator.bulletins.models import BulletinState
+        from coordinator.bulletins.render import is_outbox_folder
+        from coordinator.bulletins.sending import send_later
+        from coordinator.schemes.models import Scheme
+
+        if bool(scheme_name) == all_schemes:
+            raise click.UsageError("Give either --scheme NAME or --all-schemes.")
+        if all_schemes:
+            schemes = list(db.session.scalars(select(Scheme).order_by(Scheme.name)))
+        else:
+            scheme = services.find_scheme_by_name(scheme_name)
+            if scheme is None:
+                raise click.ClickException(f"No scheme is called {scheme_name!r}.")
+            schemes = [scheme]
+        try:
+            report = services.send_campaign_to_schemes(
+                schemes, list(campaign_slugs), helplines_slug, subject, intro, None, actor_label="command line"
+            )
+        except services.BulletinError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from exc
+        db.session.commit()
+        if is_outbox_folder():
+            click.echo("No MAIL_SERVER is set: messages are written to instance/outbox/ as .eml files.")
+        send_later([b.id for b in report.bulletins if b.state == BulletinState.APPROVED])
+        for bulletin in report.bulletins:
+            db.session.refresh(bulletin)
+        for line in report.lines():
+            click.echo(line)
+        click.echo(f"{len(report.bulletins)} bulletin(s) made, {len(report.skipped)} scheme(s) skipped.")
