@@ -902,3 +902,38 @@ def export_audit_csv(f: AuditFilter) -> tuple[str, int]:
     )
     db.session.flush()
     return document, len(entries)
+
+
+# --- Approval queue -----------------------------------------------------------------------------
+
+
+@dataclass
+class QueueEntry:
+    """One item awaiting an admin's decision, whatever its kind."""
+
+    kind: str
+    title: str
+    detail: str
+    submitted_by: str
+    submitted_at: object
+    review_endpoint: str
+    review_args: dict
+
+
+def approval_queue() -> list[QueueEntry]:
+    """Every item awaiting approval (content, local notices, bulletins), oldest submission first."""
+    from coordinator.content.services import versions_awaiting_approval
+
+    entries = [
+        QueueEntry(
+            kind=version.kind.label,
+            title=version.title,
+            detail=f"version {version.number}" + (f", {version.item.scheme.name}" if version.item.scheme else ""),
+            submitted_by=version.submitted_by.name if version.submitted_by else "",
+            submitted_at=version.submitted_at,
+            review_endpoint="content.review_version",
+            review_args={"version_id": version.id},
+        )
+        for version in versions_awaiting_approval()
+    ]
+    return sorted(entries, key=lambda e: (e.submitted_at is None, e.submitted_at))

@@ -60,6 +60,13 @@ def dashboard():
     )
 
 
+@bp.get("/approvals")
+@admin_required
+def approvals():
+    """Everything awaiting approval, oldest first, each a link to its side-by-side review."""
+    return render_template("admin/approvals.html", entries=services.approval_queue())
+
+
 # --- Coordinators -------------------------------------------------------------------------------
 
 

@@ -220,7 +220,9 @@ def review_version(version_id: int):
         else:
             decided = "approved" if version.state == VersionState.APPROVED else "sent back with your reason"
             _commit_and_flash(f"Version {version.number} of “{version.title}” is {decided}.")
-            return redirect(url_for("content.library"))
+            # Reviews opened from the approval queue go back to it, ready for the next item.
+            return redirect(url_for("admin.approvals") if request.args.get("from") == "queue"
+                            else url_for("content.library"))
     return render_template(
         "content/review.html",
         form=form,
