@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from coordinator.extensions import db
 from coordinator.schemes.models import CoordinatorRole, SchemeCoordinator
 from coordinator.settings import AssociationSettings
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, axe_violations, live_server, log_in, page  # noqa: F401
+from tests.e2e.conftest import axe_violations, browser, live_server, log_in, page  # noqa: F401 - e2e fixtures
 from tests.factories import PASSWORD, make_admin, make_scheme, make_user
-
-
-@pytest.fixture(scope="module")
-def browser():
-    # This module's own browser, closed when the module ends: Playwright allows one running instance at a time.
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def test_settings_page_refuses_a_bad_value_then_saves(page):  # noqa: F811 - the fixture

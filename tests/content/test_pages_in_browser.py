@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
-
 from coordinator.auth.services import find_user_by_email, hash_password
 from coordinator.content import services as content
 from coordinator.content.models import ContentKind, VersionState
 from coordinator.demo import seed_demo
 from coordinator.extensions import db
 from tests.content.factories import campaign_fields, settle
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, axe_violations, live_server, log_in, page  # noqa: F401
+from tests.e2e.conftest import axe_violations, browser, live_server, log_in, page  # noqa: F401 - e2e fixtures
 from tests.factories import PASSWORD, make_admin
-
-
-@pytest.fixture(scope="module")
-def browser():
-    # This module's own browser, closed when the module ends: Playwright allows one running instance at a time,
-    # and the e2e folder starts its own for the rest of the session.
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def test_admin_content_pages_pass_axe(page):  # noqa: F811
