@@ -109,6 +109,9 @@ class Config:
 
     CSV_MAX_BYTES = 2 * 1024 * 1024
 
+    # Rendered leaflets are cached under instance/leaflet-cache/ by a key over every input, up to this size.
+    LEAFLET_CACHE_MAX_MB = _int("LEAFLET_CACHE_MAX_MB", 500)
+
     # Residents' sign-up: how long a confirmation link works, and how often the public form may be sent.
     SUBSCRIPTION_CONFIRM_MAX_AGE = timedelta(days=_int("SUBSCRIPTION_CONFIRM_DAYS", 7))
     SIGNUP_LIMIT_PER_ADDRESS = os.environ.get("SIGNUP_LIMIT_PER_ADDRESS", "5 per minute;30 per hour")
@@ -119,7 +122,7 @@ class Config:
     BULLETIN_RETRY_MAX_ATTEMPTS = _int("BULLETIN_RETRY_MAX_ATTEMPTS", 8)
     BULLETIN_HARD_BOUNCE_LIMIT = _int("BULLETIN_HARD_BOUNCE_LIMIT", 3)
     BULLETIN_LEASE_SECONDS = _int("BULLETIN_LEASE_SECONDS", 60)
-    # DKIM signing of bulletins, on when a selector and a private key file are set (the domain defaults to the sender's).
+    # DKIM signing of bulletins: on when a selector and a key file are set (the domain defaults to the sender's).
     DKIM_SELECTOR = os.environ.get("DKIM_SELECTOR", "")
     DKIM_DOMAIN = os.environ.get("DKIM_DOMAIN", "")
     DKIM_PRIVATE_KEY_PATH = os.environ.get("DKIM_PRIVATE_KEY_PATH", "")

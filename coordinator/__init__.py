@@ -72,6 +72,7 @@ def _import_models() -> None:
     from coordinator.auth import models as _auth  # noqa: F401
     from coordinator.bulletins import models as _bulletins  # noqa: F401
     from coordinator.content import models as _content  # noqa: F401
+    from coordinator.leaflets import models as _leaflets  # noqa: F401
     from coordinator import mail as _mail  # noqa: F401
     from coordinator.schemes import models as _schemes  # noqa: F401
     from coordinator import settings as _settings  # noqa: F401
@@ -82,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     from coordinator.auth import bp as auth_bp
     from coordinator.bulletins import bp as bulletins_bp
     from coordinator.content import bp as content_bp
+    from coordinator.leaflets import bp as leaflets_bp
     from coordinator.main import bp as main_bp
     from coordinator.schemes import bp as schemes_bp
 
@@ -89,6 +91,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(schemes_bp)
     app.register_blueprint(content_bp)
+    app.register_blueprint(leaflets_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(bulletins_bp)
 

@@ -276,7 +276,12 @@ class Placement:
     x: float
     y: float
     scale: float = 1.0
-    is_rotated: bool = False  # turned 90 degrees anticlockwise: the page's top edge faces the sheet's left
+    # Degrees anticlockwise: 90 turns the page's top edge to face the sheet's left, -90 to face its right.
+    rotation: int = 0
+
+    def __post_init__(self) -> None:
+        if self.rotation not in (0, 90, -90):
+            raise ValueError("a placement turns 0, 90 or -90 degrees")
 
 
 @dataclass(frozen=True)
@@ -291,12 +296,15 @@ class SheetPlan:
 
 
 def _form_matrix(placement: Placement, bbox: Sequence[float]) -> tuple[float, ...]:
-    x0, y0, _, y1 = (float(value) for value in bbox)
-    height = y1 - y0
+    x0, y0, x1, y1 = (float(value) for value in bbox)
+    width, height = x1 - x0, y1 - y0
     s = placement.scale
-    if placement.is_rotated:
+    if placement.rotation == 90:
         # (u, v) -> (x + s*(height - (v - y0)), y + s*(u - x0))
         return (0.0, s, -s, 0.0, placement.x + s * height + s * y0, placement.y - s * x0)
+    if placement.rotation == -90:
+        # (u, v) -> (x + s*(v - y0), y + s*(width - (u - x0)))
+        return (0.0, -s, s, 0.0, placement.x - s * y0, placement.y + s * width + s * x0)
     return (s, 0.0, 0.0, s, placement.x - s * x0, placement.y - s * y0)
 
 

@@ -1,9 +1,11 @@
 """The leaflet layouts (A5 flyer, A4 poster, DL, A6 postcard, wallet card) and how they go on paper.
 
-Each layout has one stylesheet in static/print/ holding its @page size and margins. For the home printer,
-copies are placed several to an A4 sheet (2 x A5, 3 x DL, 4 x A6, 10 wallet cards) with thin cut marks in
-the sheet's margin, outside the trim; for the print shop, each copy is its trim size plus 3 mm bleed with
-crop marks (static/print/shop.css).
+Each layout has one stylesheet in static/print/ holding its @page size and margins. The A5, DL and A6
+leaflets and the wallet card are two-sided (the campaign on the front, where to get help on the back); the A4
+poster is one side. For the home printer, copies are placed several to an A4 sheet (2 x A5, 3 x DL, 4 x A6,
+10 wallet cards) with thin cut marks in the sheet's margin, outside the trim, and the sheets of a two-sided
+layout come in front/back pairs for double-sided printing, flipped on the long edge. For the print shop, each
+copy is its trim size plus 3 mm bleed with crop marks (static/print/shop.css), its pages front then back.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ class Layout:
     short_name: str  # in messages: "A5"
     width_mm: float
     height_mm: float
-    pages: int  # sides of one copy: 1, or 2 for the wallet card
+    pages: int  # sides of one copy: 2, or 1 for the A4 poster
     is_card: bool  # cards allow smaller type (>= 8 pt) than leaflets (>= 12 pt)
     has_large_print: bool
     larger: str | None  # the layout to suggest when the text does not fit
@@ -70,14 +72,19 @@ class Layout:
         """Copies on one A4 sheet for a home printer."""
         return self.home_grid.copies_per_sheet if self.home_grid else 1
 
+    @property
+    def is_two_sided(self) -> bool:
+        """Printed on both sides of the paper."""
+        return self.pages == 2
+
 
 LAYOUTS: dict[str, Layout] = {
     layout.key: layout
     for layout in (
-        Layout("a5", "A5 flyer", "A5", 148, 210, 1, False, True, "a4", HomeGrid(1, 2, is_rotated=True)),
+        Layout("a5", "A5 flyer", "A5", 148, 210, 2, False, True, "a4", HomeGrid(1, 2, is_rotated=True)),
         Layout("a4", "A4 poster", "A4", 210, 297, 1, False, True, None, None),
-        Layout("dl", "DL leaflet", "DL", 99, 210, 1, False, True, "a5", HomeGrid(1, 3, is_rotated=True)),
-        Layout("a6", "A6 postcard", "A6", 105, 148, 1, True, False, "a5", HomeGrid(2, 2)),
+        Layout("dl", "DL leaflet", "DL", 99, 210, 2, False, True, "a5", HomeGrid(1, 3, is_rotated=True)),
+        Layout("a6", "A6 postcard", "A6", 105, 148, 2, True, False, "a5", HomeGrid(2, 2)),
         Layout("wallet", "wallet card", "the wallet card", 85, 55, 2, True, False, "a6", HomeGrid(2, 5)),
     )
 }
@@ -99,6 +106,12 @@ class PrintPlan:
     copies_per_sheet: int
     sheets: int  # sheets of paper
     pages: int  # pages in the PDF
+    sides: int = 1  # printed sides of each sheet: 2 means print double-sided
+
+    @property
+    def is_double_sided(self) -> bool:
+        """Each sheet is printed on both sides."""
+        return self.sides == 2
 
 
 def plan_print(layout: Layout, mode: str, copies: int) -> PrintPlan:
@@ -109,10 +122,10 @@ def plan_print(layout: Layout, mode: str, copies: int) -> PrintPlan:
         raise ValueError("copies must be at least 1")
     if mode == SHOP:
         # The shop prints the trim-size pages; a two-sided card is two pages per copy.
-        return PrintPlan(copies, 1, copies, copies * layout.pages)
+        return PrintPlan(copies, 1, copies, copies * layout.pages, layout.pages)
     per_sheet = layout.copies_per_sheet
     sheets = math.ceil(copies / per_sheet)
-    return PrintPlan(sheets * per_sheet, per_sheet, sheets, sheets * layout.pages)
+    return PrintPlan(sheets * per_sheet, per_sheet, sheets, sheets * layout.pages, layout.pages)
 
 
 def home_scale(layout: Layout) -> float:
@@ -129,8 +142,9 @@ def home_scale(layout: Layout) -> float:
 def home_sheet_plan(layout: Layout) -> SheetPlan:
     """Where copies go on an A4 sheet for a home printer, with cut marks outside the trim.
 
-    Copies touch, so one cut separates two; the grid is centred, so the backs of a two-sided card land
-    behind their fronts when the sheet is printed on both sides (flipped on the long edge).
+    Copies touch, so one cut separates two. For a two-sided layout the second sheet holds the backs: printed
+    on the other side of the paper, flipped on the long edge, each back lands behind its front the right way
+    up for a reader who turns the leaflet over like a page of a book.
     """
     sheet_w, sheet_h = mm(A4_MM[0]), mm(A4_MM[1])
     grid = layout.home_grid
@@ -142,12 +156,17 @@ def home_sheet_plan(layout: Layout) -> SheetPlan:
     grid_w, grid_h = cell_w * grid.columns, cell_h * grid.rows
     left, bottom = (sheet_w - grid_w) / 2, (sheet_h - grid_h) / 2
 
-    def placement(column: int, row: int) -> Placement:
-        return Placement(left + column * cell_w, bottom + (grid.rows - 1 - row) * cell_h, scale, grid.is_rotated)
+    def placement(column: int, row: int, rotation: int) -> Placement:
+        return Placement(left + column * cell_w, bottom + (grid.rows - 1 - row) * cell_h, scale, rotation)
 
-    fronts = tuple(placement(c, r) for r in range(grid.rows) for c in range(grid.columns))
+    # Copies turned on the sheet have their tops to its left. Flipping the paper on its long edge turns them
+    # top to bottom, so their backs are turned the other way, tops to the right.
+    front_turn, back_turn = (90, -90) if grid.is_rotated else (0, 0)
+    fronts = tuple(placement(c, r, front_turn) for r in range(grid.rows) for c in range(grid.columns))
     # A back sits behind its front: mirrored left to right once the sheet is turned over.
-    backs = tuple(placement(grid.columns - 1 - c, r) for r in range(grid.rows) for c in range(grid.columns))
+    backs = tuple(
+        placement(grid.columns - 1 - c, r, back_turn) for r in range(grid.rows) for c in range(grid.columns)
+    )
     placements = (fronts, backs) if layout.pages == 2 else (fronts,)
 
     gap, length = mm(CUT_MARK_GAP_MM), mm(CUT_MARK_LENGTH_MM)

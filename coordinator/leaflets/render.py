@@ -106,9 +106,9 @@ def content_reference(**versions: object) -> str:
 
 @cache
 def template_version() -> str:
-    """A digest of the print template, stylesheets and fonts: part of any cache key for rendered leaflets."""
+    """A digest of the print templates, stylesheets and fonts: part of any cache key for rendered PDFs."""
     digest = hashlib.sha256()
-    paths = [TEMPLATES_DIR / TEMPLATE_NAME, *sorted((STATIC_DIR / "print").glob("*.css"))]
+    paths = [*sorted((TEMPLATES_DIR / "print").glob("*.html")), *sorted((STATIC_DIR / "print").glob("*.css"))]
     paths += sorted((STATIC_DIR / "fonts").glob("*.ttf"))
     for path in paths:
         digest.update(path.name.encode())
@@ -247,6 +247,11 @@ def leaflet_context(
         "wallet_front_title": WALLET_FRONT_TITLE,
         "wallet_front_text": WALLET_FRONT_TEXT,
     }
+
+
+def render_print_html(template_name: str, **context: object) -> str:
+    """A print template (templates/print/...) rendered outside any request, autoescaped, for the PDF engine."""
+    return _jinja.get_template(template_name).render(context)
 
 
 def render_leaflet_html(

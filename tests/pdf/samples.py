@@ -67,6 +67,11 @@ def page_text(pdf: bytes, index: int = 0) -> str:
     return reader(pdf).pages[index].extract_text()
 
 
+def all_text(pdf: bytes) -> str:
+    """The text of every page, front to back."""
+    return "\n".join(page.extract_text() for page in reader(pdf).pages)
+
+
 def squeeze(text: str) -> str:
     """Text without any whitespace, to compare across the line breaks a layout adds."""
     return re.sub(r"\s+", "", text)

@@ -171,19 +171,32 @@ def test_impose_refuses_a_plan_that_does_not_match_the_pages():
         impose(card_pdf(), SheetPlan(mm(210), mm(297), ((Placement(0, 0),),)))
 
 
-def test_rotated_placement_lands_inside_its_cell():
+@pytest.mark.parametrize("rotation", [90, -90])
+def test_turned_placement_lands_inside_its_cell_with_its_top_to_the_side(rotation):
     pdf = render_pdf(page("<p>Top of the leaflet</p>"))
-    plan = SheetPlan(mm(210), mm(297), ((Placement(mm(10), mm(20), 0.5, is_rotated=True),),))
+    plan = SheetPlan(mm(210), mm(297), ((Placement(mm(10), mm(20), 0.5, rotation),),))
     with pikepdf.open(BytesIO(impose(pdf, plan))) as document:
         matrix = document.pages[0].Contents.read_bytes().split(b" cm")[0].split()[-6:]
     a, b, c, d, e, f = (float(value) for value in matrix)
     # The A5 page's corners (0, 0) and (w, h) map inside the cell of width 0.5*h and height 0.5*w.
     w, h = mm(148), mm(210)
-    corners = [(a * x + c * y + e, b * x + d * y + f) for x, y in ((0, 0), (w, 0), (0, h), (w, h))]
+
+    def at(x, y):
+        return a * x + c * y + e, b * x + d * y + f
+
+    corners = [at(x, y) for x, y in ((0, 0), (w, 0), (0, h), (w, h))]
     assert min(x for x, _ in corners) == pytest.approx(mm(10), abs=0.01)
     assert max(x for x, _ in corners) == pytest.approx(mm(10) + 0.5 * h, abs=0.01)
     assert min(y for _, y in corners) == pytest.approx(mm(20), abs=0.01)
     assert max(y for _, y in corners) == pytest.approx(mm(20) + 0.5 * w, abs=0.01)
+    # The page's top edge (y = h) faces the sheet's left for 90 degrees, its right for -90.
+    top_x = at(w / 2, h)[0]
+    assert top_x == pytest.approx(mm(10) if rotation == 90 else mm(10) + 0.5 * h, abs=0.01)
+
+
+def test_placements_turn_only_by_quarter_turns_either_way():
+    with pytest.raises(ValueError, match="0, 90 or -90"):
+        Placement(0, 0, rotation=180)
 
 
 def test_repeat_pages_shares_content_and_costs_little_per_copy():

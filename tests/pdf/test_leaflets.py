@@ -1,4 +1,4 @@
-"""Leaflets from plain data: every layout, both print modes, sizes, QR codes, fit checks and hostile text."""
+"""Leaflets from plain data: every layout, both print modes, both sides, sizes, QR codes, fit checks and hostile text."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ from coordinator.pdf import mm
 from tests.pdf.samples import (
     HELPLINES,
     WEB_ADDRESS,
+    all_text,
     page_text,
     pdf_everything,
     reader,
@@ -68,33 +69,40 @@ def decode_qr(pdf: bytes, tmp_path, index: int = 0) -> list[str]:
 # Sizes and content of the A5 flyer.
 
 
-def test_a5_for_the_shop_has_exact_trim_bleed_and_reads_back_in_order(tmp_path):
+def test_a5_for_the_shop_is_two_sided_with_exact_trim_and_bleed_and_reads_back_in_order(tmp_path):
     pdf = render_leaflet_pdf(sample_leaflet(), "a5", mode="shop")
-    page = reader(pdf).pages[0]
-    assert box_size(page.trimbox) == pytest.approx(A5_POINTS, abs=0.01)
-    assert box_size(page.mediabox) == pytest.approx((A5_POINTS[0] + 2 * BLEED, A5_POINTS[1] + 2 * BLEED), abs=0.01)
-    assert float(page.trimbox.left) - float(page.mediabox.left) == pytest.approx(BLEED, abs=0.01)
-    assert float(page.mediabox.top) - float(page.trimbox.top) == pytest.approx(BLEED, abs=0.01)
-    text = page.extract_text()
+    pages = reader(pdf).pages
+    assert len(pages) == 2
+    for page in pages:
+        assert box_size(page.trimbox) == pytest.approx(A5_POINTS, abs=0.01)
+        assert box_size(page.mediabox) == pytest.approx((A5_POINTS[0] + 2 * BLEED, A5_POINTS[1] + 2 * BLEED), abs=0.01)
+        assert float(page.trimbox.left) - float(page.mediabox.left) == pytest.approx(BLEED, abs=0.01)
+        assert float(page.mediabox.top) - float(page.trimbox.top) == pytest.approx(BLEED, abs=0.01)
+    front, back = pages[0].extract_text(), pages[1].extract_text()
+    # The front: the campaign, its web address and QR code; nothing of the helplines.
+    positions = [front.index(part) for part in ("It's not OK", "Abuse can be", "Call a helpline", "ourwatch", "Turn over")]
+    assert positions == sorted(positions), front
+    assert "0808" not in front and "Police" not in front
+    # The back: where to get help, the police, the scheme's contact line and the small print.
     for helpline in HELPLINES:
-        assert helpline.number_display in text
+        assert helpline.number_display in back
     positions = [
-        text.index(part)
+        back.index(part)
         for part in (
-            "It's not OK",
             "0808 2000 247",
             "0800 999 5428",
             "Police",
             "Emergency 999",
             "Non-emergency 101",
-            "www.ourwatch.org.uk/itsnotok",
             "Zoë Łukasz",
+            "Bromley Neighbourhood Watch Association",
             "TEST-REF1",
         )
     ]
-    assert positions == sorted(positions), text
-    assert "12March2026" in squeeze(text)
-    assert decode_qr(pdf, tmp_path) == [WEB_ADDRESS]
+    assert positions == sorted(positions), back
+    assert "12March2026" in squeeze(back)
+    assert decode_qr(pdf, tmp_path, 0) == [WEB_ADDRESS]
+    assert decode_qr(pdf, tmp_path, 1) == []
 
 
 def test_a5_for_the_shop_is_tagged_with_metadata():
@@ -107,17 +115,27 @@ def test_a5_for_the_shop_is_tagged_with_metadata():
     assert read.metadata.subject == "A5 flyer #ITSNOTOK"
 
 
-def test_a5_on_home_sheets_is_two_to_an_a4_with_metadata_kept(tmp_path):
+def test_a5_on_home_sheets_is_two_to_an_a4_fronts_then_backs_with_metadata_kept(tmp_path):
     pdf = render_leaflet_pdf(sample_leaflet(), "a5", mode="home", copies=3)
     read = reader(pdf)
-    assert len(read.pages) == 2  # 3 copies fill 2 sheets of 2
+    assert len(read.pages) == 4  # 3 copies fill 2 sheets of 2, each printed on both sides
     for page in read.pages:
         assert box_size(page.mediabox) == pytest.approx(A4_POINTS, abs=0.01)
-        assert page.extract_text().count("0808 2000 247") == 2
+    texts = [page.extract_text() for page in read.pages]
+    assert [text.count("Turn over for where to get help") for text in texts] == [2, 0, 2, 0]
+    assert [text.count("0808 2000 247") for text in texts] == [0, 2, 0, 2]
     assert read.metadata.title == "It's not OK: domestic abuse is a crime"
     assert read.metadata.subject == "A5 flyer #ITSNOTOK"
     assert read.trailer["/Root"]["/Lang"] == "en-GB"
     assert decode_qr(pdf, tmp_path) == [WEB_ADDRESS, WEB_ADDRESS]
+
+
+def test_the_a4_poster_stays_one_side():
+    pdf = render_leaflet_pdf(sample_leaflet(), "a4", mode="shop")
+    assert len(reader(pdf).pages) == 1
+    text = page_text(pdf)
+    assert "0808 2000 247" in text and "Emergency 999" in text and "It's not OK" in text
+    assert "Turn over" not in text
 
 
 @pytest.mark.parametrize("key", list(LAYOUTS))
@@ -136,6 +154,7 @@ def test_every_layout_has_its_size_in_both_modes(key):
         assert box_size(page.mediabox) == pytest.approx(A4_POINTS, abs=0.01)
     numbers_on_sheet = home.pages[-1].extract_text().count("0808 2000 247")
     assert numbers_on_sheet == layout.copies_per_sheet == {"a5": 2, "a4": 1, "dl": 3, "a6": 4, "wallet": 10}[key]
+    assert layout.pages == (1 if key == "a4" else 2)
 
 
 # Type sizes: body >= 12 pt on leaflets, >= 14 pt in large print, >= 8 pt on cards. Home sheets shrink copies
@@ -206,6 +225,30 @@ def test_wallet_cards_on_home_sheets_have_backs_behind_fronts():
     assert [page.extract_text().count("0808 2000 247") for page in read.pages] == [0, 10] * 3
 
 
+def _matrix(placement, layout):
+    """The matrix that draws one copy of `layout` at `placement` (what impose writes), as a point mapper."""
+    from coordinator.pdf import _form_matrix
+
+    a, b, c, d, e, f = _form_matrix(placement, (0, 0, *layout.size_points))
+    return lambda x, y: (a * x + c * y + e, b * x + d * y + f)
+
+
+@pytest.mark.parametrize("key", ["a5", "dl", "a6", "wallet"])
+def test_backs_land_behind_their_fronts_the_right_way_up_when_flipped_on_the_long_edge(key):
+    layout = get_layout(key)
+    plan = home_sheet_plan(layout)
+    width, height = layout.size_points
+    fronts, backs = plan.placements
+    for front, back in zip(fronts, backs, strict=True):
+        draw_front, draw_back = _matrix(front, layout), _matrix(back, layout)
+        # Turned over like a page of a book, the front's top-left corner is behind the back's top-right one,
+        # and its bottom-right behind the back's bottom-left. Flipping A4 on its long edge takes x to width - x.
+        for front_corner, back_corner in (((0, height), (width, height)), ((width, 0), (0, 0))):
+            fx, fy = draw_front(*front_corner)
+            bx, by = draw_back(*back_corner)
+            assert (plan.width - bx, by) == pytest.approx((fx, fy), abs=0.01)
+
+
 @pytest.mark.parametrize("key", ["a5", "dl", "a6", "wallet"])
 def test_cut_marks_sit_outside_the_trim_and_inside_the_printable_area(key):
     layout = get_layout(key)
@@ -255,19 +298,19 @@ def test_a_500_copy_run_costs_little_more_than_one_copy():
 
     one, one_time = timed(1)
     run, run_time = timed(500)
-    assert len(reader(run).pages) == 500
+    assert len(reader(run).pages) == 1000  # front and back of each copy
     assert (len(run) - len(one)) / 499 <= 512
     # Laid out 500 times this would take about 500 times as long; the goal is 1.3x, with room for a busy machine.
     assert run_time <= 2 * one_time + 0.05
     with pikepdf.open(BytesIO(run)) as document:
-        assert len({page.Contents.objgen for page in document.pages}) == 1
+        assert len({page.Contents.objgen for page in document.pages}) == 2
 
 
-def test_a_500_copy_home_run_is_250_sheets_sharing_one_sheet():
+def test_a_500_copy_home_run_is_250_double_sided_sheets_sharing_one_front_and_one_back():
     pdf = render_leaflet_pdf(sample_leaflet(), "a5", mode="home", copies=500)
     with pikepdf.open(BytesIO(pdf)) as document:
-        assert len(document.pages) == 250
-        assert len({page.Contents.objgen for page in document.pages}) == 1
+        assert len(document.pages) == 500
+        assert len({page.Contents.objgen for page in document.pages}) == 2
 
 
 # Text that does not fit.
@@ -291,6 +334,21 @@ def test_5000_characters_are_refused_with_the_layout_to_choose(key, is_large_pri
             sample_leaflet(summary=long_text, key_messages=()), key, mode="home", is_large_print=is_large_print
         )
     assert str(raised.value) == message
+
+
+def test_text_overflowing_either_side_is_refused():
+    messages = tuple(f"Key message number {n}: please look out for your neighbours and report concerns." for n in range(8))
+    with pytest.raises(LeafletDoesNotFit, match="Too long for A6: choose A5."):
+        render_leaflet_pdf(sample_leaflet(key_messages=messages), "a6")
+    helplines = tuple(
+        LeafletHelpline(f"Helpline {n}", f"0800 000 00{n}", hours="Mon to Fri, 9am to 5pm", who_for="anyone who needs it")
+        for n in range(9)
+    )
+    with pytest.raises(LeafletDoesNotFit, match="Too long for A6: choose A5."):
+        render_leaflet_pdf(sample_leaflet(helplines=helplines), "a6")
+    # Each alone fits on A5.
+    assert len(reader(render_leaflet_pdf(sample_leaflet(key_messages=messages), "a5", mode="shop")).pages) == 2
+    assert len(reader(render_leaflet_pdf(sample_leaflet(helplines=helplines), "a5", mode="shop")).pages) == 2
 
 
 def test_too_many_helplines_for_a_wallet_card_suggest_a6():
@@ -412,7 +470,7 @@ def test_police_numbers_in_a_helpline_set_are_left_to_the_police_block():
         LeafletHelpline("Police, non-emergency", "101", who_for="reporting", is_free=True),
     )
     rape_crisis = LeafletHelpline("Rape Crisis", "0808 802 9999", who_for="people affected by rape", is_free=True)
-    text = page_text(render_leaflet_pdf(sample_leaflet(helplines=(*police, rape_crisis)), "a5", mode="shop"))
+    text = all_text(render_leaflet_pdf(sample_leaflet(helplines=(*police, rape_crisis)), "a5", mode="shop"))
     assert "Police, emergency" not in text and "Police, non-emergency" not in text
     assert "0808 802 9999" in text and "Emergency 999" in text and "Non-emergency 101" in text
 
@@ -431,9 +489,9 @@ def test_many_helplines_are_listed_one_to_a_row_and_all_printed():
 
 def test_free_to_call_is_said_per_helpline_unless_all_are_free():
     mixed = (HELPLINES[0], LeafletHelpline("Paid line", "0300 123 4567", hours="Mon to Fri"))
-    text = page_text(render_leaflet_pdf(sample_leaflet(helplines=mixed), "a5", mode="shop"))
+    text = all_text(render_leaflet_pdf(sample_leaflet(helplines=mixed), "a5", mode="shop"))
     assert "Where to get help\n" in text and "Free · 24 hours, 7 days" in text and "Mon to Fri" in text
-    text = page_text(render_leaflet_pdf(sample_leaflet(), "a5", mode="shop"))
+    text = all_text(render_leaflet_pdf(sample_leaflet(), "a5", mode="shop"))
     assert "all free to call" in text and "Free ·" not in text
 
 
@@ -444,7 +502,7 @@ def test_a_hashtag_already_in_the_headline_is_not_printed_twice():
 
 def test_right_to_left_text_without_overrides_prints():
     pdf = render_leaflet_pdf(sample_leaflet(contact_line="Contact: Zoë, שלום"), "a5", mode="shop")
-    assert "Zoë" in page_text(pdf)
+    assert "Zoë" in all_text(pdf)
 
 
 def test_a_leaflet_needs_a_headline_and_a_language_tag():

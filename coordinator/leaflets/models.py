@@ -1,0 +1,183 @@
+"""What was printed: each leaflet generated, each print run for a scheme's streets, each central print order.
+
+Every row keeps the exact content versions it used (campaign, helpline set, the helpline versions printed,
+local notice) and the text it printed around them (contact line, association name, footer, date), so the
+same PDF can be made again, byte for byte, and the admin's reports can say what reached which streets.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import JSON, CheckConstraint, Date, Enum, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+
+from coordinator.auth.models import User
+from coordinator.db import UTCDateTime, utcnow
+from coordinator.extensions import db
+from coordinator.schemes.models import Scheme
+
+
+class LeafletContentMixin:
+    """The columns every printed thing shares: who, which scheme, which content versions, how it was laid out."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # The account may later be erased or renamed; the label keeps who it was ("cli" from the command line).
+    created_by_label: Mapped[str] = mapped_column(String(254), default="")
+    campaign_version_id: Mapped[int] = mapped_column(ForeignKey("content_versions.id"), index=True)
+    helpline_set_version_id: Mapped[int] = mapped_column(ForeignKey("content_versions.id"))
+    # The helpline versions printed, in the set's order: those left out on the day (review overdue) are not here.
+    helpline_version_ids: Mapped[list] = mapped_column(JSON, default=list)
+    local_notice_version_id: Mapped[int | None] = mapped_column(ForeignKey("content_versions.id"))
+    layout: Mapped[str] = mapped_column(String(10))
+    print_mode: Mapped[str] = mapped_column(String(10))
+    is_large_print: Mapped[bool] = mapped_column(default=False, server_default=false())
+    copies: Mapped[int] = mapped_column(Integer, default=1)
+    # What was printed around the content, as it was on the day.
+    contact_line: Mapped[str] = mapped_column(Text, default="")
+    association_name: Mapped[str] = mapped_column(String(160), default="")
+    footer_text: Mapped[str] = mapped_column(Text, default="")
+    printed_on: Mapped[date] = mapped_column(Date)
+    # The short reference in the small print (render.content_reference), to find this row from a leaflet.
+    reference: Mapped[str] = mapped_column(String(9), index=True)
+
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+
+    @declared_attr
+    def created_by(cls) -> Mapped[User | None]:
+        """Who made it (None from the command line, or once the account is erased)."""
+        return relationship(User)
+
+
+class LeafletRecord(LeafletContentMixin, db.Model):
+    """One leaflet generated from the builder or the command line."""
+
+    __tablename__ = "leaflet_records"
+    __table_args__ = (CheckConstraint("copies >= 1", name="copies_positive"),)
+
+    # No scheme when made from the command line without --scheme; kept when the scheme is removed.
+    scheme_id: Mapped[int | None] = mapped_column(ForeignKey("schemes.id", ondelete="SET NULL"), index=True)
+
+    scheme: Mapped[Scheme | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<LeafletRecord {self.id} {self.layout} {self.reference}>"
+
+
+class PrintRun(LeafletContentMixin, db.Model):
+    """Leaflets for some or all of a scheme's streets: how many per street, and the PDF and delivery sheet."""
+
+    __tablename__ = "print_runs"
+    __table_args__ = (CheckConstraint("copies >= 1", name="copies_positive"),)
+
+    scheme_id: Mapped[int | None] = mapped_column(ForeignKey("schemes.id", ondelete="SET NULL"), index=True)
+    spare_copies_percent: Mapped[int] = mapped_column(Integer, default=5)
+    # From the print plan: sheets of paper and pages in the PDF (copies may round up to fill home sheets).
+    sheets: Mapped[int] = mapped_column(Integer, default=1)
+    pages: Mapped[int] = mapped_column(Integer, default=1)
+
+    scheme: Mapped[Scheme | None] = relationship()
+    streets: Mapped[list[PrintRunStreet]] = relationship(
+        back_populates="print_run", cascade="all, delete-orphan", order_by="PrintRunStreet.position"
+    )
+
+    @property
+    def copies_for_streets(self) -> int:
+        """Copies the streets need (before any filling of the last home sheet)."""
+        return sum(street.copies for street in self.streets)
+
+    def __repr__(self) -> str:
+        return f"<PrintRun {self.id} scheme={self.scheme_id} {self.layout} x{self.copies}>"
+
+
+class PrintRunStreet(db.Model):
+    """One street of a print run, with its numbers as they were that day (the street may change or go later)."""
+
+    __tablename__ = "print_run_streets"
+    __table_args__ = (
+        CheckConstraint("copies >= 0", name="copies_not_negative"),
+        Index("ix_print_run_streets_run_position", "print_run_id", "position", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    print_run_id: Mapped[int] = mapped_column(ForeignKey("print_runs.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id", ondelete="SET NULL"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    postcode: Mapped[str] = mapped_column(String(10), default="")
+    households: Mapped[int] = mapped_column(Integer, default=0)
+    households_no_leaflets: Mapped[int] = mapped_column(Integer, default=0)
+    copies: Mapped[int] = mapped_column(Integer, default=0)
+
+    print_run: Mapped[PrintRun] = relationship(back_populates="streets")
+
+
+class PrintOrderState(enum.StrEnum):
+    """Where a central print order's background job stands."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class PrintOrder(db.Model):
+    """An admin's central order: one campaign and layout for every scheme (or a chosen set), built in the background.
+
+    The job writes a zip of one print-ready PDF per scheme and a CSV of quantities per scheme and street;
+    `results` lists each scheme with its copies, or why it was left out.
+    """
+
+    __tablename__ = "print_orders"
+    __table_args__ = (CheckConstraint("progress_done >= 0 AND progress_done <= progress_total", name="progress_in_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_label: Mapped[str] = mapped_column(String(254), default="")
+    campaign_version_id: Mapped[int] = mapped_column(ForeignKey("content_versions.id"))
+    helpline_set_version_id: Mapped[int] = mapped_column(ForeignKey("content_versions.id"))
+    layout: Mapped[str] = mapped_column(String(10))
+    print_mode: Mapped[str] = mapped_column(String(10), default="shop")
+    is_large_print: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The schemes chosen, or None for every scheme (those that exist when the job runs).
+    scheme_ids: Mapped[list | None] = mapped_column(JSON)
+    printed_on: Mapped[date] = mapped_column(Date)
+    state: Mapped[PrintOrderState] = mapped_column(
+        Enum(
+            PrintOrderState,
+            name="print_order_state",
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=PrintOrderState.QUEUED,
+        index=True,
+    )
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str] = mapped_column(Text, default="")
+    # The zip's file name in instance/print-orders/ once it is built.
+    file_name: Mapped[str] = mapped_column(String(200), default="")
+    # [{"scheme_id", "scheme", "copies", "file", "problem"}] per scheme, filled in as the job goes.
+    results: Mapped[list] = mapped_column(JSON, default=list)
+
+    created_by: Mapped[User | None] = relationship()
+
+    @property
+    def is_finished(self) -> bool:
+        """Done or failed: nothing more will happen to it."""
+        return self.state in (PrintOrderState.DONE, PrintOrderState.FAILED)
+
+    @property
+    def copies_total(self) -> int:
+        """Copies over every scheme in the order."""
+        return sum(row.get("copies", 0) for row in self.results or [])
+
+    def __repr__(self) -> str:
+        return f"<PrintOrder {self.id} {self.layout} {self.state.value}>"

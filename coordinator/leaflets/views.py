@@ -1,0 +1,292 @@
+"""The leaflet builder, print runs for a scheme's streets, and the admins' central print orders.
+
+Every coordinator page starts from `get_my_scheme_or_404`, and every id a form or URL carries is checked by the
+services against what is offered now, so another scheme's notice or street, a retired or ended campaign or a
+set that is not approved is a form error (or a 404 for the preview and thumbnail URLs), never printed.
+The preview works without JavaScript: the "Preview" button posts the form and the page comes back with the
+leaflet below it, in a frame from the same template, and a thumbnail of the real PDF's first page.
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+
+from coordinator import jobs
+from coordinator.extensions import db
+from coordinator.leaflets import bp, services
+from coordinator.leaflets.forms import (
+    LeafletForm,
+    PrintOrderForm,
+    PrintRunForm,
+    choice_from_query,
+    query_from_choice,
+)
+from coordinator.leaflets.layouts import LAYOUTS
+from coordinator.leaflets.models import LeafletRecord, PrintOrder, PrintRun
+from coordinator.leaflets.render import LeafletError
+from coordinator.schemes.models import Scheme
+from coordinator.security import admin_required, get_my_scheme_or_404, my_schemes_query
+
+# The progress page of a print order reloads itself this often while the job runs (no JavaScript).
+PROGRESS_REFRESH_SECONDS = 3
+# The preview is framed by the builder page on the same site; every other page keeps the app's "never framed".
+PREVIEW_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+    ),
+    "X-Frame-Options": "SAMEORIGIN",
+}
+
+
+def _pdf_response(pdf: bytes, download_name: str) -> Response:
+    response = send_file(BytesIO(pdf), mimetype="application/pdf", as_attachment=True, download_name=download_name)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _my_scheme_ids() -> set[int]:
+    return {scheme.id for scheme in db.session.scalars(my_schemes_query())}
+
+
+def _may_see(row: LeafletRecord | PrintRun) -> bool:
+    # A leaflet made from the command line for no scheme is the admins' alone.
+    return current_user.is_admin or (row.scheme_id is not None and row.scheme_id in _my_scheme_ids())
+
+
+@bp.get("/")
+@login_required
+def index():
+    """The coordinator's schemes to print for, and their latest leaflets and print runs."""
+    schemes = db.session.scalars(my_schemes_query()).all()
+    return render_template(
+        "leaflets/index.html",
+        schemes=schemes,
+        records=services.recent_records(schemes),
+        print_runs=services.recent_print_runs(schemes),
+        layouts=LAYOUTS,
+    )
+
+
+# --- The builder ----------------------------------------------------------------------------------------------
+
+
+@bp.route("/schemes/<int:scheme_id>/new", methods=["GET", "POST"])
+@login_required
+def build(scheme_id: int):
+    """The builder: choose, preview (a form post, no JavaScript) or download one leaflet."""
+    scheme = get_my_scheme_or_404(scheme_id)
+    offer = services.content_offer(scheme)
+    form = LeafletForm()
+    form.offer_choices(offer)
+    prepared = None
+    if form.validate_on_submit():
+        try:
+            if form.download.data:
+                record, _ = services.generate_leaflet(scheme, form.choice, current_user)
+            else:
+                prepared = services.preview_leaflet(scheme, form.choice)
+        except services.LeafletChoiceError as error:
+            form.add_problems(error.errors)
+        else:
+            if form.download.data:
+                db.session.commit()
+                return redirect(url_for("leaflets.record", record_id=record.id))
+    return render_template(
+        "leaflets/build.html",
+        scheme=scheme,
+        form=form,
+        offer=offer,
+        prepared=prepared,
+        query=query_from_choice(form.choice) if prepared else None,
+    )
+
+
+def _prepared_from_query(scheme: Scheme) -> services.PreparedLeaflet:
+    try:
+        return services.prepare_leaflet(scheme, choice_from_query(request.args))
+    except services.LeafletChoiceError:
+        abort(404)
+
+
+@bp.get("/schemes/<int:scheme_id>/preview")
+@login_required
+def preview(scheme_id: int):
+    """The leaflet's HTML from the print template, with the app's /static/ assets, for the builder's frame."""
+    scheme = get_my_scheme_or_404(scheme_id)
+    prepared = _prepared_from_query(scheme)
+    try:
+        html = services.preview_html(prepared.recipe, url_for("static", filename=""))
+    except LeafletError:
+        abort(404)
+    response = Response(html, mimetype="text/html")
+    response.headers.update(PREVIEW_HEADERS)
+    return response
+
+
+@bp.get("/schemes/<int:scheme_id>/thumbnail.png")
+@login_required
+def thumbnail(scheme_id: int):
+    """A PNG of page 1 of the real PDF."""
+    scheme = get_my_scheme_or_404(scheme_id)
+    prepared = _prepared_from_query(scheme)
+    try:
+        png = services.leaflet_thumbnail(prepared.recipe)
+    except LeafletError:
+        abort(404)
+    response = send_file(BytesIO(png), mimetype="image/png")
+    response.headers["Cache-Control"] = "private, max-age=600"
+    return response
+
+
+@bp.get("/<int:record_id>")
+@login_required
+def record(record_id: int):
+    """One generated leaflet: what it carries, how to print it, and its download."""
+    row = db.session.get(LeafletRecord, record_id)
+    if row is None or not _may_see(row):
+        abort(404)
+    return render_template("leaflets/record.html", record=row, summary=services.summarise(row))
+
+
+@bp.get("/<int:record_id>/leaflet.pdf")
+@login_required
+def download(record_id: int):
+    """A generated leaflet's PDF, from the cache or made again from the same versions."""
+    row = db.session.get(LeafletRecord, record_id)
+    if row is None or not _may_see(row):
+        abort(404)
+    pdf = services.record_pdf(row)
+    return _pdf_response(pdf, f"leaflet-{row.layout}-{row.reference}.pdf")
+
+
+# --- Print runs -------------------------------------------------------------------------------------------------
+
+
+@bp.route("/schemes/<int:scheme_id>/print-runs/new", methods=["GET", "POST"])
+@login_required
+def new_print_run(scheme_id: int):
+    """Plan a print run: what to print and for which streets; work out the copies, then create it."""
+    scheme = get_my_scheme_or_404(scheme_id)
+    offer = services.content_offer(scheme)
+    form = PrintRunForm()
+    form.offer_choices(offer)
+    form.offer_streets(scheme)
+    prepared = None
+    if form.validate_on_submit():
+        try:
+            if form.create.data:
+                run = services.create_print_run(scheme, form.choice, form.street_ids, current_user)
+            else:
+                prepared = services.prepare_print_run(scheme, form.choice, form.street_ids)
+        except services.LeafletChoiceError as error:
+            form.add_problems(error.errors)
+        else:
+            if form.create.data:
+                db.session.commit()
+                flash(f"The print run of {run.copies:,} copies is ready.", "success")
+                return redirect(url_for("leaflets.print_run", run_id=run.id))
+    return render_template(
+        "leaflets/print_run_form.html", scheme=scheme, form=form, offer=offer, prepared=prepared
+    )
+
+
+def _print_run_or_404(run_id: int) -> PrintRun:
+    run = db.session.get(PrintRun, run_id)
+    if run is None or not _may_see(run):
+        abort(404)
+    return run
+
+
+@bp.get("/print-runs/<int:run_id>")
+@login_required
+def print_run(run_id: int):
+    """One print run: copies per street, sheets of paper, how to print it, and its two PDFs."""
+    run = _print_run_or_404(run_id)
+    return render_template("leaflets/print_run.html", run=run, summary=services.summarise(run))
+
+
+@bp.get("/print-runs/<int:run_id>/leaflets.pdf")
+@login_required
+def print_run_pdf(run_id: int):
+    """The whole run's PDF."""
+    run = _print_run_or_404(run_id)
+    pdf = services.print_run_pdf(run)
+    return _pdf_response(pdf, f"print-run-{run.id}-{run.layout}-{run.copies}-copies.pdf")
+
+
+@bp.get("/print-runs/<int:run_id>/delivery-sheet.pdf")
+@login_required
+def delivery_sheet(run_id: int):
+    """The run's delivery sheet PDF."""
+    run = _print_run_or_404(run_id)
+    pdf = services.delivery_sheet_pdf(run)
+    return _pdf_response(pdf, f"delivery-sheet-{run.id}.pdf")
+
+
+# --- Central print orders (admins) -----------------------------------------------------------------------------
+
+
+@bp.get("/print-orders")
+@admin_required
+def print_orders():
+    """The latest central print orders."""
+    return render_template("leaflets/print_orders.html", orders=services.recent_print_orders(), layouts=LAYOUTS)
+
+
+@bp.route("/print-orders/new", methods=["GET", "POST"])
+@admin_required
+def new_print_order():
+    """Start a central print order; the job runs in the background."""
+    offer = services.content_offer(None)
+    schemes = db.session.scalars(my_schemes_query()).all()
+    form = PrintOrderForm()
+    form.offer_choices(offer, schemes)
+    if form.validate_on_submit():
+        try:
+            order = services.create_print_order(form.choice, form.scheme_ids, current_user)
+        except services.LeafletChoiceError as error:
+            form.add_problems(error.errors)
+        else:
+            db.session.commit()
+            jobs.enqueue("coordinator.leaflets.services:build_print_order", order.id)
+            flash("The print order is queued: this page shows its progress.", "success")
+            return redirect(url_for("leaflets.print_order", order_id=order.id))
+    return render_template("leaflets/print_order_form.html", form=form, offer=offer)
+
+
+def _print_order_or_404(order_id: int) -> PrintOrder:
+    order = db.session.get(PrintOrder, order_id)
+    if order is None:
+        abort(404)
+    return order
+
+
+@bp.get("/print-orders/<int:order_id>")
+@admin_required
+def print_order(order_id: int):
+    """A print order's progress (reloading itself while it runs) and its download when done."""
+    order = _print_order_or_404(order_id)
+    return render_template(
+        "leaflets/print_order.html",
+        order=order,
+        layout=LAYOUTS[order.layout],
+        has_file=services.print_order_path(order) is not None,
+        refresh_seconds=PROGRESS_REFRESH_SECONDS,
+        # Anyone can stop the reloading (WCAG 2.2.2): a reload every few seconds moves a screen reader to the top.
+        is_refreshing=not order.is_finished and request.args.get("refresh") != "off",
+    )
+
+
+@bp.get("/print-orders/<int:order_id>/download")
+@admin_required
+def print_order_download(order_id: int):
+    """The finished order's zip."""
+    order = _print_order_or_404(order_id)
+    path = services.print_order_path(order)
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype="application/zip", as_attachment=True, download_name=path.name)

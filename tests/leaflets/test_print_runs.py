@@ -1,0 +1,146 @@
+"""Print runs: one PDF for all the copies, pages as stated, and a delivery sheet whose totals match."""
+
+from __future__ import annotations
+
+import re
+import time
+from io import BytesIO
+
+import pikepdf
+import pytest
+from sqlalchemy import select
+
+from coordinator.audit.models import AuditEntry
+from coordinator.extensions import db
+from coordinator.leaflets import services
+from coordinator.leaflets.layouts import get_layout, plan_print
+from coordinator.leaflets.models import PrintRun
+from coordinator.settings import get_settings
+from tests.leaflets.factories import load_starter, make_coordinated_scheme, pdftotext, reader, starter_choice
+
+STREETS = ((23, 2), (7, 0), (5, 5), (40, 4))  # with 5% spares: 21+2, 7+1, 0, 36+2
+
+
+def make_run(layout="a5", print_mode="home", streets=STREETS, **changes):
+    load_starter()
+    scheme, coordinator = make_coordinated_scheme("Petts Wood North", streets=streets)
+    run = services.create_print_run(
+        scheme, starter_choice(layout=layout, print_mode=print_mode, **changes), [s.id for s in scheme.streets],
+        coordinator,
+    )
+    db.session.commit()
+    return run
+
+
+def test_a_print_run_records_each_streets_copies_and_is_audited():
+    run = make_run()
+    assert [(s.name, s.households, s.households_no_leaflets, s.copies) for s in run.streets] == [
+        ("Petts Wood North Road 1", 23, 2, 23),
+        ("Petts Wood North Road 2", 7, 0, 8),
+        ("Petts Wood North Road 3", 5, 5, 0),
+        ("Petts Wood North Road 4", 40, 4, 38),
+    ]
+    assert run.copies == run.copies_for_streets == 69 and run.spare_copies_percent == 5
+    assert (run.sheets, run.pages) == (35, 70)  # 2 A5s to a sheet, printed on both sides
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "print_runs.created"))
+    assert entry.object_id == str(run.id) and entry.details["copies"] == 69
+    assert entry.details["streets"] == {str(s.street_id): s.copies for s in run.streets}
+
+
+@pytest.mark.parametrize(
+    ("layout", "print_mode", "pages"),
+    [
+        ("a5", "home", 70),  # 69 copies, 2 to a sheet: 35 sheets, front and back
+        ("a5", "shop", 138),  # front and back of each copy
+        ("a4", "home", 69),  # one side, one to a sheet
+        ("dl", "home", 46),  # 3 to a sheet: 23 sheets
+        ("wallet", "home", 14),  # 10 to a sheet: 7 sheets
+    ],
+)
+def test_the_run_pdf_has_the_pages_it_states(layout, print_mode, pages):
+    run = make_run(layout, print_mode)
+    plan = services.print_run_plan(run)
+    pdf = services.print_run_pdf(run)
+    assert len(reader(pdf).pages) == plan.pages == run.pages == pages
+    assert plan.sheets * plan.sides == plan.pages
+    assert plan.copies >= run.copies and plan.copies == plan_print(get_layout(layout), print_mode, 69).copies
+    # Every sheet (or copy) shares one laid-out front and one back: nothing was laid out 69 times.
+    with pikepdf.open(BytesIO(pdf)) as document:
+        assert len({page.Contents.objgen for page in document.pages}) == (1 if layout == "a4" else 2)
+
+
+def test_render_time_and_size_do_not_grow_with_the_copies():
+    load_starter()
+    scheme, coordinator = make_coordinated_scheme(streets=((2, 0),))
+    big, _ = make_coordinated_scheme(streets=((476, 0),))  # 476 + 24 spares = 500 copies
+    choice = starter_choice(print_mode="shop")
+    small_run = services.create_print_run(scheme, choice, [s.id for s in scheme.streets], coordinator)
+    for path in services.app_cache().folder.rglob("*.pdf"):
+        path.unlink()
+    start = time.perf_counter()
+    small = services.print_run_pdf(small_run)
+    small_time = time.perf_counter() - start
+    big_run = services.create_print_run(big, choice, [s.id for s in big.streets], coordinator)
+    assert big_run.copies == 500
+    for path in services.app_cache().folder.rglob("*.pdf"):
+        path.unlink()
+    start = time.perf_counter()
+    large = services.print_run_pdf(big_run)
+    large_time = time.perf_counter() - start
+    assert len(reader(large).pages) == 1000
+    assert (len(large) - len(small)) / (500 - 3) <= 512  # bytes per extra copy
+    # Laid out 500 times this would take minutes; the goal is 1.3x, with room for a busy machine.
+    assert large_time <= 3 * small_time + 0.5
+
+
+def test_the_delivery_sheet_lists_the_streets_with_totals_that_match(tmp_path):
+    run = make_run()
+    pdf = services.delivery_sheet_pdf(run)
+    read = reader(pdf)
+    assert read.pages[0].mediabox.width == pytest.approx(595.28, abs=0.01)
+    assert read.metadata.title.startswith("Delivery sheet: #ITSNOTOK")
+    text = pdftotext(pdf, tmp_path, layout=True)
+    for street in run.streets:
+        if street.copies:
+            assert re.search(rf"{re.escape(street.name)}\s+{street.postcode}\s+{street.households}\s+{street.copies}",
+                             text), street.name
+    total = re.search(r"Total, 3 streets\s+([\d,]+)\s+([\d,]+)", text)
+    assert total, text
+    households, copies = (int(value.replace(",", "")) for value in total.groups())
+    assert households == 23 + 7 + 40 and copies == 23 + 8 + 38 == run.copies
+    assert "No leaflets for Petts Wood North Road 3: every household there asked for none." in " ".join(text.split())
+    assert "Print double-sided, flip on long edge: 35 sheets of A4 paper" in " ".join(text.split())
+    assert "Delivered" in text and "Date" in text
+
+
+def test_the_delivery_sheet_names_no_residents_and_runs_over_pages_with_its_header(tmp_path):
+    load_starter()
+    scheme, coordinator = make_coordinated_scheme(streets=tuple((10 + n, 0) for n in range(40)))
+    for street in scheme.streets:
+        street.delivery_notes = "Mrs Ada Jones at no. 4 keeps the key"
+    run = services.create_print_run(scheme, starter_choice(), [s.id for s in scheme.streets], coordinator)
+    pdf = services.delivery_sheet_pdf(run)
+    pages = reader(pdf).pages
+    assert len(pages) >= 2
+    text = pdftotext(pdf, tmp_path)
+    assert "Ada Jones" not in text
+    assert all("Street" in page.extract_text() and "Copies" in page.extract_text() for page in pages)
+    assert f"Page 1 of {len(pages)}" in text
+
+
+def test_the_run_pdf_and_delivery_sheet_come_from_the_cache_the_second_time():
+    run = make_run(print_mode="shop")
+    pdf = services.print_run_pdf(run)
+    sheet = services.delivery_sheet_pdf(run)
+    leaflets, sheets = services.render_count(), services.render_count("delivery_sheet")
+    assert services.print_run_pdf(run) == pdf and services.delivery_sheet_pdf(run) == sheet
+    assert (services.render_count(), services.render_count("delivery_sheet")) == (leaflets, sheets)
+
+
+def test_spares_follow_the_setting_at_the_time_of_the_run():
+    load_starter()
+    get_settings().spare_copies_percent = 0
+    scheme, coordinator = make_coordinated_scheme(streets=((10, 0),))
+    run = services.create_print_run(scheme, starter_choice(), [scheme.streets[0].id], coordinator)
+    assert run.copies == 10 and run.spare_copies_percent == 0
+    assert db.session.get(PrintRun, run.id).streets[0].copies == 10

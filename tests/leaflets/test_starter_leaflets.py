@@ -1,0 +1,65 @@
+"""Done when: each starter campaign on A5 with its natural helpline set prints every number, at exact sizes,
+with a QR code that opens the campaign's address."""
+
+from __future__ import annotations
+
+import pytest
+
+from coordinator.content.fields import web_href
+from coordinator.content.models import ContentKind
+from coordinator.leaflets import services
+from tests.leaflets.factories import (
+    NATURAL_SETS,
+    current,
+    decode_qr,
+    load_starter,
+    make_coordinated_scheme,
+    pdftotext,
+    reader,
+    starter_choice,
+)
+
+A5_POINTS = (419.53, 595.28)
+BLEED = 3 * 72 / 25.4
+
+
+def box_size(box) -> tuple[float, float]:
+    return float(box.width), float(box.height)
+
+
+@pytest.mark.parametrize("campaign_slug", list(NATURAL_SETS))
+def test_each_starter_campaign_on_a5_prints_every_number_at_exact_size_with_a_working_qr(campaign_slug, tmp_path):
+    admin = load_starter()
+    scheme, _ = make_coordinated_scheme("Bickley Park")
+    helpline_set = current(ContentKind.HELPLINE_SET, NATURAL_SETS[campaign_slug])
+    campaign = current(ContentKind.CAMPAIGN, campaign_slug)
+    record, prepared = services.generate_leaflet(scheme, starter_choice(campaign_slug, print_mode="shop"), admin)
+    pdf = services.leaflet_pdf(prepared.recipe)
+
+    text = pdftotext(pdf, tmp_path)
+    numbers = [item.current_version.phone_number_shown for item in helpline_set.helpline_items]
+    assert len(numbers) == {"sexual-violence": 4, "domestic-abuse": 7}[NATURAL_SETS[campaign_slug]]
+    for number in [*numbers, "101", "999"]:
+        assert number in text, number
+    assert "Emergency 999" in text and "Non-emergency 101" in text
+    assert record.reference in text and "Contact your local scheme, Bickley Park" in text
+
+    pages = reader(pdf).pages
+    assert len(pages) == 2  # front and back
+    for page in pages:
+        assert box_size(page.trimbox) == pytest.approx(A5_POINTS, abs=0.01)
+        assert box_size(page.mediabox) == pytest.approx((A5_POINTS[0] + 2 * BLEED, A5_POINTS[1] + 2 * BLEED), abs=0.01)
+    assert decode_qr(pdf, tmp_path, 0) == [web_href(campaign.web_address)]
+
+
+def test_the_largest_starter_set_fits_the_back_of_an_a5_for_the_home_printer_too(tmp_path):
+    admin = load_starter()
+    scheme, _ = make_coordinated_scheme()
+    _, prepared = services.generate_leaflet(scheme, starter_choice("you-are-not-alone"), admin)
+    pdf = services.leaflet_pdf(prepared.recipe)
+    pages = reader(pdf).pages
+    assert len(pages) == 2  # one A4 sheet, front then back
+    assert box_size(pages[0].mediabox) == pytest.approx((595.28, 841.89), abs=0.01)
+    back = pages[1].extract_text()
+    assert back.count("0808 2000 247") == 2 and back.count("0800 1111") == 2
+    assert decode_qr(pdf, tmp_path, 0) == [web_href(current(ContentKind.CAMPAIGN, "you-are-not-alone").web_address)] * 2
