@@ -922,6 +922,7 @@ class QueueEntry:
 
 def approval_queue() -> list[QueueEntry]:
     """Every item awaiting approval (content, local notices, bulletins), oldest submission first."""
+    from coordinator.bulletins.services import bulletins_awaiting_approval
     from coordinator.content.services import versions_awaiting_approval
 
     entries = [
@@ -935,5 +936,17 @@ def approval_queue() -> list[QueueEntry]:
             review_args={"version_id": version.id},
         )
         for version in versions_awaiting_approval()
+    ]
+    entries += [
+        QueueEntry(
+            kind="bulletin",
+            title=bulletin.subject,
+            detail=bulletin.scheme.name if bulletin.scheme else "",
+            submitted_by=bulletin.submitted_by.name if bulletin.submitted_by else bulletin.author_label,
+            submitted_at=bulletin.submitted_at,
+            review_endpoint="bulletins.bulletin_detail",
+            review_args={"scheme_id": bulletin.scheme_id, "bulletin_id": bulletin.id},
+        )
+        for bulletin in bulletins_awaiting_approval()
     ]
     return sorted(entries, key=lambda e: (e.submitted_at is None, e.submitted_at))

@@ -7,7 +7,7 @@ from datetime import date
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from coordinator.admin import bp, services
+from coordinator.admin import bp, reach, services
 from coordinator.admin.forms import (
     AuditFilterForm,
     BulkForm,
@@ -469,4 +469,48 @@ def audit_export():
         "\ufeff" + document,
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="audit-log-{date.today():%Y-%m-%d}.csv"'},
+    )
+
+
+# --- Reach report -------------------------------------------------------------------------------
+
+
+
+def _reach_filter_form() -> reach.ReachFilterForm:
+    form = reach.ReachFilterForm(request.args, campaign_choices=reach.campaign_choices())
+    form.validate()
+    return form
+
+
+@bp.get("/reach", endpoint="reach")
+@admin_required
+def reach_report():
+    """What a campaign's leaflets and bulletins reached in a period, per ward and per scheme, as charts and tables."""
+    form = _reach_filter_form()
+    report = reach.build_reach_report(form.to_filter())
+    rows = report.schemes if form.every_scheme.data else report.schemes_with_activity
+    return render_template(
+        "admin/reach.html",
+        form=form,
+        report=report,
+        ward_charts=reach.ward_charts(report),
+        scheme_chart=reach.top_schemes_chart(report),
+        schemes_page=reach.page_of(rows, _page_number()),
+        filter_args=form.filter_args(),
+        format_percent=reach.format_percent,
+        no_ward=reach.NO_WARD,
+    )
+
+
+@bp.get("/reach.csv", endpoint="reach_csv")
+@admin_required
+def reach_export():
+    """The reach report with the same filter as a CSV download; the export is itself audited."""
+    document, file_name = reach.export_reach_csv(_reach_filter_form().to_filter())
+    db.session.commit()
+    # The byte-order mark makes spreadsheet programs read the file as UTF-8 (names like Zoë, Łukasz).
+    return Response(
+        "\ufeff" + document,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{file_name}"'},
     )

@@ -1,4 +1,4 @@
-"""Forms for residents' sign-up and for the coordinator's subscriber pages.
+"""Forms for residents' sign-up, the coordinator's subscriber pages, and composing and sending bulletins.
 
 The rules live in `coordinator.bulletins.services`; these forms label the fields and hand what was
 typed to the same checks the CSV import uses.
@@ -9,11 +9,24 @@ from __future__ import annotations
 from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, EmailField, Form, SelectField, StringField, ValidationError
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    EmailField,
+    Form,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
 from wtforms.fields import SelectChoice
 from wtforms.validators import Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from coordinator.bulletins import services as subscribers
+from coordinator.content import services as content
 from coordinator.schemes.forms import ProblemsMixin
 from coordinator.schemes.models import Scheme
 
@@ -141,3 +154,183 @@ class EraseSubscriberForm(FlaskForm):
 
 class ExportSubscriberForm(FlaskForm):
     """The button that downloads a subscriber's data: nothing but the CSRF token."""
+
+
+# --- Bulletins -------------------------------------------------------------------------------------------------
+
+
+def _as_id(value: object) -> int | None:
+    """A posted id as an int, or None for anything else (the service then says what to choose)."""
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and len(text) <= 9 else None
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes; the form macro draws it as a fieldset with a legend."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _ids(field) -> list[int]:
+    return [value for value in (field.data or []) if value is not None]
+
+
+class BulletinForm(ProblemsMixin, FlaskForm):
+    """A bulletin's subject, introduction, content and audience; what was typed stays on the page after an error."""
+
+    subject = StringField(
+        "Subject",
+        filters=[_strip],
+        description=f"What residents see in their inbox: one line, up to {subscribers.MAX_SUBJECT} characters.",
+        render_kw={"maxlength": subscribers.MAX_SUBJECT},
+    )
+    intro = TextAreaField(
+        "A few words from you (optional)",
+        description=f"Shown first, up to {subscribers.MAX_INTRO} characters. Plain text: line breaks are kept, "
+        "and links or formatting are shown just as typed.",
+        render_kw={"rows": 5},
+    )
+    campaigns = MultiCheckboxField(
+        "Campaigns", coerce=_as_id, validate_choice=False,
+        description="Current campaigns approved by the association. Choose one or more.",
+    )
+    helpline_set = RadioField("Helpline set", coerce=_as_id, validate_choice=False)
+    notices = MultiCheckboxField(
+        "Local notices (optional)", coerce=_as_id, validate_choice=False,
+        description="Your scheme's notices that an admin has approved.",
+    )
+    audience = RadioField(
+        "Who gets it",
+        default="scheme",
+        choices=[
+            SelectChoice(value="scheme", label="Everyone subscribed to the scheme"),
+            SelectChoice(value="streets", label="Only residents of the streets I choose below"),
+        ],
+    )
+    streets = MultiCheckboxField(
+        "Streets", coerce=_as_id, validate_choice=False,
+        description="Only used if you chose streets above. Subscribers who gave no street get whole-scheme "
+        "bulletins only.",
+    )
+
+    @classmethod
+    def for_scheme(cls, scheme: Scheme, draft: subscribers.BulletinDraft | None = None) -> BulletinForm:
+        """The form with today's choices for this scheme, filled from a saved bulletin on a GET."""
+        data = None
+        if draft is not None:
+            data = {
+                "subject": draft.subject,
+                "intro": draft.intro,
+                "campaigns": draft.campaign_version_ids,
+                "helpline_set": draft.helpline_set_version_id,
+                "notices": draft.local_notice_version_ids,
+                "audience": "scheme" if draft.is_whole_scheme else "streets",
+                "streets": draft.street_ids,
+            }
+        form = cls(data=data)
+        choices = subscribers.bulletin_choices(scheme)
+        form.campaigns.choices = [
+            SelectChoice(value=v.id, label=v.title + (f" (until {v.last_day:%-d %B %Y})" if v.last_day else ""))
+            for v in choices.campaigns
+        ]
+        form.helpline_set.choices = [
+            SelectChoice(value=v.id, label=f"{v.title} ({len(v.entries)} helpline{'s' if len(v.entries) != 1 else ''})")
+            for v in choices.helpline_sets
+        ]
+        form.notices.choices = [SelectChoice(value=v.id, label=v.title) for v in choices.notices]
+        form.streets.choices = [
+            SelectChoice(value=int(value), label=label) for value, label in subscribers.street_choices(scheme)
+        ]
+        form.audience.choices[0] = SelectChoice(value="scheme", label=f"Everyone subscribed to {scheme.name}")
+        return form
+
+    def to_draft(self) -> subscribers.BulletinDraft:
+        """What was typed and chosen, for the service to check."""
+        return subscribers.BulletinDraft(
+            subject=self.subject.data or "",
+            intro=self.intro.data or "",
+            campaign_version_ids=_ids(self.campaigns),
+            helpline_set_version_id=self.helpline_set.data,
+            local_notice_version_ids=_ids(self.notices),
+            is_whole_scheme=self.audience.data != "streets",
+            street_ids=_ids(self.streets),
+        )
+
+
+class SendBulletinForm(ProblemsMixin, FlaskForm):
+    """Send now, or at a chosen time (UK time)."""
+
+    when = RadioField(
+        "When should it go?",
+        default="now",
+        choices=[SelectChoice(value="now", label="Now"), SelectChoice(value="later", label="At a time I choose")],
+    )
+    send_at = DateTimeLocalField(
+        "Date and time (UK time)",
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        validators=[Optional()],
+        description="Only used if you chose a time. UK time: GMT in winter, BST in summer.",
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        """The fields' own checks, then: a chosen time needs a time (an empty optional field skips its checks)."""
+        is_valid = super().validate(extra_validators)
+        if self.when.data == "later" and self.send_at.data is None and not self.send_at.errors:
+            self.send_at.errors = ["Enter the date and time to send it, or choose Now"]
+            return False
+        return is_valid
+
+    def chosen_time(self):
+        """The chosen time (naive, UK time), or None for now."""
+        return self.send_at.data if self.when.data == "later" else None
+
+
+class BulletinReviewForm(ProblemsMixin, FlaskForm):
+    """An admin's decision on a bulletin awaiting approval."""
+
+    decision = RadioField(
+        "Your decision",
+        validate_choice=False,  # the service names a missing or unknown decision in its own words
+        choices=[
+            SelectChoice(value="approve", label="Approve: it goes at its time"),
+            SelectChoice(value="request_changes", label="Ask for changes: it goes back to its author as a draft"),
+        ],
+    )
+    reason = TextAreaField("What needs to change (when you ask for changes)", render_kw={"rows": 4})
+
+
+class BulletinActionForm(FlaskForm):
+    """A button (send a test, cancel, withdraw, approve a batch): nothing but the CSRF token."""
+
+
+class AllSchemesBulletinForm(ProblemsMixin, FlaskForm):
+    """An admin's one campaign bulletin for every scheme (or one), each scheme sending its own version."""
+
+    schemes = RadioField(
+        "Send to",
+        default="all",
+        choices=[
+            SelectChoice(value="all", label="Every scheme: each scheme's subscribers get their own scheme's version"),
+            SelectChoice(value="one", label="One scheme, chosen below"),
+        ],
+    )
+    scheme = SelectField("Scheme", coerce=_as_id, validate_choice=False)
+    campaigns = MultiCheckboxField("Campaigns", validate_choice=False)
+    helpline_set = RadioField("Helpline set", validate_choice=False)
+    subject = StringField("Subject", filters=[_strip], render_kw={"maxlength": subscribers.MAX_SUBJECT})
+    intro = TextAreaField("A few words at the top (optional)", render_kw={"rows": 4},
+                          description=f"Up to {subscribers.MAX_INTRO} characters of plain text.")
+
+    @classmethod
+    def with_choices(cls, schemes: list[Scheme]) -> AllSchemesBulletinForm:
+        """The form with every scheme, current campaign and approved helpline set to choose from."""
+        form = cls()
+        form.scheme.choices = [SelectChoice(value="", label="Choose a scheme")] + [
+            SelectChoice(value=s.id, label=s.name) for s in schemes
+        ]
+        form.campaigns.choices = [SelectChoice(value=v.item.slug, label=v.title) for v in content.current_campaigns()]
+        form.helpline_set.choices = [
+            SelectChoice(value=v.item.slug, label=v.title) for v in content.approved_helpline_sets()
+        ]
+        return form

@@ -14,27 +14,47 @@ Links carry signed tokens (itsdangerous, each kind with its own salt):
 from __future__ import annotations
 
 import hashlib
+import secrets
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
-from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy import Select, and_, case, exists, false, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from coordinator import audit
 from coordinator.audit.models import AuditEntry
 from coordinator.auth.models import User
-from coordinator.bulletins.models import Subscriber, SubscriberStatus
+from coordinator.bulletins.models import (
+    UNFINISHED_DELIVERY_STATES,
+    Bulletin,
+    BulletinDelivery,
+    BulletinState,
+    DeliveryState,
+    Subscriber,
+    SubscriberStatus,
+)
+from coordinator.content import services as content
+from coordinator.content.models import (
+    CampaignVersion,
+    ContentImage,
+    HelplineSetVersion,
+    LocalNoticeVersion,
+    VersionState,
+)
 from coordinator.csvfiles import CSVFileError, looks_like_formula, read_csv
 from coordinator.db import UTC, utcnow
 from coordinator.extensions import db
 from coordinator.links import public_url
 from coordinator.mail import MailStatus, OutgoingMail, queue_mail
 from coordinator.schemes.models import Scheme, Street
+from coordinator.settings import get_settings
 
 MAX_EMAIL = 254
 MAX_NAME = 120
@@ -311,12 +331,22 @@ def _unsubscribe_serializer() -> URLSafeSerializer:
 
 def make_unsubscribe_token(subscriber: Subscriber) -> str:
     """A signed token for one subscriber of one scheme; it never expires."""
-    return _unsubscribe_serializer().dumps({"s": subscriber.id, "k": subscriber.scheme_id})
+    return make_unsubscribe_token_for(subscriber.id, subscriber.scheme_id)
 
 
 def unsubscribe_url(subscriber: Subscriber) -> str:
     """The absolute unsubscribe link for an email (also the RFC 8058 one-click target)."""
-    return public_url("bulletins.unsubscribe", token=make_unsubscribe_token(subscriber))
+    return unsubscribe_url_for(subscriber.id, subscriber.scheme_id)
+
+
+def make_unsubscribe_token_for(subscriber_id: int, scheme_id: int) -> str:
+    """`make_unsubscribe_token` from the ids alone, for the sending job's many recipients."""
+    return _unsubscribe_serializer().dumps({"s": subscriber_id, "k": scheme_id})
+
+
+def unsubscribe_url_for(subscriber_id: int, scheme_id: int) -> str:
+    """`unsubscribe_url` from the ids alone."""
+    return public_url("bulletins.unsubscribe", token=make_unsubscribe_token_for(subscriber_id, scheme_id))
 
 
 def unsubscribe_headers(subscriber: Subscriber) -> dict[str, str]:
@@ -428,8 +458,8 @@ def get_scheme_subscriber(scheme: Scheme, subscriber_id: int) -> Subscriber | No
     )
 
 
-def recipients_for(scheme: Scheme, street_ids: Sequence[int] | None = None) -> list[Subscriber]:
-    """The subscribers a bulletin goes to: confirmed, not erased, of this scheme (and of these streets, if given)."""
+def recipients_query(scheme: Scheme, street_ids: Sequence[int] | None = None) -> Select:
+    """The query behind `recipients_for`: confirmed, not erased, of this scheme (and of these streets, if given)."""
     stmt = (
         select(Subscriber)
         .where(
@@ -440,10 +470,45 @@ def recipients_for(scheme: Scheme, street_ids: Sequence[int] | None = None) -> l
         .order_by(Subscriber.id)
     )
     if street_ids is not None:
-        if not street_ids:
-            return []
-        stmt = stmt.where(Subscriber.street_id.in_(list(street_ids)))
-    return list(db.session.scalars(stmt))
+        # An empty list of streets is nobody (false() keeps it one query on both databases).
+        stmt = stmt.where(Subscriber.street_id.in_(list(street_ids)) if street_ids else false())
+    return stmt
+
+
+def recipients_for(scheme: Scheme, street_ids: Sequence[int] | None = None) -> list[Subscriber]:
+    """The subscribers a bulletin goes to: confirmed, not erased, of this scheme (and of these streets, if given)."""
+    return list(db.session.scalars(recipients_query(scheme, street_ids)))
+
+
+def count_recipients(scheme: Scheme, street_ids: Sequence[int] | None = None) -> int:
+    """How many subscribers `recipients_for` would give now."""
+    return db.session.scalar(select(func.count()).select_from(recipients_query(scheme, street_ids).subquery())) or 0
+
+
+def record_hard_bounce(subscriber_id: int, error: str, limit: int) -> bool:
+    """A mail server refused this address for good (5xx); after `limit` such refusals it is marked bouncing.
+
+    Returns True when this refusal made the subscriber bouncing. Confirming again (a new sign-up) resets the count.
+    """
+    subscriber = db.session.get(Subscriber, subscriber_id)
+    if subscriber is None:
+        return False
+    subscriber.hard_bounce_count += 1
+    if subscriber.hard_bounce_count < limit or subscriber.status != SubscriberStatus.CONFIRMED:
+        db.session.flush()
+        return False
+    subscriber.status = SubscriberStatus.BOUNCING
+    db.session.flush()
+    audit.record(
+        "subscribers.bouncing",
+        subscriber,
+        f"Subscriber #{subscriber.id} of {subscriber.scheme.name} marked bouncing after "
+        f"{subscriber.hard_bounce_count} refused deliveries",
+        actor_label="system",
+        scheme_id=subscriber.scheme_id,
+        last_error=error[:200],
+    )
+    return True
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -504,6 +569,21 @@ def export_subscriber(subscriber: Subscriber, actor: User | None) -> dict:
                 "sent_at": _iso(m.sent_at),
             }
             for m in messages
+        ],
+        "bulletins": [
+            {
+                "bulletin_id": d.bulletin_id,
+                "subject": d.bulletin.subject,
+                "to": d.to_address,
+                "state": d.state.value,
+                "attempts": d.attempts,
+                "sent_at": _iso(d.sent_at),
+            }
+            for d in db.session.scalars(
+                select(BulletinDelivery)
+                .where(BulletinDelivery.subscriber_id == subscriber.id)
+                .order_by(BulletinDelivery.id)
+            )
         ],
         "history": [{"at": _iso(e.at), "action": e.action, "by": e.actor_label, "summary": e.summary} for e in history],
     }
@@ -580,6 +660,7 @@ def erase_subscriber(subscriber: Subscriber, actor: User | None) -> bool:
     subscriber.erased_at = now
     db.session.flush()
     _forget_traces(subscriber, email, placeholder)
+    _forget_deliveries(subscriber, placeholder)
     audit.record(
         "subscribers.erased",
         subscriber,
@@ -589,6 +670,34 @@ def erase_subscriber(subscriber: Subscriber, actor: User | None) -> bool:
         previous_status=previous,
     )
     return True
+
+
+def _forget_deliveries(subscriber: Subscriber, placeholder: str) -> None:
+    """Scrub an erased subscriber's bulletin outbox rows: the address goes, and copies not yet sent never will be."""
+    rows = select(BulletinDelivery.id).where(BulletinDelivery.subscriber_id == subscriber.id)
+    db.session.execute(
+        update(BulletinDelivery)
+        .where(
+            BulletinDelivery.id.in_(rows),
+            BulletinDelivery.state.in_([DeliveryState.QUEUED, DeliveryState.DEFERRED]),
+        )
+        .values(state=DeliveryState.SKIPPED, next_attempt_at=None),
+        execution_options={"synchronize_session": False},
+    )
+    # Mail servers' error messages often quote the address: they go too.
+    db.session.execute(
+        update(BulletinDelivery)
+        .where(BulletinDelivery.id.in_(rows))
+        .values(
+            to_address=placeholder,
+            last_error=case(
+                (BulletinDelivery.state == DeliveryState.SKIPPED, "not sent: the subscriber was erased"),
+                (BulletinDelivery.state == DeliveryState.FAILED, "not delivered (details erased with the subscriber)"),
+                else_="",
+            ),
+        ),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def expire_unconfirmed(now: datetime | None = None) -> int:
@@ -827,4 +936,701 @@ def import_subscribers(scheme: Scheme, data: bytes, actor: User | None) -> Subsc
         already=report.already,
     )
     db.session.flush()
+    return report
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Bulletins: composing, the approval state machine, and what the sending job asks of the rules
+#
+# Every change of a bulletin's state goes through `_transition()`: it checks the move is in
+# BULLETIN_TRANSITIONS, makes it as a compare-and-set in the database (so two people, or a person and the
+# sending job, can never both make a move from the same state), and writes the audit entry `bulletins.<move>`.
+
+MAX_SUBJECT = 150
+MAX_INTRO = 600
+REASON_MAX = 1000
+# The furthest ahead a bulletin may be scheduled.
+MAX_SCHEDULE_AHEAD = timedelta(days=90)
+LOCAL_TIME = ZoneInfo("Europe/London")
+
+B = BulletinState
+BULLETIN_TRANSITIONS: dict[str, frozenset[tuple[BulletinState, BulletinState]]] = {
+    # Saved as a draft, then either sent for approval (when the association requires it) or queued.
+    "submitted": frozenset({(B.DRAFT, B.AWAITING_APPROVAL)}),
+    "withdrawn": frozenset({(B.AWAITING_APPROVAL, B.DRAFT)}),
+    "changes_requested": frozenset({(B.AWAITING_APPROVAL, B.DRAFT)}),
+    "approved": frozenset({(B.AWAITING_APPROVAL, B.APPROVED), (B.AWAITING_APPROVAL, B.SCHEDULED)}),
+    "queued": frozenset({(B.DRAFT, B.APPROVED), (B.DRAFT, B.SCHEDULED)}),
+    # The sending job's moves.
+    "started": frozenset({(B.APPROVED, B.SENDING), (B.SCHEDULED, B.SENDING)}),
+    "sent": frozenset({(B.SENDING, B.SENT)}),
+    "cancelled": frozenset(
+        (state, B.CANCELLED) for state in (B.DRAFT, B.AWAITING_APPROVAL, B.APPROVED, B.SCHEDULED, B.SENDING)
+    ),
+}
+ADMIN_ONLY_MOVES = frozenset({"approved", "changes_requested"})
+SYSTEM_MOVES = frozenset({"started", "sent"})
+
+
+class BulletinError(Exception):
+    """A bulletin rule was broken; the message is fit to show."""
+
+
+class BulletinPermissionError(BulletinError):
+    """The person may not do this to this bulletin."""
+
+
+class BulletinProblems(BulletinError):
+    """What was typed or chosen breaks the rules; `errors` maps each field name to messages fit to show."""
+
+    def __init__(self, errors: Mapping[str, list[str]]):
+        super().__init__("; ".join(m for messages in errors.values() for m in messages))
+        self.errors = dict(errors)
+
+
+@dataclass
+class BulletinDraft:
+    """What a coordinator typed and chose for a bulletin, before it is checked."""
+
+    subject: str = ""
+    intro: str = ""
+    campaign_version_ids: list[int] = field(default_factory=list)
+    helpline_set_version_id: int | None = None
+    local_notice_version_ids: list[int] = field(default_factory=list)
+    is_whole_scheme: bool = True
+    street_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BulletinChoices:
+    """What a bulletin of this scheme may use today: current approved campaigns, approved sets, the scheme's notices."""
+
+    campaigns: list[CampaignVersion]
+    helpline_sets: list[HelplineSetVersion]
+    notices: list[LocalNoticeVersion]
+    streets: list[Street]
+
+
+def bulletin_choices(scheme: Scheme) -> BulletinChoices:
+    """The campaigns, helpline sets, local notices and streets a bulletin of this scheme can choose from."""
+    return BulletinChoices(
+        campaigns=content.current_campaigns(),
+        helpline_sets=content.approved_helpline_sets(),
+        notices=content.local_notices_for_scheme(scheme),
+        streets=list(scheme.streets),
+    )
+
+
+def _has_control_characters(text: str, allowed: str = "") -> bool:
+    return any(unicodedata.category(c) in ("Cc", "Cf") and c not in allowed for c in text)
+
+
+def check_subject(text: str) -> str:
+    """The subject on one line; ValueError with a message when it is empty, too long or has line breaks."""
+    subject = (text or "").strip()
+    if not subject:
+        raise ValueError("Enter a subject")
+    # Refused, not tidied: a line break in a subject is a mistake, or an attempt to add mail headers.
+    if _has_control_characters(subject):
+        raise ValueError("The subject must be one line, without line breaks or control characters")
+    subject = " ".join(subject.split())
+    if len(subject) > MAX_SUBJECT:
+        raise ValueError(f"The subject must be {MAX_SUBJECT} characters or fewer (it has {len(subject)})")
+    return subject
+
+
+def check_intro(text: str) -> str:
+    """The introduction as plain text with its line breaks; ValueError when it is too long or has control characters."""
+    intro = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    intro = "\n".join(line.rstrip() for line in intro.split("\n")).strip()
+    while "\n\n\n" in intro:
+        intro = intro.replace("\n\n\n", "\n\n")
+    if _has_control_characters(intro, allowed="\n\t"):
+        raise ValueError("The introduction contains a control character; type it again")
+    if len(intro) > MAX_INTRO:
+        raise ValueError(f"The introduction must be {MAX_INTRO} characters or fewer (it has {len(intro)})")
+    return intro
+
+
+def _clean_draft(scheme: Scheme, draft: BulletinDraft) -> dict:
+    """The draft's values checked against the rules and today's choices; BulletinProblems names every field wrong."""
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, object] = {}
+    for name, check, value in (("subject", check_subject, draft.subject), ("intro", check_intro, draft.intro)):
+        try:
+            clean[name] = check(value)
+        except ValueError as exc:
+            errors[name] = [str(exc)]
+    choices = bulletin_choices(scheme)
+
+    campaign_ids = {v.id for v in choices.campaigns}
+    chosen = list(dict.fromkeys(draft.campaign_version_ids or []))
+    if not chosen:
+        errors["campaigns"] = ["Choose at least one campaign"]
+    elif any(vid not in campaign_ids for vid in chosen):
+        errors["campaigns"] = ["Choose campaigns from the list: only current, approved campaigns can be sent"]
+    clean["campaign_version_ids"] = [v.id for v in choices.campaigns if v.id in chosen]
+
+    set_ids = {v.id for v in choices.helpline_sets}
+    if draft.helpline_set_version_id is None:
+        errors["helpline_set"] = ["Choose a helpline set"]
+    elif draft.helpline_set_version_id not in set_ids:
+        errors["helpline_set"] = ["Choose a helpline set from the list: only approved sets can be sent"]
+    clean["helpline_set_version_id"] = draft.helpline_set_version_id
+
+    notice_ids = {v.id for v in choices.notices}
+    notices = list(dict.fromkeys(draft.local_notice_version_ids or []))
+    if any(vid not in notice_ids for vid in notices):
+        errors["notices"] = ["Choose notices from the list: only this scheme's approved notices can be sent"]
+    clean["local_notice_version_ids"] = [v.id for v in choices.notices if v.id in notices]
+
+    clean["is_whole_scheme"] = bool(draft.is_whole_scheme)
+    street_ids = {s.id for s in choices.streets}
+    streets = list(dict.fromkeys(draft.street_ids or []))
+    if not draft.is_whole_scheme:
+        if not streets:
+            errors["streets"] = ["Choose at least one street, or send to everyone subscribed to the scheme"]
+        elif any(sid not in street_ids for sid in streets):
+            errors["streets"] = ["Choose streets from the list of this scheme's streets"]
+    clean["street_ids"] = [s.id for s in choices.streets if s.id in streets] if not draft.is_whole_scheme else []
+    if errors:
+        raise BulletinProblems(errors)
+    return clean
+
+
+def _check_may_work_on(scheme: Scheme, actor: User | None) -> None:
+    # None is the command line acting for the association.
+    if actor is None:
+        return
+    if not actor.is_active_account:
+        raise BulletinPermissionError("This account is not active.")
+    if not actor.is_admin and not content.is_coordinator_of(actor, scheme.id):
+        raise BulletinPermissionError("Only the scheme's coordinators can write or send its bulletins.")
+
+
+def create_bulletin(
+    scheme: Scheme, draft: BulletinDraft, actor: User | None, *, actor_label: str | None = None, batch: str = ""
+) -> Bulletin:
+    """Save a new draft bulletin for a scheme (audited as bulletins.created); BulletinProblems when a value is wrong."""
+    _check_may_work_on(scheme, actor)
+    clean = _clean_draft(scheme, draft)
+    bulletin = Bulletin(
+        scheme=scheme,
+        batch=batch,
+        created_by=actor,
+        created_by_label=actor_label or (actor.email if actor else "command line"),
+        state=BulletinState.DRAFT,
+        **clean,
+    )
+    db.session.add(bulletin)
+    db.session.flush()
+    audit.record(
+        "bulletins.created",
+        bulletin,
+        f"Bulletin “{bulletin.subject}” drafted for {scheme.name}",
+        actor=actor,
+        actor_label=None if actor is not None else (actor_label or "command line"),
+        scheme_id=scheme.id,
+        batch=batch or None,
+    )
+    return bulletin
+
+
+def update_bulletin(bulletin: Bulletin, draft: BulletinDraft, actor: User) -> Bulletin:
+    """Change a draft's subject, text, content or audience; only drafts change."""
+    _check_may_work_on(bulletin.scheme, actor)
+    if not bulletin.is_editable:
+        raise BulletinError(f"This bulletin is {bulletin.state.label}; only a draft can be changed.")
+    clean = _clean_draft(bulletin.scheme, draft)
+    for name, value in clean.items():
+        setattr(bulletin, name, value)
+    # Helplines are fixed again when it is next queued or submitted.
+    bulletin.helpline_version_ids = []
+    db.session.flush()
+    audit.record("bulletins.updated", bulletin, f"Bulletin “{bulletin.subject}” changed", actor=actor,
+                 scheme_id=bulletin.scheme_id)
+    return bulletin
+
+
+def draft_from_bulletin(bulletin: Bulletin) -> BulletinDraft:
+    """A saved bulletin as form values; content that has a newer approved version is offered as that version."""
+
+    def current_id(version_id: int) -> int | None:
+        version = content.get_version(version_id)
+        current = version.item.current_version if version is not None else None
+        return current.id if current is not None else None
+
+    return BulletinDraft(
+        subject=bulletin.subject,
+        intro=bulletin.intro,
+        campaign_version_ids=[v for v in map(current_id, bulletin.campaign_version_ids) if v is not None],
+        helpline_set_version_id=current_id(bulletin.helpline_set_version_id),
+        local_notice_version_ids=[v for v in map(current_id, bulletin.local_notice_version_ids) if v is not None],
+        is_whole_scheme=bulletin.is_whole_scheme,
+        street_ids=list(bulletin.street_ids),
+    )
+
+
+def _transition(
+    bulletin: Bulletin,
+    name: str,
+    to_state: BulletinState,
+    actor: User | None,
+    *,
+    actor_label: str | None = None,
+    summary: str = "",
+    **details: object,
+) -> None:
+    """Make one move of the state machine as a compare-and-set; BulletinError if it is not allowed from here."""
+    from_state = bulletin.state
+    if (from_state, to_state) not in BULLETIN_TRANSITIONS[name]:
+        raise BulletinError(
+            f"This bulletin is {from_state.label}; it cannot be {name.replace('_', ' ')} from there."
+        )
+    db.session.flush()
+    result = db.session.execute(
+        update(Bulletin).where(Bulletin.id == bulletin.id, Bulletin.state == from_state).values(state=to_state),
+        execution_options={"synchronize_session": False},
+    )
+    if result.rowcount != 1:
+        db.session.expire(bulletin, ["state"])
+        raise BulletinError("Someone changed this bulletin a moment ago. Reload the page to see where it stands.")
+    set_committed_value(bulletin, "state", to_state)
+    audit.record(
+        f"bulletins.{name}",
+        bulletin,
+        summary or f"Bulletin “{bulletin.subject}” of {bulletin.scheme.name} {name.replace('_', ' ')}",
+        actor=actor,
+        actor_label=None if actor is not None else (actor_label or "system"),
+        scheme_id=bulletin.scheme_id,
+        previous_state=from_state.value,
+        **details,
+    )
+
+
+def _check_still_current(bulletin: Bulletin) -> None:
+    """Refuse content changed since the bulletin was saved: residents only ever get current approved content."""
+    problems = []
+    current_campaigns = {v.id for v in content.current_campaigns()}
+    for version_id in bulletin.campaign_version_ids:
+        if version_id not in current_campaigns:
+            version = content.get_version(version_id)
+            title = version.title if version is not None else f"#{version_id}"
+            problems.append(f"The campaign “{title}” is no longer current: it changed, ended or was withdrawn.")
+    set_version = bulletin.helpline_set_version
+    if set_version is None or set_version.state != VersionState.APPROVED:
+        problems.append("The helpline set has changed since this bulletin was saved.")
+    current_notices = {v.id for v in content.local_notices_for_scheme(bulletin.scheme)}
+    for version_id in bulletin.local_notice_version_ids:
+        if version_id not in current_notices:
+            version = content.get_version(version_id)
+            title = version.title if version is not None else f"#{version_id}"
+            problems.append(f"The local notice “{title}” has changed or was withdrawn.")
+    if problems:
+        raise BulletinError(" ".join(problems) + " Edit the bulletin, check your choices and save it again.")
+
+
+def _fix_helplines(bulletin: Bulletin) -> None:
+    usable, _left_out = content.usable_helplines(bulletin.helpline_set_version)
+    bulletin.helpline_version_ids = [v.id for v in usable]
+
+
+def check_send_at(value: datetime | None, now: datetime | None = None) -> datetime | None:
+    """A chosen sending time as UTC (a naive value is Europe/London time); ValueError when it is past or too far off."""
+    if value is None:
+        return None
+    now = now or utcnow()
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=LOCAL_TIME)
+    value = value.astimezone(UTC)
+    if value <= now:
+        raise ValueError("Choose a time that is still to come, or send it now")
+    if value - now > MAX_SCHEDULE_AHEAD:
+        raise ValueError(f"Choose a time within the next {MAX_SCHEDULE_AHEAD.days} days")
+    return value
+
+
+def is_approval_required() -> bool:
+    """Whether the association wants an admin to approve each bulletin before it goes."""
+    return get_settings().is_bulletin_approval_required
+
+
+def queue_bulletin(
+    bulletin: Bulletin, actor: User | None, send_at: datetime | None = None, *, actor_label: str | None = None
+) -> BulletinState:
+    """Send a draft now or at `send_at`, or, when the association requires it, submit it for approval first.
+
+    Returns the new state: `approved` (the caller commits, then starts its sending job), `scheduled`, or
+    `awaiting_approval`. The helplines are fixed here, so an approver sees exactly what residents will get.
+    """
+    _check_may_work_on(bulletin.scheme, actor)
+    if bulletin.state != BulletinState.DRAFT:
+        raise BulletinError(f"This bulletin is {bulletin.state.label}; only a draft can be sent.")
+    _check_still_current(bulletin)
+    try:
+        send_at = check_send_at(send_at)
+    except ValueError as exc:
+        raise BulletinProblems({"send_at": [str(exc)]}) from exc
+    _fix_helplines(bulletin)
+    bulletin.send_at = send_at
+    bulletin.change_request_reason = ""
+    when = f"at {local_time_text(send_at)}" if send_at else "now"
+    if is_approval_required():
+        bulletin.submitted_by, bulletin.submitted_at = actor, utcnow()
+        _transition(bulletin, "submitted", B.AWAITING_APPROVAL, actor, actor_label=actor_label,
+                    summary=f"Bulletin “{bulletin.subject}” of {bulletin.scheme.name} submitted for approval, "
+                            f"to send {when}", send_at=_iso(send_at))
+    else:
+        to_state = B.SCHEDULED if send_at else B.APPROVED
+        _transition(bulletin, "queued", to_state, actor, actor_label=actor_label,
+                    summary=f"Bulletin “{bulletin.subject}” of {bulletin.scheme.name} queued to send {when}",
+                    send_at=_iso(send_at))
+    db.session.flush()
+    return bulletin.state
+
+
+def withdraw_bulletin(bulletin: Bulletin, actor: User) -> None:
+    """Take a bulletin awaiting approval back to draft, to change it."""
+    _check_may_work_on(bulletin.scheme, actor)
+    _transition(bulletin, "withdrawn", B.DRAFT, actor)
+
+
+def _check_may_approve(bulletin: Bulletin, actor: User) -> None:
+    if actor is None or not actor.is_active_account or not actor.is_admin:
+        raise BulletinPermissionError("Only an admin can approve bulletins or ask for changes.")
+    submitted_by = bulletin.submitted_by_id or bulletin.created_by_id
+    if content.four_eyes_required() and submitted_by == actor.id and content.other_active_admin_exists(actor):
+        raise BulletinPermissionError(
+            "You submitted this bulletin, so another admin must approve it. Four eyes see everything we send."
+        )
+
+
+def approve_bulletin(bulletin: Bulletin, actor: User, now: datetime | None = None) -> BulletinState:
+    """An admin approves a bulletin awaiting approval: it goes now (`approved`) or at its time (`scheduled`).
+
+    The caller commits, then starts the sending job if the answer is `approved`.
+    """
+    if bulletin.state == B.AWAITING_APPROVAL:
+        _check_may_approve(bulletin, actor)
+    now = now or utcnow()
+    to_state = B.SCHEDULED if bulletin.send_at is not None and bulletin.send_at > now else B.APPROVED
+    bulletin.approved_by, bulletin.approved_at = actor, now
+    _transition(bulletin, "approved", to_state, actor)
+    return to_state
+
+
+def request_bulletin_changes(bulletin: Bulletin, actor: User, reason: str) -> None:
+    """An admin sends a bulletin back to its author as a draft, with what to change."""
+    if bulletin.state == B.AWAITING_APPROVAL:
+        _check_may_approve(bulletin, actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise BulletinProblems({"reason": ["Say what needs to change, so the coordinator knows what to do"]})
+    if len(reason) > REASON_MAX:
+        raise BulletinProblems({"reason": [f"Keep the reason to {REASON_MAX:,} characters or fewer"]})
+    bulletin.change_request_reason = reason
+    _transition(bulletin, "changes_requested", B.DRAFT, actor, reason=reason)
+
+
+def decide_bulletin(bulletin: Bulletin, actor: User, decision: str, reason: str = "") -> BulletinState:
+    """The review form's one call: "approve" or "request_changes" (with a reason)."""
+    if decision == "approve":
+        return approve_bulletin(bulletin, actor)
+    if decision == "request_changes":
+        request_bulletin_changes(bulletin, actor, reason)
+        return bulletin.state
+    raise BulletinProblems({"decision": ["Choose whether to approve this bulletin or ask for changes"]})
+
+
+def approve_batch(batch: str, actor: User) -> tuple[list[Bulletin], list[str]]:
+    """Approve every bulletin of an all-schemes batch still awaiting approval; returns (approved, problems)."""
+    approved, problems = [], []
+    for bulletin in bulletins_awaiting_approval(batch=batch):
+        try:
+            approve_bulletin(bulletin, actor)
+        except BulletinError as exc:
+            problems.append(f"{bulletin.scheme.name}: {exc}")
+        else:
+            approved.append(bulletin)
+    return approved, problems
+
+
+def cancel_bulletin(bulletin: Bulletin, actor: User | None, *, actor_label: str | None = None) -> int:
+    """Stop a bulletin before or while it goes; copies not yet sent never will be. Returns how many that is.
+
+    A copy the job is handing to the mail server at this moment still goes.
+    """
+    _check_may_work_on(bulletin.scheme, actor)
+    was_sending = bulletin.state == B.SENDING
+    bulletin.cancelled_by, bulletin.cancelled_at = actor, utcnow()
+    _transition(bulletin, "cancelled", B.CANCELLED, actor, actor_label=actor_label)
+    stopped = 0
+    if was_sending:
+        stopped = db.session.execute(
+            update(BulletinDelivery)
+            .where(
+                BulletinDelivery.bulletin_id == bulletin.id,
+                BulletinDelivery.state.in_([DeliveryState.QUEUED, DeliveryState.DEFERRED]),
+            )
+            .values(state=DeliveryState.SKIPPED, next_attempt_at=None, last_error="not sent: the bulletin was stopped"),
+            execution_options={"synchronize_session": False},
+        ).rowcount
+        refresh_counts(bulletin)
+    return stopped
+
+
+def record_test_message(bulletin: Bulletin, actor: User) -> str:
+    """Note that a test copy is going to the person themselves (audited); returns the address it goes to."""
+    _check_may_work_on(bulletin.scheme, actor)
+    audit.record("bulletins.test_sent", bulletin, f"Test of bulletin “{bulletin.subject}” sent to {actor.email}",
+                 actor=actor, scheme_id=bulletin.scheme_id)
+    return actor.email
+
+
+# --- What the sending job asks of the rules -------------------------------------------------------------------
+
+
+def new_message_id(bulletin_id: int, subscriber_id: int, domain: str) -> str:
+    """A Message-ID for one recipient's copy, fixed when the outbox row is made."""
+    return f"<bulletin-{bulletin_id}.{subscriber_id}.{secrets.token_hex(6)}@{domain}>"
+
+
+def start_sending(bulletin: Bulletin, domain: str, now: datetime | None = None) -> bool:
+    """Make one outbox row per recipient and mark the bulletin sending; False when it is not due (or not ready).
+
+    Recipients are read now, at send time: whoever is confirmed at this moment gets it; unconfirmed,
+    unsubscribed, bouncing and erased addresses never do. The caller commits.
+    """
+    now = now or utcnow()
+    if bulletin.state not in (B.APPROVED, B.SCHEDULED) or (bulletin.send_at is not None and bulletin.send_at > now):
+        return False
+    street_ids = None if bulletin.is_whole_scheme else list(bulletin.street_ids)
+    if not bulletin.helpline_version_ids:
+        _fix_helplines(bulletin)
+    bulletin.started_at = now
+    _transition(bulletin, "started", B.SENDING, None, actor_label="system")
+    rows = [
+        {
+            "bulletin_id": bulletin.id,
+            "subscriber_id": subscriber.id,
+            "to_address": subscriber.email,
+            "message_id": new_message_id(bulletin.id, subscriber.id, domain),
+            "state": DeliveryState.QUEUED,
+            "attempts": 0,
+            "last_error": "",
+            "created_at": now,
+        }
+        for subscriber in recipients_for(bulletin.scheme, street_ids)
+    ]
+    if rows:
+        db.session.execute(insert(BulletinDelivery), rows)
+    bulletin.recipient_count = len(rows)
+    db.session.flush()
+    return True
+
+
+@dataclass(frozen=True)
+class BulletinProgress:
+    """How far a bulletin's sending has gone, from its outbox rows."""
+
+    total: int = 0
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    deferred: int = 0
+    waiting: int = 0
+
+    @property
+    def done(self) -> int:
+        """Copies that will not be tried again: sent, failed or skipped."""
+        return self.sent + self.failed + self.skipped
+
+    @property
+    def percent(self) -> int:
+        """How far it has gone, in whole per cent."""
+        return 100 * self.done // self.total if self.total else 100
+
+
+def bulletin_progress(bulletin: Bulletin) -> BulletinProgress:
+    """Sent / total / failed (and skipped, deferred, still waiting) for one bulletin, counted afresh."""
+    counts = dict(
+        db.session.execute(
+            select(BulletinDelivery.state, func.count())
+            .where(BulletinDelivery.bulletin_id == bulletin.id)
+            .group_by(BulletinDelivery.state)
+        ).all()
+    )
+    return BulletinProgress(
+        total=sum(counts.values()),
+        sent=counts.get(DeliveryState.SENT, 0),
+        failed=counts.get(DeliveryState.FAILED, 0),
+        skipped=counts.get(DeliveryState.SKIPPED, 0),
+        deferred=counts.get(DeliveryState.DEFERRED, 0),
+        waiting=sum(counts.get(state, 0) for state in UNFINISHED_DELIVERY_STATES),
+    )
+
+
+def waiting_problem(bulletin: Bulletin) -> str:
+    """What the mail server last said about a copy still waiting to go ("" when nothing is wrong)."""
+    return db.session.scalar(
+        select(BulletinDelivery.last_error)
+        .where(
+            BulletinDelivery.bulletin_id == bulletin.id,
+            BulletinDelivery.state.in_([DeliveryState.QUEUED, DeliveryState.DEFERRED]),
+            BulletinDelivery.last_error != "",
+        )
+        .order_by(BulletinDelivery.id.desc())
+        .limit(1)
+    ) or ""
+
+
+def refresh_counts(bulletin: Bulletin) -> BulletinProgress:
+    """Copy the outbox's figures onto the bulletin, for lists."""
+    progress = bulletin_progress(bulletin)
+    bulletin.recipient_count = progress.total
+    bulletin.sent_count = progress.sent
+    bulletin.failed_count = progress.failed
+    db.session.flush()
+    return progress
+
+
+def finish_sending(bulletin: Bulletin, now: datetime | None = None) -> bool:
+    """Mark a sending bulletin sent once no copy is waiting any more; False while some still are."""
+    progress = bulletin_progress(bulletin)
+    if bulletin.state != B.SENDING or progress.waiting:
+        return False
+    bulletin.finished_at = now or utcnow()
+    refresh_counts(bulletin)
+    _transition(
+        bulletin, "sent", B.SENT, None, actor_label="system",
+        summary=f"Bulletin “{bulletin.subject}” of {bulletin.scheme.name} sent: {progress.sent:,} of "
+                f"{progress.total:,} delivered, {progress.failed:,} failed",
+        total=progress.total, sent=progress.sent, failed=progress.failed, skipped=progress.skipped,
+    )
+    return True
+
+
+# --- Lists -----------------------------------------------------------------------------------------------------
+
+
+def scheme_bulletins(scheme: Scheme) -> list[Bulletin]:
+    """A scheme's bulletins, newest first."""
+    return list(db.session.scalars(
+        select(Bulletin).where(Bulletin.scheme_id == scheme.id).order_by(Bulletin.created_at.desc(), Bulletin.id.desc())
+    ))
+
+
+def get_scheme_bulletin(scheme: Scheme, bulletin_id: int) -> Bulletin | None:
+    """A bulletin of this scheme; None for any other id."""
+    return db.session.scalar(select(Bulletin).where(Bulletin.id == bulletin_id, Bulletin.scheme_id == scheme.id))
+
+
+def bulletins_awaiting_approval(batch: str | None = None) -> list[Bulletin]:
+    """Bulletins waiting for an admin, oldest submission first (only one batch's, if given)."""
+    stmt = select(Bulletin).where(Bulletin.state == B.AWAITING_APPROVAL)
+    if batch is not None:
+        stmt = stmt.where(Bulletin.batch == batch)
+    return list(db.session.scalars(stmt.order_by(Bulletin.submitted_at, Bulletin.id)))
+
+
+def recent_bulletins(limit: int = 50) -> list[Bulletin]:
+    """The latest bulletins of every scheme, newest first, for admins."""
+    return list(db.session.scalars(select(Bulletin).order_by(Bulletin.created_at.desc(), Bulletin.id.desc())
+                                   .limit(limit)))
+
+
+def campaign_picture(sha256: str) -> ContentImage | None:
+    """A picture residents may load from a bulletin: one of an approved (or since retired) campaign version."""
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        return None
+    return db.session.scalar(
+        select(ContentImage)
+        .join(CampaignVersion, CampaignVersion.image_id == ContentImage.id)
+        .where(ContentImage.sha256 == sha256, CampaignVersion.state.in_([VersionState.APPROVED, VersionState.RETIRED]))
+        .limit(1)
+    )
+
+
+def local_time_text(value: datetime | None) -> str:
+    """A time as people in Bromley read it: "Tuesday 7 October 2025, 18:30 (UK time)"."""
+    if value is None:
+        return ""
+    return value.astimezone(LOCAL_TIME).strftime("%A %-d %B %Y, %H:%M") + " (UK time)"
+
+
+# --- One campaign bulletin for many schemes (the admin page and `flask bulletin send`) ---------------------------
+
+
+@dataclass
+class BatchReport:
+    """What sending one campaign bulletin to several schemes did: a bulletin per scheme, or why not."""
+
+    batch: str
+    bulletins: list[Bulletin] = field(default_factory=list)
+    skipped: list[tuple[Scheme, str]] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """The report as printable lines."""
+        out = [
+            f"{b.scheme.name}: bulletin #{b.id} {b.state.label}, {b.recipient_count or count_recipients(b.scheme):,} "
+            "recipient(s)"
+            for b in self.bulletins
+        ]
+        out += [f"{scheme.name}: no bulletin ({reason})" for scheme, reason in self.skipped]
+        return out
+
+
+def send_campaign_to_schemes(
+    schemes: Sequence[Scheme],
+    campaign_slugs: Sequence[str],
+    helpline_set_slug: str,
+    subject: str,
+    intro: str,
+    actor: User | None,
+    *,
+    actor_label: str | None = None,
+) -> BatchReport:
+    """One bulletin per scheme, each with its own name, contact and unsubscribe links, queued to send now.
+
+    When the association requires approval they wait for an admin instead (the batch can be approved at once).
+    Schemes with no confirmed subscriber get no bulletin. The caller commits, then starts the sending jobs.
+    """
+    if actor is not None and (not actor.is_admin or not actor.is_active_account):
+        raise BulletinPermissionError("Only an admin can send a bulletin to several schemes.")
+    errors: dict[str, list[str]] = {}
+    campaign_ids = []
+    current = {v.item.slug: v for v in content.current_campaigns()}
+    for slug in campaign_slugs:
+        if slug not in current:
+            errors.setdefault("campaigns", []).append(f"No current, approved campaign has the slug {slug!r}")
+        else:
+            campaign_ids.append(current[slug].id)
+    sets = {v.item.slug: v for v in content.approved_helpline_sets()}
+    if helpline_set_slug not in sets:
+        errors["helpline_set"] = [f"No approved helpline set has the slug {helpline_set_slug!r}"]
+    for name, check, value in (("subject", check_subject, subject), ("intro", check_intro, intro)):
+        try:
+            check(value)
+        except ValueError as exc:
+            errors[name] = [str(exc)]
+    if not campaign_slugs:
+        errors["campaigns"] = ["Choose at least one campaign"]
+    if not schemes:
+        errors["schemes"] = ["There are no schemes to send to"]
+    if errors:
+        raise BulletinProblems(errors)
+    report = BatchReport(batch=secrets.token_hex(8) if len(schemes) > 1 else "")
+    draft = BulletinDraft(
+        subject=subject,
+        intro=intro,
+        campaign_version_ids=campaign_ids,
+        helpline_set_version_id=sets[helpline_set_slug].id,
+    )
+    for scheme in schemes:
+        if not count_recipients(scheme):
+            report.skipped.append((scheme, "no confirmed subscribers"))
+            continue
+        bulletin = create_bulletin(scheme, draft, actor, actor_label=actor_label, batch=report.batch)
+        queue_bulletin(bulletin, actor, actor_label=actor_label)
+        report.bulletins.append(bulletin)
     return report

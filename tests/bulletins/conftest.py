@@ -92,3 +92,132 @@ def everything_stored() -> str:
 def csv_bytes(*lines: str, header: str = "email,name,street", encoding: str = "utf-8") -> bytes:
     """A small CSV upload, header first, lines joined with CRLF as a spreadsheet saves them."""
     return "\r\n".join([header, *lines]).encode(encoding) + b"\r\n"
+
+
+# --- Bulletins ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BulletinWorld:
+    """Two schemes (as in `two_schemes`) plus what a bulletin needs: an admin, a current campaign, verified
+    helplines in an approved set, and an approved local notice of scheme A."""
+
+    s: TwoSchemes
+    admin: User
+    campaign: object
+    helplines: list
+    helpline_set: object
+    notice: object
+
+
+@pytest.fixture
+def world(two_schemes) -> BulletinWorld:
+    from coordinator.content import services as content
+    from tests.content.factories import make_campaign, make_helpline, make_helpline_set, make_notice
+    from tests.factories import make_admin
+
+    admin = make_admin(name="Ada Admin", email="ada.admin@example.org")
+    # One second admin approves everything the first writes (four eyes), instead of a new admin per item.
+    reviewer = make_admin(name="Rex Reviewer")
+    campaign = make_campaign(
+        admin,
+        approver=reviewer,
+        title="Doorstep scams",
+        summary="Cold callers who pressure you are not to be trusted.",
+        body="## Say no\n\nNever let a caller rush you. See [Action Fraud](https://www.actionfraud.police.uk).",
+        key_messages=["Take your time", "Ask a neighbour"],
+        call_to_action="Report scams to Action Fraud on 0300 123 2040.",
+        hashtag="#ScamAware",
+        web_address="www.met.police.uk/scams",
+    )
+    helplines = [
+        make_helpline(admin, approver=reviewer, title="Victim Support", number="0808 168 9111",
+                      who_for="anyone affected by crime", web_address="www.victimsupport.org.uk"),
+        make_helpline(admin, approver=reviewer, title="Crimestoppers", number="0800 555 111",
+                      who_for="reporting crime anonymously"),
+    ]
+    for helpline in helplines:
+        content.reverify_helpline(helpline.item, admin)
+    helpline_set = make_helpline_set(helplines, admin, title="Victims and witnesses")
+    notice = make_notice(two_schemes.scheme_a, two_schemes.coordinator_a, title="Residents' meeting",
+                         body="Tuesday 7pm at St Mary's hall.\nAll welcome.", approver=admin)
+    db.session.commit()
+    return BulletinWorld(two_schemes, admin, campaign, helplines, helpline_set, notice)
+
+
+def bulletin_draft(world: BulletinWorld, **overrides):
+    """A complete draft for scheme A: the campaign, the set, the notice, the whole scheme."""
+    from coordinator.bulletins.services import BulletinDraft
+
+    values = {
+        "subject": "Doorstep scams: what to do",
+        "intro": "Hello from your coordinators.\n\nPlease read this one.",
+        "campaign_version_ids": [world.campaign.id],
+        "helpline_set_version_id": world.helpline_set.id,
+        "local_notice_version_ids": [world.notice.id],
+        "is_whole_scheme": True,
+        "street_ids": [],
+    }
+    values.update(overrides)
+    return BulletinDraft(**values)
+
+
+def make_bulletin(world: BulletinWorld, scheme: Scheme | None = None, actor: User | None = None, **overrides):
+    """A draft bulletin made through the service, committed."""
+    from coordinator.bulletins.services import create_bulletin
+
+    scheme = scheme or world.s.scheme_a
+    if scheme is not world.s.scheme_a:
+        overrides.setdefault("local_notice_version_ids", [])
+    bulletin = create_bulletin(scheme, bulletin_draft(world, **overrides), actor or world.s.coordinator_a)
+    db.session.commit()
+    return bulletin
+
+
+def make_recipients(scheme: Scheme, count: int, prefix: str = "resident", **fields) -> list[Subscriber]:
+    """`count` confirmed subscribers in one go (fast enough for a few thousand)."""
+    now = utcnow()
+    rows = [
+        Subscriber(
+            scheme=scheme,
+            email=f"{prefix}{n}@example.net",
+            name=fields.get("name", f"Resident {n}"),
+            status=fields.get("status", SubscriberStatus.CONFIRMED),
+            consented_at=now,
+            consent_method="web form",
+            consent_wording="I agree.",
+            confirmation_sent_at=now,
+            confirmed_at=now,
+        )
+        for n in range(count)
+    ]
+    db.session.add_all(rows)
+    db.session.commit()
+    return rows
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server on loopback, and the app pointed at it; 4xx retries come after a few milliseconds."""
+    from tests.bulletins.smtp import SMTPServer
+
+    server = SMTPServer()
+    server.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, BULLETIN_RETRY_BASE_SECONDS=0.01)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def fast_sending() -> None:
+    """The association allows the most messages a second (500), so tests do not wait on the pacing."""
+    from coordinator.settings import get_settings
+
+    get_settings().messages_per_second = 500
+    db.session.commit()
+
+
+def body(message, subtype: str) -> str:
+    """The decoded text of one part of a parsed message ("plain" or "html"), with the line ends a reader sees."""
+    return message.get_body(preferencelist=(subtype,)).get_content().replace("\r\n", "\n")
