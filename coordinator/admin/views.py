@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 
 from flask import Response, flash, redirect, render_template, request, url_for
@@ -57,6 +58,8 @@ def dashboard():
         invited=services.invited_not_active(),
         activity=services.recent_activity(),
         content_summary=content_services.dashboard_summary(),
+        approvals=(approvals := services.approval_queue()),
+        approval_kinds=sorted(Counter(entry.kind for entry in approvals).items()),
     )
 
 

@@ -41,3 +41,13 @@ def test_queue_is_for_admins_only(client):
     db.session.commit()
     login_as(client, coordinator)
     assert client.get("/admin/approvals").status_code == 403
+
+
+def test_dashboard_counts_what_awaits_approval(client):
+    author, reviewer = make_admin(), make_admin()
+    make_campaign(author, state=VersionState.SUBMITTED, title="Winter safety")
+    make_campaign(author, state=VersionState.SUBMITTED, title="Spring safety")
+    db.session.commit()
+    login_as(client, reviewer)
+    page = client.get("/admin/").get_data(as_text=True)
+    assert "2 items are awaiting approval" in page and "2 campaign" in page
