@@ -104,6 +104,10 @@ class Config:
     RENDER_TASKS_PER_PROCESS = _int("RENDER_TASKS_PER_PROCESS", 200)
     RENDER_TIMEOUT = _int("RENDER_TIMEOUT", 300)
 
+    # The daily email to admins of the helplines to verify goes on the first sweep after this hour (UK time);
+    # 24 turns it off.
+    HELPLINE_REMINDER_HOUR = _int("HELPLINE_REMINDER_HOUR", 8)
+
     # Links in emails and printed matter point here.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
@@ -145,6 +149,8 @@ class TestConfig(Config):
     # The PostgreSQL run of `make test` sets REDIS_URL, so rate limits are kept in Redis there.
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     MAIL_SERVER = ""
+    # Sweeps in tests find only what the test made; the reminder's own tests choose an hour.
+    HELPLINE_REMINDER_HOUR = 24
 
 
 class ProductionConfig(Config):

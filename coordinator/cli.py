@@ -157,6 +157,15 @@ def register_cli(app: Flask) -> None:
         for line in report.lines():
             click.echo(line)
 
+    @content_group.command("review-reminder")
+    def content_review_reminder_command() -> None:
+        """Email the admins today's list of helplines to verify, unless today's reminder has gone already."""
+        from coordinator.content.reminders import send_review_reminder
+
+        sent = send_review_reminder()
+        click.echo(f"Reminder emailed to {sent} admin(s)." if sent else
+                   "No reminder sent: today's has gone already, or no helpline needs verifying.")
+
     @app.cli.group("leaflet")
     def leaflet_group() -> None:
         """Leaflets: print-ready PDFs of approved campaigns and helpline sets."""

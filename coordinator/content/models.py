@@ -361,3 +361,19 @@ def _refuse_changes_to_settled_versions(session: Session, flush_context, instanc
         if isinstance(obj, HelplineSetEntry) and obj.set_version is not None and obj.set_version.id is not None \
                 and _was_settled(obj.set_version):
             raise SettledVersionError(f"{obj.set_version!r} is {obj.set_version.state.value}: its helplines are fixed.")
+
+
+class ReviewReminder(db.Model):
+    """One day's reminder to admins of the helplines to verify: the row is what makes the job send once a day.
+
+    The unique day means two workers (or a job run twice) cannot both send: the second insert fails and its
+    transaction, mail rows included, is rolled back.
+    """
+
+    __tablename__ = "review_reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reminded_on: Mapped[date] = mapped_column(Date, unique=True)
+    helpline_count: Mapped[int] = mapped_column(default=0)
+    admin_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
