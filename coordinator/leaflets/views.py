@@ -30,8 +30,8 @@ from coordinator.leaflets.render import LeafletError
 from coordinator.schemes.models import Scheme
 from coordinator.security import admin_required, get_my_scheme_or_404, my_schemes_query
 
-# The progress page of a print order reloads itself this often while the job runs (no JavaScript).
-PROGRESS_REFRESH_SECONDS = 3
+# While the job runs, the progress page of a print order fetches its fresh figures this often (progress.js).
+PROGRESS_UPDATE_SECONDS = 3
 # The preview is framed by the builder page on the same site; every other page keeps the app's "never framed".
 PREVIEW_HEADERS = {
     "Content-Security-Policy": (
@@ -268,16 +268,17 @@ def _print_order_or_404(order_id: int) -> PrintOrder:
 @bp.get("/print-orders/<int:order_id>")
 @admin_required
 def print_order(order_id: int):
-    """A print order's progress (reloading itself while it runs) and its download when done."""
+    """A print order's progress (updating itself while it runs) and its download when done."""
     order = _print_order_or_404(order_id)
     return render_template(
         "leaflets/print_order.html",
         order=order,
         layout=LAYOUTS[order.layout],
         has_file=services.print_order_path(order) is not None,
-        refresh_seconds=PROGRESS_REFRESH_SECONDS,
-        # Anyone can stop the reloading (WCAG 2.2.2): a reload every few seconds moves a screen reader to the top.
-        is_refreshing=not order.is_finished and request.args.get("refresh") != "off",
+        update_seconds=PROGRESS_UPDATE_SECONDS,
+        # No reload of the whole page (WCAG 2.2.1, a screen reader would start again at the top): the script updates
+        # the progress region in place, with a button to pause it (2.2.2); without JavaScript, a link refreshes it.
+        is_in_progress=not order.is_finished,
     )
 
 

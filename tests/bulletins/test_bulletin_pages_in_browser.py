@@ -3,7 +3,11 @@ previews, sharing, the admin's pages, and the email itself."""
 
 from __future__ import annotations
 
-from coordinator.bulletins import services
+from playwright.sync_api import expect
+from sqlalchemy import select, update
+
+from coordinator.bulletins import services, views
+from coordinator.bulletins.models import BulletinDelivery, DeliveryState
 from coordinator.extensions import db
 from coordinator.settings import get_settings
 from tests.bulletins.conftest import make_bulletin, make_recipients
@@ -87,3 +91,70 @@ def test_the_admin_bulletin_pages_pass_axe(page, world):  # noqa: F811
     check(page, "all schemes")
     page.get_by_role("button", name="Make the bulletins").click()
     check(page, "all schemes with errors")
+
+
+def _mark_sent(count: int) -> None:
+    """The sending job has sent `count` more copies (as its worker would, seen from another process)."""
+    waiting = db.session.scalars(select(BulletinDelivery.id).where(BulletinDelivery.state == DeliveryState.QUEUED)
+                                 .order_by(BulletinDelivery.id).limit(count)).all()
+    db.session.execute(update(BulletinDelivery).where(BulletinDelivery.id.in_(waiting))
+                       .values(state=DeliveryState.SENT))
+    db.session.commit()
+
+
+def test_the_progress_of_a_bulletin_going_out_updates_in_place(page, world, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(views, "PROGRESS_UPDATE_SECONDS", 1)  # the page's own figure: no test waits 5 s a step
+    make_recipients(world.s.scheme_a, 4)
+    bulletin = make_bulletin(world)
+    services.queue_bulletin(bulletin, world.s.coordinator_a)
+    services.start_sending(bulletin, "example.org")
+    db.session.commit()
+    log_in(page, world.s.coordinator_a.email, PASSWORD)
+    fetches: list[str] = []
+    page.on("request", lambda request: fetches.append(request.url) if request.resource_type == "fetch" else None)
+    page.goto(f"/schemes/{bulletin.scheme_id}/bulletins/{bulletin.id}")
+    summary = page.locator("[data-progress-summary]")
+    expect(summary).to_have_text("Sent 0 of 4")
+    page.evaluate("window.isTheSamePage = true")  # gone if the page were loaded again
+    page.locator("iframe").first.evaluate("frame => { frame.dataset.seen = 'yes' }")
+    previews: list[str] = []  # the framed previews, asked for again after the page loaded
+    page.on("request", lambda request: previews.append(request.url) if "email.html" in request.url else None)
+
+    _mark_sent(1)
+    expect(summary).to_have_text("Sent 1 of 4")
+    expect(page.locator("[role=status][aria-live=polite]")).to_have_text("Sent 1 of 4")
+    assert page.locator("iframe[data-seen=yes]").count() == 1  # the previews stay as they were
+    assert previews == []
+
+    # While the focus is in the region, it is left as it is; once the focus leaves, it catches up.
+    stop = page.locator("main").get_by_role("button", name="Stop sending")
+    stop.focus()
+    _mark_sent(1)
+    page.wait_for_timeout(2_500)
+    expect(summary).to_have_text("Sent 1 of 4")
+    expect(stop).to_be_focused()
+    page.get_by_role("link", name="Open the email on its own page").focus()
+    expect(summary).to_have_text("Sent 2 of 4")
+
+    # Paused, nothing more is fetched.
+    page.get_by_role("button", name="Pause updates").click()
+    expect(page.get_by_role("button", name="Resume updates")).to_be_focused()
+    fetched = len(fetches)
+    _mark_sent(2)
+    services.finish_sending(bulletin)
+    db.session.commit()
+    page.wait_for_timeout(2_500)
+    assert len(fetches) == fetched
+    expect(summary).to_have_text("Sent 2 of 4")
+
+    # Resumed: the bulletin is sent, the region shows it one last time, and the updates stop.
+    page.get_by_role("button", name="Resume updates").click()
+    expect(summary).to_have_text("Sent 4 of 4")
+    expect(page.locator("main .tag").first).to_have_text("Sent")
+    expect(page.get_by_text("Nothing more to wait for: these are the final figures.")).to_be_visible()
+    assert page.locator("main").get_by_role("button", name="Stop sending").count() == 0
+    assert page.get_by_role("link", name="Refresh progress").count() == 0
+    fetched = len(fetches)
+    page.wait_for_timeout(1_500)
+    assert len(fetches) == fetched and page.evaluate("window.isTheSamePage") is True
+    check(page, "bulletin sent, after updating in place")

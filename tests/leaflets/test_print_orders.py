@@ -110,25 +110,35 @@ def test_the_order_form_refuses_what_is_not_offered(client, schemes):
     assert db.session.scalar(select(PrintOrder.id)) is None
 
 
-def test_the_progress_page_refreshes_itself_while_the_order_waits_or_runs(client, schemes):
+def test_the_progress_page_updates_in_place_while_the_order_waits_or_runs(client, schemes):
     admin, *_ = schemes
     order = services.create_print_order(starter_choice(), None, admin)
     db.session.commit()
     login_as(client, admin)
     page = client.get(f"/leaflets/print-orders/{order.id}").get_data(as_text=True)
-    assert '<meta http-equiv="refresh" content="3">' in page
+    # No reload of the whole page (axe-core's meta-refresh, WCAG 2.2.1): a script updates the region in place, and
+    # without JavaScript a link to the same page shows the latest figures.
+    assert 'http-equiv="refresh"' not in page
+    assert '<script src="/static/progress.js" defer></script>' in page.split("<main", 1)[0]
+    assert "<script" not in page.split("<main", 1)[1]
+    assert re.search(r'<div data-progress data-progress-live data-progress-seconds="3"\s+'
+                     rf'data-progress-url="/leaflets/print-orders/{order.id}">', page)
     assert re.search(r'<progress id="order-progress" max="4" value="0">0 of 4 schemes</progress>', page)
-    assert "Waiting to start." in page and "<script" not in page.split("<main", 1)[1]
-    assert "Stop reloading this page" in page
-    stopped = client.get(f"/leaflets/print-orders/{order.id}?refresh=off").get_data(as_text=True)
-    assert 'http-equiv="refresh"' not in stopped and "0 of 4 schemes done" in stopped
+    assert "Waiting to start." in page
+    assert f'href="/leaflets/print-orders/{order.id}">Refresh progress</a>' in page
     assert services.print_orders_to_build() == [("coordinator.leaflets.services:build_print_order", (order.id,))]
     order.state, order.progress_done = PrintOrderState.RUNNING, 2
     db.session.commit()
     page = client.get(f"/leaflets/print-orders/{order.id}").get_data(as_text=True)
-    assert '<meta http-equiv="refresh"' in page and "2 of 4 schemes done" in page
+    assert "data-progress-live" in page and "2 of 4 schemes done" in page and "Refresh progress" in page
     assert services.print_orders_to_build() == []  # running, and reporting progress
     assert client.get(f"/leaflets/print-orders/{order.id}/download").status_code == 404
+
+    # Finished: the region is no longer live (the script stops), and the page loads no script at all.
+    services.build_print_order(order.id)
+    page = client.get(f"/leaflets/print-orders/{order.id}").get_data(as_text=True)
+    assert "<div data-progress>" in page and "data-progress-live" not in page
+    assert "progress.js" not in page and "Refresh progress" not in page and "Download the order (zip)" in page
 
 
 def test_building_an_order_twice_is_safe_and_a_failure_is_shown(client, schemes, monkeypatch):
