@@ -1,9 +1,11 @@
 """Whole stories in a real browser: an admin approves another admin's campaign; a resident signs up, confirms from
-the email a real SMTP server received, and unsubscribes; a coordinator adds a street with the keyboard alone."""
+the email a real SMTP server received, gets the bulletin their coordinator sends, and unsubscribes from the link in
+it; a coordinator adds a street with the keyboard alone."""
 
 from __future__ import annotations
 
 import re
+import time
 from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
@@ -16,7 +18,8 @@ from coordinator.content.models import VersionState
 from coordinator.extensions import db
 from coordinator.schemes.models import Street
 from tests.conftest import outbox_messages
-from tests.content.factories import campaign_fields, make_campaign, settle
+from coordinator.settings import get_settings
+from tests.content.factories import campaign_fields, make_campaign, make_helpline, make_helpline_set, settle
 from tests.e2e.conftest import axe_violations, focused, log_in, tab_to
 from tests.factories import PASSWORD, make_admin, make_scheme, make_street, make_user
 
@@ -73,10 +76,29 @@ def test_admin_approves_a_campaign_another_admin_submitted(app, page):
     assert [(m["To"], m["Subject"]) for m in outbox_messages(app)][-1][0].endswith(f"<{author.email}>")
 
 
-def test_resident_signs_up_confirms_from_the_email_and_unsubscribes(page, live_server, smtp_server):
-    scheme = make_scheme("Hayes Lane Watch", [make_user()], slug="hayes-lane-watch")
+def _mail_to(smtp_server, address: str, count: int = 0, seconds: float = 10) -> list:
+    """The messages the SMTP server received for one address, once there are `count` of them (or `seconds` passed)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = [m for m in list(smtp_server.messages) if m["To"].addresses[0].addr_spec == address]
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
+
+
+def test_resident_signs_up_confirms_gets_a_bulletin_and_unsubscribes_from_it(page, live_server, smtp_server):
+    coordinator = make_user(name="Pat Okafor")
+    scheme = make_scheme("Hayes Lane Watch", [coordinator], slug="hayes-lane-watch")
     make_street(scheme, "Hayes Lane", postcode="BR2 9EA")
     make_street(scheme, "Bourne Way", postcode="BR2 7EY")
+    # What a bulletin is made of: an approved campaign, and verified helplines in an approved set.
+    admin = make_admin(name="Ada Admin")
+    make_campaign(admin, title="Doorstep scams", summary="Cold callers who pressure you are not to be trusted.")
+    helplines = [make_helpline(admin, title="Victim Support", number="0808 168 9111")]
+    for helpline in helplines:
+        content.reverify_helpline(helpline.item, admin)
+    make_helpline_set(helplines, admin, title="Victims and witnesses")
+    get_settings().messages_per_second = 500
     db.session.commit()
 
     page.goto("/join/hayes-lane-watch")
@@ -88,8 +110,7 @@ def test_resident_signs_up_confirms_from_the_email_and_unsubscribes(page, live_s
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
 
     # The confirmation went out by SMTP, to the address typed, with a link back to this server.
-    [message] = smtp_server.wait_for_messages(1)
-    assert message["To"].addresses[0].addr_spec == "kim.adeyemi@example.net"
+    [message] = _mail_to(smtp_server, "kim.adeyemi@example.net", 1)
     assert message["Subject"] == "Please confirm: email bulletins from Hayes Lane Watch"
     text = message.get_body(preferencelist=("plain",)).get_content()
     link = CONFIRM_LINK.search(text).group(0)
@@ -107,14 +128,42 @@ def test_resident_signs_up_confirms_from_the_email_and_unsubscribes(page, live_s
     db.session.expire_all()
     assert (kim.status, kim.street.name) == (SubscriberStatus.CONFIRMED, "Bourne Way")
 
-    # Every bulletin carries this link; the page it opens has one button.
-    page.goto(subscribers.unsubscribe_url(kim))
+    # Her coordinator writes a bulletin to the whole scheme and sends it (jobs run at once in tests).
+    log_in(page, coordinator.email, PASSWORD)
+    page.goto(f"/schemes/{scheme.id}/bulletins/new")
+    page.get_by_label("Subject").fill("Doorstep scams: what to do")
+    page.get_by_label("A few words from you (optional)").fill("Dear neighbours,\n\nPlease read this one.")
+    page.get_by_label("Doorstep scams").check()
+    page.get_by_label("Victims and witnesses (1 helpline)").check()
+    page.get_by_role("button", name="Save and preview").click()
+    page.locator("main").get_by_role("button", name="Send", exact=True).click()
+    expect(page.locator(".flash")).to_contain_text("Sending has started")
+    expect(page.locator("[data-progress-summary]")).to_have_text("Sent 1 of 1")
+
+    # The bulletin reaches her by SMTP: her name, the campaign, the helpline, and her own unsubscribe link.
+    confirmation, bulletin = _mail_to(smtp_server, "kim.adeyemi@example.net", 2)
+    assert bulletin["Subject"] == "Doorstep scams: what to do"
+    text = bulletin.get_body(preferencelist=("plain",)).get_content()
+    assert "Hello Kim Adeyemi" in text and "Please read this one." in text
+    assert "Doorstep scams" in text and "0808 168 9111" in text
+    html = bulletin.get_body(preferencelist=("html",)).get_content()
+    assert "Doorstep scams" in html and "0808 168 9111" in html
+    assert bulletin["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    header_link = re.fullmatch(r"<(\S+)>", bulletin["List-Unsubscribe"]).group(1)
+    assert header_link.startswith(live_server.url + "/unsubscribe/")
+    html_link = re.search(r'<a [^>]*href="([^"]+)"[^>]*>Unsubscribe</a>', html).group(1)
+    assert html_link == header_link and f"Unsubscribe (one click, no password): {header_link}" in text
+
+    # She follows the link in the email; the page it opens has one button, and one press is enough.
+    page.context.clear_cookies()
+    page.goto(html_link)
     expect(page.get_by_role("heading", level=1)).to_have_text("Stop email bulletins from Hayes Lane Watch?")
     page.get_by_role("button", name="Unsubscribe").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("You are unsubscribed")
     db.session.expire_all()
     assert kim.status == SubscriberStatus.UNSUBSCRIBED
-    assert smtp_server.wait_for_messages(1) == [message]  # nothing more is sent to someone who left
+    # Nothing more is sent to someone who left.
+    assert _mail_to(smtp_server, "kim.adeyemi@example.net") == [confirmation, bulletin]
 
 
 def test_coordinator_adds_a_street_with_the_keyboard_alone(page):
