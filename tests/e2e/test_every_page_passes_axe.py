@@ -6,19 +6,25 @@ pages; every serious or critical violation of every page is collected, so one ru
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pprint import pformat
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from coordinator.auth.services import PURPOSE_INVITATION, account_link, find_user_by_email, hash_password
 from coordinator.bulletins import services as subscribers
+from coordinator.bulletins.models import BulletinDelivery, DeliveryState
 from coordinator.content import services as content
-from coordinator.content.models import VersionState
+from coordinator.content.models import ContentKind, VersionState
+from coordinator.db import utcnow
 from coordinator.demo import seed_demo
 from coordinator.extensions import db
+from coordinator.leaflets import services as leaflets
+from coordinator.leaflets.models import PrintOrderState
 from coordinator.schemes.models import Scheme
+from coordinator.settings import get_settings
+from tests.bulletins.conftest import make_bulletin, make_recipients, two_schemes, world  # noqa: F401 - fixtures
 from tests.content.factories import (
     campaign_fields,
     make_campaign,
@@ -29,6 +35,7 @@ from tests.content.factories import (
 )
 from tests.e2e.conftest import axe_violations, log_in
 from tests.factories import PASSWORD, make_admin, make_scheme, make_street, make_user
+from tests.leaflets.factories import current, load_starter, make_coordinated_scheme, starter_choice
 
 HOSTILE = '<script>alert(1)</script> {{ 7*7 }} "><img src=x onerror=alert(1)>'
 BAD_STREETS_CSV = (
@@ -323,3 +330,127 @@ def test_public_pages(app, page):
     crawl.visit("/join/no-such-scheme", "404: no such scheme", status=404)
     crawl.assert_clean()
     assert len(crawl.checked) == 14
+
+
+def test_leaflet_pages(page):
+    crawl = Crawl(page)
+    admin = load_starter()
+    scheme, coordinator = make_coordinated_scheme("Bickley Park", streets=((20, 0), (12, 12)))
+    record, _ = leaflets.generate_leaflet(scheme, starter_choice(), coordinator)
+    run = leaflets.create_print_run(scheme, starter_choice(), [s.id for s in scheme.streets], coordinator)
+    waiting = leaflets.create_print_order(starter_choice(), None, admin)
+    running = leaflets.create_print_order(starter_choice(), None, admin)
+    running.state = PrintOrderState.RUNNING
+    failed = leaflets.create_print_order(starter_choice(), None, admin)
+    failed.state, failed.error = PrintOrderState.FAILED, HOSTILE
+    db.session.commit()
+    _switch_to(page, coordinator)
+
+    crawl.visit("/leaflets/", "leaflets")
+    crawl.visit(f"/leaflets/schemes/{scheme.id}/new", "leaflet builder")
+    page.get_by_label("Campaign", exact=True).select_option(label="Domestic abuse: You are not alone")
+    page.get_by_label("Helpline set", exact=True).select_option(label="Domestic abuse (7 helplines)")
+    with page.expect_navigation():
+        page.locator("main form").get_by_role("button", name="Preview", exact=True).click()
+    page.wait_for_load_state("load")  # the thumbnail and the framed preview included
+    assert page.get_by_role("heading", name="Preview: A5 flyer").count() == 1
+    crawl.check("leaflet builder: with its preview")
+    page.get_by_label("Wallet card", exact=False).check()
+    page.get_by_label("Large print", exact=True).check()
+    with page.expect_navigation():
+        page.locator("main form").get_by_role("button", name="Preview", exact=True).click()
+    assert page.locator(".error-summary").count() == 1
+    crawl.check("leaflet builder: large print on a wallet card")
+    crawl.visit(f"/leaflets/{record.id}", "a leaflet")
+    crawl.visit(f"/leaflets/schemes/{scheme.id}/print-runs/new", "new print run")
+    crawl.press("Work out the copies", "new print run: the copies worked out")
+    crawl.visit(f"/leaflets/print-runs/{run.id}", "a print run")
+
+    _switch_to(page, admin)
+    crawl.visit("/leaflets/print-orders", "print orders")
+    crawl.visit(f"/leaflets/print-orders/{waiting.id}", "print order: waiting (updating itself)")
+    crawl.visit(f"/leaflets/print-orders/{running.id}", "print order: running (updating itself)")
+    crawl.visit(f"/leaflets/print-orders/{failed.id}", "print order: failed")
+    crawl.visit("/leaflets/print-orders/new", "new print order")
+    page.get_by_label("Only the schemes ticked below").check()
+    crawl.show_error("Start the print order", "new print order: no scheme ticked")
+    page.get_by_label("Every scheme").check()
+    page.get_by_label("Campaign", exact=True).select_option(str(current(ContentKind.CAMPAIGN, "its-not-ok").id))
+    crawl.press("Start the print order", "print order: done")  # jobs run at once in tests
+    assert page.get_by_role("link", name="Download the order (zip)").count() == 1
+    crawl.assert_clean()
+    assert len(crawl.checked) == 15
+
+
+def _deliveries(bulletin, state: DeliveryState, count: int, last_error: str = "") -> None:
+    """Move `count` of a bulletin's queued copies to `state`, as its sending job would."""
+    ids = db.session.scalars(select(BulletinDelivery.id).where(
+        BulletinDelivery.bulletin_id == bulletin.id, BulletinDelivery.state == DeliveryState.QUEUED,
+    ).order_by(BulletinDelivery.id).limit(count)).all()
+    db.session.execute(update(BulletinDelivery).where(BulletinDelivery.id.in_(ids))
+                       .values(state=state, last_error=last_error))
+
+
+def test_bulletin_pages(page, world):  # noqa: F811 - the bulletins' fixture
+    crawl = Crawl(page)
+    coordinator, scheme = world.s.coordinator_a, world.s.scheme_a
+    make_recipients(scheme, 3)
+    settings = get_settings()
+    # One bulletin in every state a coordinator meets.
+    draft = make_bulletin(world, subject=f"Draft: {HOSTILE}", intro=HOSTILE)
+    awaiting, changes_asked = make_bulletin(world, subject="Awaiting approval"), make_bulletin(world, subject="Fix")
+    settings.is_bulletin_approval_required = True
+    subscribers.queue_bulletin(awaiting, coordinator)
+    subscribers.queue_bulletin(changes_asked, coordinator)
+    subscribers.request_bulletin_changes(changes_asked, world.admin, f"Say which hall. {HOSTILE}")
+    settings.is_bulletin_approval_required = False
+    scheduled = make_bulletin(world, subject="Scheduled")
+    subscribers.queue_bulletin(scheduled, coordinator, utcnow() + timedelta(days=1))
+    ready = make_bulletin(world, subject="Ready to send")
+    subscribers.queue_bulletin(ready, coordinator)  # approved; its sending job has not started yet
+    sending, sent = make_bulletin(world, subject="Sending"), make_bulletin(world, subject="Sent")
+    for bulletin in (sending, sent):
+        subscribers.queue_bulletin(bulletin, coordinator)
+        subscribers.start_sending(bulletin, "example.org")
+    _deliveries(sending, DeliveryState.SENT, 1)
+    _deliveries(sending, DeliveryState.DEFERRED, 1, last_error=f"451 4.7.1 greylisted {HOSTILE}")
+    _deliveries(sent, DeliveryState.SENT, 2)
+    _deliveries(sent, DeliveryState.FAILED, 1, last_error="550 no such mailbox")
+    subscribers.finish_sending(sent)
+    cancelled = make_bulletin(world, subject="Cancelled")
+    subscribers.cancel_bulletin(cancelled, coordinator)
+    db.session.commit()
+    _switch_to(page, coordinator)
+
+    base = f"/schemes/{scheme.id}/bulletins"
+    crawl.visit(base, "bulletins")
+    crawl.visit(f"{base}/new", "write a bulletin")
+    crawl.show_error("Save and preview", "write a bulletin: empty")
+    page.get_by_label("Subject").fill(HOSTILE)
+    page.get_by_label("A few words from you (optional)").fill("x" * 700)
+    crawl.show_error("Save and preview", "write a bulletin: introduction too long")
+    crawl.visit(f"{base}/{draft.id}/edit", "change a draft")
+    crawl.visit(f"{base}/{draft.id}", "bulletin: draft, with its previews")
+    page.get_by_label("At a time I choose").check()
+    page.get_by_label("Date and time (UK time)").fill("2001-01-01T09:00")
+    crawl.show_error("Send", "bulletin: draft, a sending time gone by")
+    crawl.visit(f"{base}/{changes_asked.id}", "bulletin: draft, changes asked for")
+    crawl.visit(f"{base}/{awaiting.id}", "bulletin: awaiting approval")
+    crawl.visit(f"{base}/{scheduled.id}", "bulletin: scheduled")
+    crawl.visit(f"{base}/{ready.id}", "bulletin: ready to send (updating itself)")
+    crawl.visit(f"{base}/{sending.id}", "bulletin: sending, some copies deferred (updating itself)")
+    crawl.visit(f"{base}/{sent.id}", "bulletin: sent")
+    crawl.visit(f"{base}/{cancelled.id}", "bulletin: cancelled")
+    crawl.visit(f"{base}/{draft.id}/share", "text to share")
+    crawl.visit(f"{base}/{draft.id}/email.html", "the email on its own page")
+
+    _switch_to(page, world.admin)
+    crawl.visit("/admin/bulletins", "admin: bulletins")
+    crawl.visit("/admin/approvals", "admin: approval queue, a bulletin waiting")
+    crawl.visit("/admin/reach", "admin: reach, a bulletin sent")
+    crawl.visit(f"{base}/{awaiting.id}?from=queue", "admin: a bulletin to review")
+    crawl.show_error("Send decision", "admin: review, no decision")
+    crawl.visit("/admin/bulletins/all-schemes", "admin: a bulletin for every scheme")
+    crawl.show_error("Make the bulletins", "admin: a bulletin for every scheme, empty")
+    crawl.assert_clean()
+    assert len(crawl.checked) == 23
