@@ -103,6 +103,8 @@ class Config:
     RENDER_PROCESSES = _int("RENDER_PROCESSES", 0)
     RENDER_TASKS_PER_PROCESS = _int("RENDER_TASKS_PER_PROCESS", 200)
     RENDER_TIMEOUT = _int("RENDER_TIMEOUT", 300)
+    # How much lower the render processes' CPU priority is than the web's (0 to 19; see `man nice`).
+    RENDER_NICE = _int("RENDER_NICE", 10)
 
     # The daily email to admins of the helplines to verify goes on the first sweep after this hour (UK time);
     # 24 turns it off.

@@ -56,6 +56,8 @@ from flask import Flask, current_app, has_app_context
 from rq import Queue, Retry, Worker, get_current_job
 from rq.exceptions import InvalidJobOperation
 from rq.job import Job, JobStatus
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from coordinator.extensions import db
 
@@ -424,7 +426,36 @@ def run_in_subprocess(path: str, *args: object, timeout: float | None = None) ->
     if jobs_mode(app) == "eager" or get_current_job() is not None:
         return resolve(path)(*args)
     limit = float(timeout or app.config.get("RENDER_TIMEOUT") or DEFAULT_RENDER_TIMEOUT)
+    _end_read_only_transaction()
     return _render_pool(app).run(path, args, limit)
+
+
+def _end_read_only_transaction() -> None:
+    """Give the session's database connection back to the pool while a render is awaited, if it wrote nothing.
+
+    A render takes a fraction of a second alone but many seconds when a campaign launch queues hundreds: a
+    request holding its connection all that time would leave none for the pages (the pool holds 15), and they
+    would fail. A session that has changed or written anything keeps its transaction: its caller commits it.
+    """
+    session = db.session
+    if session.info.get(_WROTE) or session.new or session.dirty or session.deleted:
+        return
+    session.rollback()
+
+
+# Set on a session by its first flush in a transaction, cleared when the transaction ends.
+_WROTE = "coordinator_jobs_wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_write(session: Session, flush_context) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_write(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
 
 
 class RenderPool:
@@ -534,6 +565,8 @@ def _render_process_main(connection, settings: dict) -> None:
     from coordinator import create_app
 
     app = create_app(type("RenderProcessConfig", (Config,), settings))
+    # Renders yield the CPU to the web process that waits for them: pages stay quick while leaflets render.
+    os.nice(int(app.config.get("RENDER_NICE") or 0))
     while True:
         try:
             task = connection.recv()

@@ -22,6 +22,7 @@ def process_facts() -> dict:
         "pid": os.getpid(),
         "database": current_app.config["SQLALCHEMY_DATABASE_URI"],
         "users": db.session.scalar(select(func.count(User.id))),
+        "niceness": os.nice(0),
     }
 
 

@@ -8,8 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from coordinator import jobs
+from coordinator.auth.models import User
 from coordinator.extensions import db
 from coordinator.mail import MailStatus, queue_mail, send_queued_mail_later
 from tests.factories import make_user
@@ -60,6 +62,12 @@ def test_render_processes_are_replaced_after_their_task_limit(thread_app):
     assert all(fact["users"] == 1 for fact in facts), "the render process reads the same database"
 
 
+def test_render_processes_give_way_to_the_web_process(thread_app):
+    thread_app.config.update(RENDER_PROCESSES=1, RENDER_NICE=7)
+    fact = jobs.run_in_subprocess("tests.jobs.tasks:process_facts")
+    assert fact["niceness"] == min(19, os.nice(0) + 7), "renders run at a lower CPU priority than the pages"
+
+
 def test_a_failed_render_raises_in_the_caller(thread_app):
     thread_app.config.update(RENDER_PROCESSES=1)
     with pytest.raises(ValueError, match="no such layout"):
@@ -92,3 +100,27 @@ def test_eager_mode_runs_jobs_and_renders_in_place(app):
     assert jobs.run_in_subprocess("tests.jobs.tasks:process_facts")["pid"] == os.getpid()
     with pytest.raises(ValueError, match="at once"):
         jobs.enqueue("tests.jobs.tasks:refuse", "at once")
+
+
+def test_a_request_waiting_for_a_render_holds_no_database_connection(thread_app):
+    make_user()
+    db.session.commit()
+    db.session.scalar(select(User.id))  # a request that has read, and is about to wait for a render
+    assert db.session().in_transaction() and db.engine.pool.checkedout() == 1
+
+    jobs.run_in_subprocess("tests.jobs.tasks:process_facts")
+
+    assert not db.session().in_transaction(), "the read-only transaction ended before the wait"
+    assert db.engine.pool.checkedout() == 0, "its connection went back to the pool for the pages"
+
+
+def test_a_session_that_wrote_keeps_its_transaction_through_a_render(thread_app):
+    user = make_user()  # flushed, not committed
+    jobs.run_in_subprocess("tests.jobs.tasks:process_facts")
+    assert db.session().in_transaction(), "what the caller wrote is still its own to commit"
+    db.session.commit()
+    assert db.session.get(User, user.id) is not None
+
+    db.session.get(User, user.id).name = "Changed, not flushed"
+    jobs.run_in_subprocess("tests.jobs.tasks:process_facts")
+    assert db.session.get(User, user.id).name == "Changed, not flushed"
