@@ -99,7 +99,8 @@ class Config:
     # How often the database is swept for work the queue lost (a restarted Redis keeps nothing).
     JOBS_SWEEP_SECONDS = _int("JOBS_SWEEP_SECONDS", 60)
     # Leaflet renders in the embedded mode run in separate processes, replaced after this many renders
-    # (WeasyPrint grows ~0.3 MB a render in a long-lived process). 0 processes means up to 4, by CPU count.
+    # (WeasyPrint grows ~0.3 MB a render in a long-lived process). 0 processes means the web process's share of
+    # the cores (cores / WEB_CONCURRENCY), up to 4.
     RENDER_PROCESSES = _int("RENDER_PROCESSES", 0)
     RENDER_TASKS_PER_PROCESS = _int("RENDER_TASKS_PER_PROCESS", 200)
     RENDER_TIMEOUT = _int("RENDER_TIMEOUT", 300)

@@ -5,6 +5,8 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count())))
+# Each worker keeps its share of the cores for render processes (coordinator.jobs.render_processes).
+os.environ["WEB_CONCURRENCY"] = str(workers)
 # "Download PDF" waits in its thread while the leaflet renders in a render process, holding no database
 # connection. On a campaign launch hundreds can be waiting at once; with few threads they would take every
 # thread and the pages would queue behind them. 256 kept every page under 300 ms (p95) with 600 coordinators

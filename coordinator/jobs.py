@@ -586,6 +586,18 @@ def _render_process_main(connection, settings: dict) -> None:
             connection.send((False, RuntimeError(f"the answer of {path} cannot be sent back: {exc!r}")))
 
 
+def render_processes(app: Flask) -> int:
+    """How many render processes this web process keeps: RENDER_PROCESSES, or its share of the cores (up to 4).
+
+    Each of gunicorn's WEB_CONCURRENCY workers has a pool of its own; more renders at once than cores only
+    makes each slower (measured by bench/load.py: 278 leaflets a minute with one a worker on 2 cores, 261 with two).
+    """
+    if app.config.get("RENDER_PROCESSES"):
+        return int(app.config["RENDER_PROCESSES"])
+    web_processes = max(1, int(os.environ.get("WEB_CONCURRENCY") or 1))
+    return max(1, min(4, (os.cpu_count() or 1) // web_processes))
+
+
 def _render_pool(app: Flask) -> RenderPool:
     state = _state(app)
     with state.lock:
@@ -599,7 +611,7 @@ def _render_pool(app: Flask) -> RenderPool:
                 settings[name] = value
             state.render_pool = RenderPool(
                 settings,
-                processes=int(app.config.get("RENDER_PROCESSES") or min(4, os.cpu_count() or 1)),
+                processes=render_processes(app),
                 tasks_per_process=int(app.config.get("RENDER_TASKS_PER_PROCESS") or DEFAULT_RENDER_TASKS_PER_PROCESS),
             )
         return state.render_pool

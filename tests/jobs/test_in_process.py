@@ -124,3 +124,16 @@ def test_a_session_that_wrote_keeps_its_transaction_through_a_render(thread_app)
     db.session.get(User, user.id).name = "Changed, not flushed"
     jobs.run_in_subprocess("tests.jobs.tasks:process_facts")
     assert db.session.get(User, user.id).name == "Changed, not flushed"
+
+
+def test_each_web_process_renders_on_its_share_of_the_cores(app, monkeypatch):
+    app.config["RENDER_PROCESSES"] = 0
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    assert jobs.render_processes(app) == 4, "one web process: up to 4"
+    monkeypatch.setenv("WEB_CONCURRENCY", "4")
+    assert jobs.render_processes(app) == 2
+    monkeypatch.setenv("WEB_CONCURRENCY", "16")
+    assert jobs.render_processes(app) == 1, "never none"
+    app.config["RENDER_PROCESSES"] = 3
+    assert jobs.render_processes(app) == 3, "the setting wins"
