@@ -1,6 +1,6 @@
 """Whole stories in a real browser: an admin approves another admin's campaign; a resident signs up, confirms from
 the email a real SMTP server received, gets the bulletin their coordinator sends, and unsubscribes from the link in
-it; a coordinator adds a street with the keyboard alone."""
+it; a coordinator adds a street, and builds and downloads a leaflet, with the keyboard alone."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from coordinator.settings import get_settings
 from tests.content.factories import campaign_fields, make_campaign, make_helpline, make_helpline_set, settle
 from tests.e2e.conftest import axe_violations, focused, log_in, tab_to
 from tests.factories import PASSWORD, make_admin, make_scheme, make_street, make_user
+from tests.leaflets.factories import load_starter, make_coordinated_scheme, pdftotext, squeeze
 
 CONFIRM_LINK = re.compile(r"https?://\S+/join/confirm/[A-Za-z0-9_.\-]+")
 
@@ -223,3 +224,40 @@ def test_coordinator_adds_a_street_with_the_keyboard_alone(page):
         "BR2 7NG", 40, 2, "Gate code 1234. Dog at no. 9."
     )
     assert urlsplit(page.url).path == f"/schemes/{scheme.id}"
+
+
+def _choose_by_keyboard(page, select_id: str, label: str) -> None:
+    """Move through a focused <select>'s options with the arrow keys until `label` is chosen."""
+    shown = "(() => { const s = document.activeElement; return s.options[s.selectedIndex].label })()"
+    for _ in range(12):
+        if page.evaluate(shown) == label:
+            return
+        page.keyboard.press("ArrowDown")
+    raise AssertionError(f"the arrow keys never reached {label!r} in #{select_id}")
+
+
+def test_coordinator_builds_and_downloads_a_leaflet_with_the_keyboard_alone(page, tmp_path):
+    load_starter()
+    scheme, coordinator = make_coordinated_scheme("Bickley Park Watch")
+    db.session.commit()
+    log_in(page, coordinator.email, PASSWORD)
+    page.goto(f"/leaflets/schemes/{scheme.id}/new")
+
+    tab_to(page, element_id="campaign")
+    _choose_by_keyboard(page, "campaign", "Domestic abuse: You are not alone")
+    tab_to(page, element_id="helplines")
+    _choose_by_keyboard(page, "helplines", "Domestic abuse (7 helplines)")
+    tab_to(page, element_id="download")  # the form's "Download PDF" button
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your A5 flyer is ready to print")
+
+    tab_to(page, text="Download the PDF of the A5 flyer")
+    with page.expect_download() as download:
+        page.keyboard.press("Enter")
+    pdf = (tmp_path / "leaflet.pdf")
+    download.value.save_as(pdf)
+    text = squeeze(pdftotext(pdf.read_bytes(), tmp_path))
+    assert squeeze("You are not alone") in text
+    assert squeeze("0808 2000 247") in text, "the National Domestic Abuse Helpline, as the seed facts print it"
+    assert squeeze("Bickley Park Watch") in text, "the scheme's contact line"
