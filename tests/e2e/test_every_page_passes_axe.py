@@ -355,12 +355,14 @@ def test_leaflet_pages(page):
     page.wait_for_load_state("load")  # the thumbnail and the framed preview included
     assert page.get_by_role("heading", name="Preview: A5 flyer").count() == 1
     crawl.check("leaflet builder: with its preview")
+    preview_alone = page.get_by_role("link", name="Open the preview on its own page").get_attribute("href")
     page.get_by_label("Wallet card", exact=False).check()
     page.get_by_label("Large print", exact=True).check()
     with page.expect_navigation():
         page.locator("main form").get_by_role("button", name="Preview", exact=True).click()
     assert page.locator(".error-summary").count() == 1
     crawl.check("leaflet builder: large print on a wallet card")
+    crawl.visit(preview_alone, "the leaflet's preview on its own page (the print template)")
     crawl.visit(f"/leaflets/{record.id}", "a leaflet")
     crawl.visit(f"/leaflets/schemes/{scheme.id}/print-runs/new", "new print run")
     crawl.press("Work out the copies", "new print run: the copies worked out")
@@ -379,7 +381,7 @@ def test_leaflet_pages(page):
     crawl.press("Start the print order", "print order: done")  # jobs run at once in tests
     assert page.get_by_role("link", name="Download the order (zip)").count() == 1
     crawl.assert_clean()
-    assert len(crawl.checked) == 15
+    assert len(crawl.checked) == 16
 
 
 def _deliveries(bulletin, state: DeliveryState, count: int, last_error: str = "") -> None:
