@@ -41,9 +41,12 @@ run: system-packages-run install
 
 test: system-packages-test install test-sqlite test-postgres
 
+# Two test processes (pytest-xdist) share the 2 cores; each has its own databases, schemas and rate-limit keys.
+TEST_WORKERS ?= 2
+
 test-sqlite: install
 	@echo "== Test suite on SQLite =="
-	env -u TEST_DATABASE_URL -u REDIS_URL $(BIN)/python -m pytest -q -p no:cacheprovider --durations=10
+	env -u TEST_DATABASE_URL -u REDIS_URL $(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --durations=10
 
 # The PostgreSQL run is the "several processes" world: rate limits live in the machine's Redis too (database 15;
 # the tests empty its rate-limit keys before each test). The job-queue tests start Redis servers of their own.
@@ -59,7 +62,7 @@ test-postgres: install
 		echo "Redis at $(TEST_REDIS_URL) is unreachable: rate limits stay in memory in this run." >&2; redis_url=""; \
 	fi; \
 	if $(BIN)/python -c "import psycopg,sys; psycopg.connect(sys.argv[1], connect_timeout=5).close()" "$(TEST_DATABASE_URL)" 2>/dev/null; then \
-		REDIS_URL="$$redis_url" $(BIN)/python -m pytest -q -p no:cacheprovider --durations=10; \
+		REDIS_URL="$$redis_url" $(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --durations=10; \
 	elif [ "$$CI" = "true" ]; then \
 		echo "PostgreSQL at $(TEST_DATABASE_URL) is unreachable: under CI that is a failure." >&2; exit 1; \
 	else \

@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 PASSWORD = "launch day password 2026"
 DEFAULT_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/10"
 SCHEMA = "nwc_load_bench"
 # The starter campaigns and the helpline set each is naturally printed with.
 CAMPAIGNS = {

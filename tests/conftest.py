@@ -80,11 +80,24 @@ def _schema(database_url, tmp_path_factory) -> str:
     return database_url
 
 
+def rate_limit_storage(url: str) -> str:
+    """The Redis database of this test process's rate limits: the next one down for each parallel worker.
+
+    Each test empties the limiter's keys; two workers sharing a database would empty each other's.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url.startswith("redis://") or not worker.startswith("gw"):
+        return url
+    base, _, number = url.rpartition("/")
+    return f"{base}/{int(number or 0) - int(worker[2:])}"
+
+
 def _build_app(database_url: str, instance: Path) -> Flask:
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = database_url
         INSTANCE_DIR = instance
         MAIL_OUTBOX_DIR = instance / "outbox"
+        RATELIMIT_STORAGE_URI = rate_limit_storage(TestConfig.RATELIMIT_STORAGE_URI)
 
     return create_app(Config)
 
