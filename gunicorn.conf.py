@@ -11,7 +11,7 @@ os.environ["WEB_CONCURRENCY"] = str(workers)
 # connection. On a campaign launch hundreds can be waiting at once; with few threads they would take every
 # thread and the pages would queue behind them. 256 kept every page under 300 ms (p95) with 600 coordinators
 # in a minute on 2 cores (bench/load.py); a waiting thread costs about 1 MB.
-threads = int(os.environ.get("GUNICORN_THREADS", 256))
+threads = int(os.environ.get("GUNICORN_THREADS", "256"))
 worker_class = "gthread"
 timeout = 60
 # A worker being recycled lets the downloads still waiting for their render finish first.

@@ -161,7 +161,7 @@ def production_world(instance: Path, database_url: str, redis_url: str) -> World
     return world
 
 
-def embedded_world(instance: Path) -> World:
+def embedded_world() -> World:
     port = free_port()
     return World("embedded", {"COORDINATOR_ENV": "development"},
                  [str(BIN / "flask"), "--app", "coordinator", "run", "--port", str(port)], None, port)
@@ -226,7 +226,7 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
-class MemorySampler(threading.Thread):
+class ProcessSampler(threading.Thread):
     """Every 0.25 s: the RSS of each named process tree (its peak is kept) and the CPU its processes used.
 
     CPU seconds are counted per process from its first sample, so processes that come and go (RQ's work-horses,
@@ -467,7 +467,7 @@ def run_world(world: World, instance: Path, count: int, seconds: float) -> dict:
         roots = {"web": web.pid}
         if worker is not None:
             roots["worker"] = worker.pid
-        sampler = MemorySampler(roots)
+        sampler = ProcessSampler(roots)
         sampler.start()
         results = Results()
         own_cpu = resource.getrusage(resource.RUSAGE_SELF)
@@ -550,7 +550,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix=f"nwc-load-{name}-") as folder:
             instance = Path(folder)
             world = production_world(instance, args.database_url, args.redis_url) if name == "production" \
-                else embedded_world(instance)
+                else embedded_world()
             report(run_world(world, instance, args.coordinators, args.seconds))
 
 

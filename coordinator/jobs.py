@@ -430,6 +430,10 @@ def run_in_subprocess(path: str, *args: object, timeout: float | None = None) ->
     return _render_pool(app).run(path, args, limit)
 
 
+# Set on a session by its first flush in a transaction, cleared when the transaction ends.
+_WROTE = "coordinator_jobs_wrote"
+
+
 def _end_read_only_transaction() -> None:
     """Give the session's database connection back to the pool while a render is awaited, if it wrote nothing.
 
@@ -441,10 +445,6 @@ def _end_read_only_transaction() -> None:
     if session.info.get(_WROTE) or session.new or session.dirty or session.deleted:
         return
     session.rollback()
-
-
-# Set on a session by its first flush in a transaction, cleared when the transaction ends.
-_WROTE = "coordinator_jobs_wrote"
 
 
 @event.listens_for(Session, "after_flush")

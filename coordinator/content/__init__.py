@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("content", __name__, url_prefix="/content")
 
-from coordinator.content import reminders, views  # noqa: F401,E402  (reminders registers its sweeper)
+from coordinator.content import reminders, views  # noqa: F401  (reminders registers its sweeper)

@@ -366,8 +366,8 @@ def _refuse_changes_to_settled_versions(session: Session, flush_context, instanc
 class ReviewReminder(db.Model):
     """One day's reminder to admins of the helplines to verify: the row is what makes the job send once a day.
 
-    The unique day means two workers (or a job run twice) cannot both send: the second insert fails and its
-    transaction, mail rows included, is rolled back.
+    The unique day means two workers (or a job run twice) cannot both send: the row is flushed before any
+    message is written, and the second worker's flush fails and sends nothing.
     """
 
     __tablename__ = "review_reminders"

@@ -10,7 +10,6 @@ the same transaction as the messages, and its unique day lets only one of them g
 
 from __future__ import annotations
 
-import logging
 from datetime import date, datetime
 
 from flask import current_app
@@ -26,28 +25,21 @@ from coordinator.extensions import db
 from coordinator.links import public_url
 from coordinator.mail import queue_mail, send_queued_mail_later
 
-log = logging.getLogger(__name__)
-
 REMINDER_JOB = "coordinator.content.reminders:send_review_reminder"
-DEFAULT_REMINDER_HOUR = 8
-
-
-def reminder_hour() -> int:
-    """The hour of the UK day from which the reminder may go."""
-    hour = current_app.config.get("HELPLINE_REMINDER_HOUR")
-    return DEFAULT_REMINDER_HOUR if hour in (None, "") else int(hour)
 
 
 def _local_now() -> datetime:
     return datetime.now(LOCAL_TIME)
 
 
+def _has_reminded(on: date) -> bool:
+    return db.session.scalar(select(ReviewReminder.id).where(ReviewReminder.reminded_on == on)) is not None
+
+
 def is_reminder_due(now: datetime | None = None) -> bool:
     """Whether today's reminder is still to be dealt with: past the hour, and no reminder row for today."""
     now = now or _local_now()
-    if now.hour < reminder_hour():
-        return False
-    return db.session.scalar(select(ReviewReminder.id).where(ReviewReminder.reminded_on == now.date())) is None
+    return now.hour >= int(current_app.config["HELPLINE_REMINDER_HOUR"]) and not _has_reminded(now.date())
 
 
 def send_review_reminder(on: date | None = None) -> int:
@@ -56,7 +48,7 @@ def send_review_reminder(on: date | None = None) -> int:
     A day with nothing to verify is recorded too (with no messages), so the sweeps stop asking until tomorrow.
     """
     on = on or _local_now().date()
-    if db.session.scalar(select(ReviewReminder.id).where(ReviewReminder.reminded_on == on)) is not None:
+    if _has_reminded(on):
         return 0
     rows = content.helplines_needing_review(on)
     admins = list(db.session.scalars(
@@ -76,8 +68,7 @@ def send_review_reminder(on: date | None = None) -> int:
         link = public_url("content.helpline_review")
         for admin in admins:
             queue_mail("helpline_review_reminder", admin.email, "helpline_review_reminder", to_name=admin.name,
-                       name=admin.name or admin.email, on=on, groups=groups, count=len(rows), link=link,
-                       grace_days=content.review_grace_days())
+                       name=admin.name or admin.email, on=on, groups=groups, count=len(rows), link=link)
         audit.record("content.review_reminder_sent", None,
                      f"helpline review reminder: {len(rows)} helpline(s) to verify, emailed to {len(admins)} admin(s)",
                      actor_label="system", reminded_on=on.isoformat(), helplines=len(rows), admins=len(admins))

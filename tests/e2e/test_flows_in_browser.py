@@ -17,8 +17,8 @@ from coordinator.content import services as content
 from coordinator.content.models import VersionState
 from coordinator.extensions import db
 from coordinator.schemes.models import Street
-from tests.conftest import outbox_messages
 from coordinator.settings import get_settings
+from tests.conftest import outbox_messages
 from tests.content.factories import campaign_fields, make_campaign, make_helpline, make_helpline_set, settle
 from tests.e2e.conftest import axe_violations, focused, log_in, tab_to
 from tests.factories import PASSWORD, make_admin, make_scheme, make_street, make_user

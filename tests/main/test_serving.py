@@ -58,7 +58,7 @@ def test_gunicorn_serves_the_app_from_its_settings_file(tmp_path):
         assert "script-src 'self'" in policy and "unsafe-inline" not in policy
         assert login.getheader("X-Frame-Options") == "DENY"
         assert login.getheader("Strict-Transport-Security"), "production cookies are Secure, so HTTPS is insisted on"
-        workers = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
+        workers = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True, check=True).stdout.split()
         assert len(workers) == 2, f"WEB_CONCURRENCY workers: {workers}"
     finally:
         os.killpg(server.pid, signal.SIGTERM)
