@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from coordinator.extensions import db
@@ -33,7 +34,7 @@ def test_settings_page_refuses_a_bad_value_then_saves(page):  # noqa: F811 - the
     page.get_by_label("Spare copies (%)").fill("10")
     page.get_by_label("Bulletins need an admin's approval before they are sent").check()
     page.get_by_role("button", name="Save the settings").click()
-    assert "Settings saved. Changed: Association name, Spare copies (%), Bulletin approval." in page.inner_text("main")
+    expect(page.locator("main")).to_contain_text("Settings saved. Changed: Association name, Spare copies (%), Bulletin approval.")
     db.session.expire_all()
     saved = db.session.scalar(select(AssociationSettings))
     assert (saved.association_name, saved.spare_copies_percent, saved.is_bulletin_approval_required) == (
@@ -57,7 +58,7 @@ def test_tick_two_coordinators_and_add_them_to_a_scheme(page):  # noqa: F811 - t
     page.get_by_label("Scheme", exact=True).nth(1).select_option(label="Hayes Lane Watch")
     page.get_by_role("group", name="Place in the scheme").get_by_label("Deputy coordinator").check()
     page.get_by_role("button", name="Add them to the scheme").click()
-    assert "Added to Hayes Lane Watch as deputy coordinator (2 accounts)." in page.inner_text("main")
+    expect(page.locator("main")).to_contain_text("Added to Hayes Lane Watch as deputy coordinator (2 accounts).")
     db.session.expire_all()
     places = db.session.scalars(select(SchemeCoordinator).where(SchemeCoordinator.scheme_id == scheme.id)).all()
     assert sorted((m.user_id, m.role) for m in places) == sorted(

@@ -18,7 +18,7 @@ HOSTILE = '<script>alert(1)</script> {{ 7*7 }} "><img src=x onerror=alert(1)>'
 
 
 def check(page, label: str) -> None:  # noqa: F811
-    assert page.get_by_role("heading", level=1).count() == 1, label
+    expect(page.get_by_role("heading", level=1), label).to_have_count(1)
     assert axe_violations(page) == [], label
 
 
@@ -48,7 +48,7 @@ def test_a_coordinator_writes_previews_and_sends_a_bulletin(page, world):  # noq
     page.get_by_label("Doorstep scams").check()
     page.get_by_label("Victims and witnesses (2 helplines)").check()
     page.get_by_role("button", name="Save and preview").click()
-    assert page.get_by_role("heading", level=1).inner_text() == HOSTILE
+    expect(page.get_by_role("heading", level=1)).to_have_text(HOSTILE)
     check(page, "bulletin draft with previews")
     frame = page.frame_locator("iframe[title='The bulletin as a phone shows it']")
     assert "Doorstep scams" in frame.locator("h2").first.inner_text()
@@ -123,7 +123,7 @@ def test_the_progress_of_a_bulletin_going_out_updates_in_place(page, world, monk
     _mark_sent(1)
     expect(summary).to_have_text("Sent 1 of 4")
     expect(page.locator("[role=status][aria-live=polite]")).to_have_text("Sent 1 of 4")
-    assert page.locator("iframe[data-seen=yes]").count() == 1  # the previews stay as they were
+    expect(page.locator("iframe[data-seen=yes]")).to_have_count(1)  # the previews stay as they were
     assert previews == []
 
     # While the focus is in the region, it is left as it is; once the focus leaves, it catches up.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from coordinator.auth.services import find_user_by_email, hash_password
 from coordinator.content import services as content
 from coordinator.content.models import ContentKind, VersionState
@@ -24,7 +26,7 @@ def test_admin_content_pages_pass_axe(page):  # noqa: F811
                 "/content/new/campaign", "/content/new/helpline", "/content/new/helpline_set",
                 "/content/helplines/review", "/content/packs", "/content/catalogue"]:
         page.goto(url)
-        assert page.get_by_role("heading", level=1).count() == 1, url
+        expect(page.get_by_role("heading", level=1), url).to_have_count(1)
         assert axe_violations(page) == [], url
     # The review form's error summary is announced and accessible too.
     page.goto(f"/content/versions/{draft.id}/review")
@@ -42,7 +44,7 @@ def test_coordinator_catalogue_with_previews_opened_passes_axe(page):  # noqa: F
     page.goto("/content/catalogue")
     for summary in page.locator("details > summary").all():
         summary.click()
-    assert page.get_by_role("heading", name="Campaigns running now").count() == 1
+    expect(page.get_by_role("heading", name="Campaigns running now")).to_have_count(1)
     assert axe_violations(page) == []
     scheme_link = page.get_by_role("link", name="Write or manage notices for Hayes Lane Watch")
     scheme_link.click()

@@ -18,9 +18,13 @@ from typing import Self
 from urllib.parse import urldefrag
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from coordinator.extensions import db
+
+# A page that renders a PDF before it answers can take seconds on a busy machine: assertions wait as long as actions.
+expect.set_options(timeout=10_000)
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium tries to reach Google's hosts at every start.

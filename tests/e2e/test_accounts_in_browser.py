@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from coordinator.extensions import db
 from tests.e2e.conftest import axe_violations, log_in
 from tests.factories import PASSWORD, make_scheme, make_street, make_user
@@ -26,7 +28,7 @@ def test_coordinator_logs_in_by_keyboard_and_sees_their_scheme(page):
     assert page.get_by_role("heading", level=1).inner_text() == "Hello, Zoë Adeyemi"
     assert axe_violations(page) == []
     page.get_by_role("link", name="Hayes Lane Watch").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Hayes Lane Watch"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hayes Lane Watch")
     assert axe_violations(page) == []
 
 

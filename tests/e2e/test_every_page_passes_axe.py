@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from pprint import pformat
 from urllib.parse import urlsplit
 
+from playwright.sync_api import expect
 from sqlalchemy import select, update
 
 from coordinator.auth.services import PURPOSE_INVITATION, account_link, find_user_by_email, hash_password
@@ -70,7 +71,7 @@ class Crawl:
 
     def check(self, label: str) -> None:
         """Run axe-core on the page as it is now; the page must have exactly one level-1 heading."""
-        assert self.page.get_by_role("heading", level=1).count() == 1, f"{label}: not one <h1>"
+        expect(self.page.get_by_role("heading", level=1), f"{label}: not one <h1>").to_have_count(1)
         self.checked.append(label)
         found = axe_violations(self.page)
         if found:
@@ -353,14 +354,14 @@ def test_leaflet_pages(page):
     with page.expect_navigation():
         page.locator("main form").get_by_role("button", name="Preview", exact=True).click()
     page.wait_for_load_state("load")  # the thumbnail and the framed preview included
-    assert page.get_by_role("heading", name="Preview: A5 flyer").count() == 1
+    expect(page.get_by_role("heading", name="Preview: A5 flyer")).to_have_count(1)
     crawl.check("leaflet builder: with its preview")
     preview_alone = page.get_by_role("link", name="Open the preview on its own page").get_attribute("href")
     page.get_by_label("Wallet card", exact=False).check()
     page.get_by_label("Large print", exact=True).check()
     with page.expect_navigation():
         page.locator("main form").get_by_role("button", name="Preview", exact=True).click()
-    assert page.locator(".error-summary").count() == 1
+    expect(page.locator(".error-summary")).to_have_count(1)
     crawl.check("leaflet builder: large print on a wallet card")
     crawl.visit(preview_alone, "the leaflet's preview on its own page (the print template)")
     crawl.visit(f"/leaflets/{record.id}", "a leaflet")
@@ -379,7 +380,7 @@ def test_leaflet_pages(page):
     page.get_by_label("Every scheme").check()
     page.get_by_label("Campaign", exact=True).select_option(str(current(ContentKind.CAMPAIGN, "its-not-ok").id))
     crawl.press("Start the print order", "print order: done")  # jobs run at once in tests
-    assert page.get_by_role("link", name="Download the order (zip)").count() == 1
+    expect(page.get_by_role("link", name="Download the order (zip)")).to_have_count(1)
     crawl.assert_clean()
     assert len(crawl.checked) == 16
 

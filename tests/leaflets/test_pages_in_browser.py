@@ -39,23 +39,23 @@ def test_a_coordinator_previews_downloads_and_plans_a_print_run_without_javascri
     page.goto("/leaflets/")
     page.get_by_role("link", name="Make a leaflet for Bickley Park").click()
     preview(page, "Domestic abuse: You are not alone", "Domestic abuse (7 helplines)")
-    assert page.get_by_role("heading", name="Preview: A5 flyer").count() == 1
+    expect(page.get_by_role("heading", name="Preview: A5 flyer")).to_have_count(1)
     frame = page.frame_locator("iframe[title='Preview of the leaflet']")
-    assert frame.get_by_text("0808 2000 247").count() == 1
+    expect(frame.get_by_text("0808 2000 247")).to_have_count(1)
     thumbnail = page.get_by_role("img", name="The first page of the PDF", exact=False)
     assert thumbnail.evaluate("img => img.complete && img.naturalWidth") == 480
 
     page.locator("main section").get_by_role("button", name="Download PDF").click()
-    assert page.get_by_role("heading", name="Your A5 flyer is ready to print").count() == 1
+    expect(page.get_by_role("heading", name="Your A5 flyer is ready to print")).to_have_count(1)
     with page.expect_download() as download:
         page.get_by_role("link", name="Download the PDF").click()
     assert download.value.suggested_filename.endswith(".pdf")
 
     page.goto(f"/leaflets/schemes/{scheme.id}/print-runs/new")
     page.locator("main form").get_by_role("button", name="Work out the copies").click()
-    assert page.get_by_role("heading", name="Copies: 21 A5 flyers").count() == 1
+    expect(page.get_by_role("heading", name="Copies: 21 A5 flyers")).to_have_count(1)
     page.locator("main section").get_by_role("button", name="Create the print run").click()
-    assert page.get_by_role("heading", name="Print run: 21 A5 flyers for Bickley Park").count() == 1
+    expect(page.get_by_role("heading", name="Print run: 21 A5 flyers for Bickley Park")).to_have_count(1)
     assert "Print double-sided, flip on long edge" in page.locator("main").inner_text()
 
     # An error keeps what was chosen.
@@ -79,7 +79,7 @@ def test_every_leaflet_page_passes_axe(page):  # noqa: F811
     for url in ("/leaflets/", f"/leaflets/schemes/{scheme.id}/new", f"/leaflets/{record.id}",
                 f"/leaflets/schemes/{scheme.id}/print-runs/new", f"/leaflets/print-runs/{run.id}"):
         page.goto(url)
-        assert page.get_by_role("heading", level=1).count() == 1, url
+        expect(page.get_by_role("heading", level=1), url).to_have_count(1)
         checked[url] = axe_violations(page)
     page.goto(f"/leaflets/schemes/{scheme.id}/new")
     preview(page, "Domestic abuse: You are not alone", "Domestic abuse (7 helplines)")
@@ -103,7 +103,7 @@ def test_every_leaflet_page_passes_axe(page):  # noqa: F811
     checked["order form"] = axe_violations(page)
     page.get_by_label("Campaign", exact=True).select_option(str(current(ContentKind.CAMPAIGN, "its-not-ok").id))
     page.get_by_role("button", name="Start the print order").click()
-    assert page.get_by_role("link", name="Download the order (zip)").count() == 1
+    expect(page.get_by_role("link", name="Download the order (zip)")).to_have_count(1)
     checked["order done"] = axe_violations(page)
     page.goto("/leaflets/print-orders")
     checked["orders"] = axe_violations(page)
