@@ -83,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     from coordinator.auth import bp as auth_bp
     from coordinator.bulletins import bp as bulletins_bp
     from coordinator.content import bp as content_bp
+    from coordinator.content import campaigns_bp
     from coordinator.leaflets import bp as leaflets_bp
     from coordinator.main import bp as main_bp
     from coordinator.schemes import bp as schemes_bp
@@ -91,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(schemes_bp)
     app.register_blueprint(content_bp)
+    app.register_blueprint(campaigns_bp)
     app.register_blueprint(leaflets_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(bulletins_bp)

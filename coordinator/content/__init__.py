@@ -4,4 +4,7 @@ from flask import Blueprint
 
 bp = Blueprint("content", __name__, url_prefix="/content")
 
-from coordinator.content import reminders, views  # noqa: F401  (reminders registers its sweeper)
+# The residents' face of the library: a public page for each campaign that is running, with its helplines.
+campaigns_bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
+
+from coordinator.content import campaign_pages, reminders, views  # noqa: F401  (reminders registers its sweeper)

@@ -588,6 +588,38 @@ def upcoming_campaigns(on: date | None = None) -> list[CampaignVersion]:
     return sorted(upcoming, key=lambda v: v.first_day)
 
 
+def running_campaign(slug: str, on: date | None = None) -> CampaignVersion | None:
+    """The approved version of the campaign with this slug, if it is running on the day; else None.
+
+    What residents may read on the campaign's public page: never a draft, and nothing before or after its window.
+    """
+    item = find_item(ContentKind.CAMPAIGN, slug)
+    version = item.current_version if item is not None else None
+    if version is None or campaign_status(version, on) != CampaignStatus.CURRENT:
+        return None
+    return version
+
+
+# The page gives the police numbers in its own words, above every set, as leaflets do in their police block.
+_POLICE_TEL = frozenset({"tel:999", "tel:101", "tel:112"})
+
+
+def public_helpline_sets(on: date | None = None) -> list[dict]:
+    """Every approved helpline set with the helplines a leaflet would print today, each number once.
+
+    A number in two sets is listed in the first only, and the police numbers not at all; a set left with
+    nothing is dropped. Residents are never told what was left out or why: that is for admins and coordinators.
+    """
+    shown = set(_POLICE_TEL)
+    sets = []
+    for version in approved_helpline_sets():
+        helplines = [h for h in helpline_set_data(version, on)["helplines"] if h["tel_href"] not in shown]
+        shown.update(h["tel_href"] for h in helplines)
+        if helplines:
+            sets.append({"title": version.title, "helplines": helplines})
+    return sets
+
+
 # --- Helpline review ----------------------------------------------------------------------------
 
 

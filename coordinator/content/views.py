@@ -23,6 +23,7 @@ from coordinator.content.phones import tel_href
 from coordinator.content.sanitise import render_markdown
 from coordinator.db import utcnow
 from coordinator.extensions import db
+from coordinator.links import public_url
 from coordinator.mail import send_queued_mail_later
 from coordinator.security import admin_required, get_my_scheme_or_404, my_schemes_query
 
@@ -35,6 +36,7 @@ def content_helpers() -> dict:
         "render_markdown": render_markdown,
         "web_href": web_href,
         "tel_href": tel_href,
+        "public_url": public_url,
         "campaign_status": content.campaign_status,
         "helpline_review": content.helpline_review,
         "usable_helplines": content.usable_helplines,

@@ -329,8 +329,17 @@ def test_public_pages(app, page):
     crawl.visit("/join/confirm/forged-token", "confirm: link not valid", status=400)
     crawl.visit("/unsubscribe/forged-token", "unsubscribe: link not valid", status=400)
     crawl.visit("/join/no-such-scheme", "404: no such scheme", status=404)
+    load_starter()
+    hostile = make_campaign(title=f"Lock up {HOSTILE}", summary=HOSTILE, key_messages=[HOSTILE], call_to_action=HOSTILE)
+    db.session.commit()
+    crawl.visit("/campaigns/", "campaigns running now")
+    page.get_by_role("link", name="Domestic abuse: You are not alone").click()
+    crawl.check("a campaign with its helplines")
+    assert page.url.endswith("/campaigns/you-are-not-alone")
+    crawl.visit(f"/campaigns/{hostile.item.slug}", "a campaign with hostile text")
+    crawl.visit("/campaigns/no-such-campaign", "404: campaign not running", status=404)
     crawl.assert_clean()
-    assert len(crawl.checked) == 14
+    assert len(crawl.checked) == 18
 
 
 def test_leaflet_pages(page):

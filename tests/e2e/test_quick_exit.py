@@ -16,6 +16,7 @@ from coordinator.bulletins import services as subscribers
 from coordinator.extensions import db
 from tests.e2e.conftest import focused
 from tests.factories import make_scheme, make_street
+from tests.leaflets.factories import load_starter
 
 EXIT_URL = "https://www.bbc.co.uk/weather"
 STUB = "<!doctype html><html lang='en'><title>Weather</title><h1>Weather stub</h1></html>"
@@ -37,6 +38,7 @@ def offline_page(page):
 
 def _public_pages(page) -> list[tuple[str, Callable[[], None]]]:
     """Each public page with a way to arrive on it afresh (the unsubscribed page is the answer to a POST)."""
+    load_starter()
     scheme = make_scheme("Hayes Lane Watch", slug="hayes-lane-watch")
     make_street(scheme, "Hayes Lane", postcode="BR2 9EA")
     people = []
@@ -60,6 +62,9 @@ def _public_pages(page) -> list[tuple[str, Callable[[], None]]]:
         ("unsubscribe", lambda: page.goto(urlsplit(subscribers.unsubscribe_url(people[0])).path)),
         ("unsubscribed", unsubscribed),
         ("link not valid", lambda: page.goto("/unsubscribe/forged-token")),
+        ("campaigns running now", lambda: page.goto("/campaigns/")),
+        ("a campaign", lambda: page.goto("/campaigns/you-are-not-alone")),
+        ("a campaign not running", lambda: page.goto("/campaigns/no-such-campaign")),
     ]
 
 

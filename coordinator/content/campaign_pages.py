@@ -1,0 +1,40 @@
+"""The public campaign pages: what a resident reads when a leaflet, a bulletin or a neighbour sends them here.
+
+No login and no personal data. Only a campaign's approved version is shown, and only while it runs; anything
+else is the same "not running" page, so drafts and ended campaigns cannot be told from names never used.
+Every page carries "Exit this page": these are pages about abuse, read in homes where that may matter.
+"""
+
+from __future__ import annotations
+
+from flask import render_template, url_for
+
+from coordinator.content import campaigns_bp as bp
+from coordinator.content import services as content
+
+
+@bp.get("/")
+def index():
+    campaigns = [content.campaign_data(version) for version in content.current_campaigns()]
+    return render_template("campaigns/index.html", campaigns=campaigns)
+
+
+@bp.get("/<slug>")
+def show(slug: str):
+    version = content.running_campaign(slug)
+    if version is None:
+        return render_template("campaigns/not_running.html"), 404
+    return render_template(
+        "campaigns/campaign.html", campaign=content.campaign_data(version),
+        picture=_picture(version), helpline_sets=content.public_helpline_sets(),
+    )
+
+
+def _picture(version) -> dict | None:
+    # The bulletins' public picture address: it serves approved campaign pictures only, to anyone.
+    image = version.image
+    if image is None:
+        return None
+    extension = "png" if image.media_type == "image/png" else "jpg"
+    return {"src": url_for("bulletins.bulletin_image", sha256=image.sha256, extension=extension),
+            "width": min(image.width, 640)}
