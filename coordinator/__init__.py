@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
-from flask import Flask, g, render_template, session
+from flask import Flask, g, render_template, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
@@ -140,7 +140,20 @@ SECURITY_HEADERS = {
 }
 
 
+def this_page() -> str:
+    """The address a form posts back to: this page's path and query, never a #fragment.
+
+    Left empty, a form's action is the address bar's URL, fragment included; after a person follows an error
+    summary's link (#email) or the skip link (#main), the next answer's address would name an element, and
+    browsers then skip `autofocus`, so the new error summary would not take the focus or be read out.
+    """
+    query = request.query_string.decode("latin-1")
+    return f"{request.path}?{query}" if query else request.path
+
+
 def _register_hooks(app: Flask) -> None:
+    app.jinja_env.globals["this_page"] = this_page
+
     @app.before_request
     def keep_session_alive():
         # A permanent session expires PERMANENT_SESSION_LIFETIME after the last request: the idle timeout.
