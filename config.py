@@ -10,6 +10,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import ClassVar
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("COORDINATOR_INSTANCE", BASE_DIR / "instance"))
@@ -55,7 +56,7 @@ class Config:
     INSTANCE_DIR = INSTANCE_DIR
     SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = _database_url(INSTANCE_DIR / "coordinator.sqlite3")
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
 
     # Sessions: signed cookie, HttpOnly, SameSite=Lax, idle timeout enforced by the signature's age.
     SESSION_COOKIE_NAME = "nwc_session"

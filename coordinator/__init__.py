@@ -68,14 +68,14 @@ def _settle_secret_key(app: Flask) -> None:
 
 def _import_models() -> None:
     # Every model module, so that metadata (and Alembic's autogenerate) sees every table.
+    from coordinator import mail as _mail  # noqa: F401
+    from coordinator import settings as _settings  # noqa: F401
     from coordinator.audit import models as _audit  # noqa: F401
     from coordinator.auth import models as _auth  # noqa: F401
     from coordinator.bulletins import models as _bulletins  # noqa: F401
     from coordinator.content import models as _content  # noqa: F401
     from coordinator.leaflets import models as _leaflets  # noqa: F401
-    from coordinator import mail as _mail  # noqa: F401
     from coordinator.schemes import models as _schemes  # noqa: F401
-    from coordinator import settings as _settings  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -12,7 +12,7 @@ import logging
 import smtplib
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import formataddr, format_datetime, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 
 from flask import current_app, render_template

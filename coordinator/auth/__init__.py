@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__, url_prefix="/account")
 
-from coordinator.auth import views  # noqa: E402,F401  (routes attach to bp)
+from coordinator.auth import views  # noqa: F401  (routes attach to bp)

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("main", __name__)
 
-from coordinator.main import views  # noqa: E402,F401
+from coordinator.main import views  # noqa: F401

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("schemes", __name__, url_prefix="/schemes")
 
-from coordinator.schemes import views  # noqa: E402,F401
+from coordinator.schemes import views  # noqa: F401

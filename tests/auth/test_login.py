@@ -31,7 +31,7 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(client):
 
 
 def test_email_is_case_insensitive(client):
-    user = make_user(email="Mixed.Case@Example.org")
+    make_user(email="Mixed.Case@Example.org")
     db.session.commit()
     response = post_form(client, "/account/login", {"email": "  mixed.case@EXAMPLE.ORG ", "password": PASSWORD})
     assert response.status_code == 302
