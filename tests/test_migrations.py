@@ -52,7 +52,7 @@ def test_upgrade_gives_the_models_schema_and_downgrade_removes_it(migration_app)
         with db.engine.connect() as connection:
             assert _differences(connection) == []
             names = _index_names(connection)
-            assert {"uq_users_email_lower", "uq_schemes_name_lower"} <= names
+            assert {"uq_users_email_lower", "uq_schemes_name_lower", "uq_streets_scheme_name_lower_postcode"} <= names
         downgrade(revision="base")
         with db.engine.connect() as connection:
             assert set(inspect(connection).get_table_names()) <= {"alembic_version"}

@@ -78,7 +78,6 @@ class Street(TimestampMixin, db.Model):
 
     __tablename__ = "streets"
     __table_args__ = (
-        UniqueConstraint("scheme_id", "name", "postcode"),
         CheckConstraint("households >= 0", name="households_not_negative"),
         CheckConstraint(
             "households_no_leaflets >= 0 AND households_no_leaflets <= households", name="no_leaflets_in_range"
@@ -98,3 +97,8 @@ class Street(TimestampMixin, db.Model):
     @property
     def households_for_leaflets(self) -> int:
         return self.households - self.households_no_leaflets
+
+
+# "Hayes Lane" and "HAYES LANE" in one postcode are one street: the services check first (folding every script);
+# this stops two people adding it at the same moment.
+Index("uq_streets_scheme_name_lower_postcode", Street.scheme_id, func.lower(Street.name), Street.postcode, unique=True)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from coordinator import audit
 from coordinator.csvfiles import CSVFileError, looks_like_formula, read_csv
@@ -256,20 +257,44 @@ def _duplicate_problem(details: StreetDetails) -> SchemeProblems:
     )
 
 
+# The database's own guard against two streets of one name (in any case) and postcode in a scheme.
+STREET_UNIQUE_INDEX = "uq_streets_scheme_name_lower_postcode"
+
+
+def _write_street(scheme: Scheme, details: StreetDetails, write: Callable[[], None]) -> None:
+    """Make the change in a savepoint and write it; a twin that someone added a moment ago is the usual problem.
+
+    The change itself happens inside the savepoint: beginning one writes whatever is pending first, outside it.
+    """
+    try:
+        with db.session.begin_nested():
+            write()
+            db.session.flush()
+    except IntegrityError as exc:
+        if STREET_UNIQUE_INDEX not in str(exc.orig):
+            raise
+        # The failed street must not come back with the next flush through the scheme's list of streets.
+        db.session.expire(scheme, ["streets"])
+        raise _duplicate_problem(details) from exc
+
+
 def add_street(scheme: Scheme, details: StreetDetails) -> Street:
     """Add a checked street to a scheme; SchemeProblems when the scheme already has it."""
     if find_duplicate_street(scheme, details.name, details.postcode):
         raise _duplicate_problem(details)
     street = Street(
-        scheme=scheme,
         name=details.name,
         postcode=details.postcode,
         households=details.households,
         households_no_leaflets=details.households_no_leaflets,
         delivery_notes=details.delivery_notes,
     )
-    db.session.add(street)
-    db.session.flush()
+
+    def write() -> None:
+        street.scheme = scheme  # this puts the street in the session
+        db.session.add(street)
+
+    _write_street(scheme, details, write)
     audit.record(
         "streets.created",
         street,
@@ -292,9 +317,12 @@ def update_street(street: Street, details: StreetDetails) -> list[str]:
     if not changed:
         return []
     before = {attr: getattr(street, attr) for attr in changed}
-    for attr in changed:
-        setattr(street, attr, getattr(details, attr))
-    db.session.flush()
+
+    def write() -> None:
+        for attr in changed:
+            setattr(street, attr, getattr(details, attr))
+
+    _write_street(street.scheme, details, write)
     audit.record(
         "streets.changed",
         street,

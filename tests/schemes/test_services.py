@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from coordinator.audit.models import AuditEntry
+from coordinator.db import utcnow
 from coordinator.extensions import db
 from coordinator.schemes import services as schemes
 from coordinator.schemes.models import Street
@@ -123,6 +124,43 @@ def test_same_street_and_postcode_twice_in_a_scheme_is_refused_whatever_the_case
     schemes.add_street(scheme, details(name="Hayes Lane", postcode="BR2 7AL"))
     schemes.add_street(other, details(name="Hayes Lane", postcode="BR2 9EA"))
     assert street_count(scheme) == 2 and street_count(other) == 1
+
+
+def _twin_added_by_someone_else(scheme, name: str, postcode: str) -> None:
+    """Just before this session writes, another person's request adds and commits the same street."""
+
+    def add_twin(_session, _context, _instances):
+        with db.engine.begin() as other:
+            other.execute(Street.__table__.insert().values(
+                scheme_id=scheme.id, name=name, postcode=postcode, households=5, households_no_leaflets=0,
+                delivery_notes="", created_at=utcnow(), updated_at=utcnow()))
+
+    event.listen(db.session, "before_flush", add_twin, once=True)
+
+
+def test_a_twin_street_added_at_the_same_moment_is_refused_by_the_database_as_the_same_problem(app):
+    scheme = make_scheme()
+    db.session.commit()
+    _twin_added_by_someone_else(scheme, "HAYES LANE", "BR2 9EA")
+    with pytest.raises(schemes.SchemeProblems) as caught:
+        schemes.add_street(scheme, details(name="Hayes Lane", postcode="BR2 9EA"))
+    assert "already has Hayes Lane in BR2 9EA" in caught.value.errors["name"][0]
+    # The session carries on: the refused street is gone from it, the other person's is the one kept.
+    assert [street.name for street in scheme.streets] == ["HAYES LANE"]
+    db.session.commit()
+    assert street_count(scheme) == 1 and audit_entries("streets.created") == []
+
+
+def test_renaming_a_street_into_a_twin_added_at_the_same_moment_is_refused(app):
+    scheme = make_scheme()
+    street = make_street(scheme, "Bourne Way", postcode="BR2 7EY")
+    db.session.commit()
+    _twin_added_by_someone_else(scheme, "hayes lane", "BR2 9EA")
+    with pytest.raises(schemes.SchemeProblems):
+        schemes.update_street(street, details(name="Hayes Lane", postcode="BR2 9EA"))
+    db.session.rollback()
+    assert sorted(street.name for street in scheme.streets) == ["Bourne Way", "hayes lane"]
+    assert audit_entries("streets.changed") == []
 
 
 def test_update_street_reports_and_audits_what_changed(app):
