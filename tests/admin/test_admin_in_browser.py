@@ -22,7 +22,7 @@ def test_settings_page_refuses_a_bad_value_then_saves(page):  # noqa: F811 - the
     page.get_by_label("Spare copies (%)").fill("-3")
     page.get_by_role("button", name="Save the settings").click()
     summary = page.get_by_role("alert")
-    assert "Spare copies must be between 0 and 50 per cent." in summary.inner_text()
+    expect(summary).to_contain_text("Spare copies must be between 0 and 50 per cent.")
     assert page.get_by_label("Spare copies (%)").get_attribute("aria-invalid") == "true"
     assert page.get_by_label("Spare copies (%)").input_value() == "-3"
     assert page.get_by_label("Association name").input_value() == "Orpington Watch"
@@ -68,6 +68,6 @@ def test_tick_two_coordinators_and_add_them_to_a_scheme(page):  # noqa: F811 - t
     # Pressing an action's button with nothing chosen for it shows the problem and keeps the boxes ticked.
     page.get_by_label("Tick Pat Okafor").check()
     page.get_by_role("button", name="Change their role").click()
-    assert "Choose the new role" in page.get_by_role("alert").inner_text()
+    expect(page.get_by_role("alert")).to_contain_text("Choose the new role")
     assert page.get_by_label("Tick Pat Okafor").is_checked()
     assert axe_violations(page) == []

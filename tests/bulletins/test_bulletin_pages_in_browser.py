@@ -40,7 +40,7 @@ def test_a_coordinator_writes_previews_and_sends_a_bulletin(page, world):  # noq
     page.get_by_label("Subject").fill(HOSTILE)
     page.get_by_label("A few words from you (optional)").fill("x" * 700)
     page.get_by_role("button", name="Save and preview").click()
-    assert "The introduction must be 600 characters or fewer" in page.get_by_role("alert").inner_text()
+    expect(page.get_by_role("alert")).to_contain_text("The introduction must be 600 characters or fewer")
     assert page.get_by_label("Subject").input_value() == HOSTILE
     check(page, "compose with errors")
 
@@ -51,15 +51,15 @@ def test_a_coordinator_writes_previews_and_sends_a_bulletin(page, world):  # noq
     expect(page.get_by_role("heading", level=1)).to_have_text(HOSTILE)
     check(page, "bulletin draft with previews")
     frame = page.frame_locator("iframe[title='The bulletin as a phone shows it']")
-    assert "Doorstep scams" in frame.locator("h2").first.inner_text()
+    expect(frame.locator("h2").first).to_contain_text("Doorstep scams")
 
     page.get_by_role("link", name="Text to paste into a WhatsApp or Facebook group").click()
     check(page, "share")
     page.go_back()
 
     page.get_by_role("button", name="Send", exact=True).click()
-    assert "Sending has started" in page.locator(".flash").inner_text()
-    assert "Sent 3 of 3" in page.locator("main").inner_text()
+    expect(page.locator(".flash")).to_contain_text("Sending has started")
+    expect(page.locator("main")).to_contain_text("Sent 3 of 3")
     check(page, "bulletin sent")
     assert dialogs == []
 
@@ -85,7 +85,7 @@ def test_the_admin_bulletin_pages_pass_axe(page, world):  # noqa: F811
     check(page, "admin bulletins")
     page.get_by_role("link", name="Doorstep scams: what to do").first.click()
     page.get_by_role("button", name="Send decision").click()
-    assert "Choose whether to approve" in page.get_by_role("alert").inner_text()
+    expect(page.get_by_role("alert")).to_contain_text("Choose whether to approve")
     check(page, "review with errors")
     page.goto("/admin/bulletins/all-schemes")
     check(page, "all schemes")

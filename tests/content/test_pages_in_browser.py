@@ -31,7 +31,7 @@ def test_admin_content_pages_pass_axe(page):  # noqa: F811
     # The review form's error summary is announced and accessible too.
     page.goto(f"/content/versions/{draft.id}/review")
     page.get_by_role("button", name="Send decision").click()
-    assert "Choose whether to approve it" in page.get_by_role("alert").inner_text()
+    expect(page.get_by_role("alert")).to_contain_text("Choose whether to approve it")
     assert axe_violations(page) == []
 
 
@@ -51,5 +51,5 @@ def test_coordinator_catalogue_with_previews_opened_passes_axe(page):  # noqa: F
     assert axe_violations(page) == []
     page.get_by_role("link", name="Write a notice").click()
     page.get_by_role("button", name="Save draft").click()
-    assert "Enter a heading" in page.get_by_role("alert").inner_text()
+    expect(page.get_by_role("alert")).to_contain_text("Enter a heading")
     assert axe_violations(page) == []

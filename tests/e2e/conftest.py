@@ -96,8 +96,10 @@ def log_in(page, email: str, password: str) -> None:
     page.goto("/account/login")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
+    # The answer (the home page, or the login page again) must have arrived before the test goes on: a goto
+    # while the form is still being sent would cancel it.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").click()
 
 
 # The HTML parser reads <noscript> content as elements only where scripting is off: a check without timers.

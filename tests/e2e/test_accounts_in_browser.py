@@ -36,7 +36,7 @@ def test_login_error_is_announced_and_accessible(page):
     page.goto("/account/login")
     page.get_by_role("button", name="Log in").click()
     summary = page.get_by_role("alert")
-    assert "Enter your email address" in summary.inner_text()
+    expect(summary).to_contain_text("Enter your email address")
     assert page.get_by_label("Email address").get_attribute("aria-invalid") == "true"
     assert axe_violations(page) == []
 

@@ -56,14 +56,14 @@ def test_a_coordinator_previews_downloads_and_plans_a_print_run_without_javascri
     expect(page.get_by_role("heading", name="Copies: 21 A5 flyers")).to_have_count(1)
     page.locator("main section").get_by_role("button", name="Create the print run").click()
     expect(page.get_by_role("heading", name="Print run: 21 A5 flyers for Bickley Park")).to_have_count(1)
-    assert "Print double-sided, flip on long edge" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("Print double-sided, flip on long edge")
 
     # An error keeps what was chosen.
     page.goto(f"/leaflets/schemes/{scheme.id}/new")
     page.get_by_label("Wallet card", exact=False).check()
     page.get_by_label("Large print", exact=True).check()
     page.locator("main form").get_by_role("button", name="Preview", exact=True).click()
-    assert "Large print is for the A5, A4 and DL layouts" in page.get_by_role("alert").inner_text()
+    expect(page.get_by_role("alert")).to_contain_text("Large print is for the A5, A4 and DL layouts")
     assert page.get_by_label("Large print", exact=True).is_checked() and page.get_by_label("Wallet card", exact=False).is_checked()
 
 
