@@ -80,6 +80,14 @@ def test_pages_have_skip_link_and_landmarks(client):
     assert "Log out" in html and "Coordinators" not in html  # coordinators see no admin navigation
 
 
+def test_forms_post_back_to_their_own_page_with_its_query(client):
+    html = client.get("/account/login?next=%2Fleaflets%2F&x=%22%3E").get_data(as_text=True)
+    # The query as it came, escaped for the attribute; a #fragment never reaches the server, so none is kept.
+    assert '<form method="post" action="/account/login?next=%2Fleaflets%2F&amp;x=%22%3E" novalidate>' in html
+    assert '<form method="post" action="/account/login" novalidate>' in client.get("/account/login").get_data(
+        as_text=True)
+
+
 def test_create_admin_from_environment_password(runner, monkeypatch):
     monkeypatch.setenv("COORDINATOR_ADMIN_PASSWORD", "a long admin passphrase")
     result = runner.invoke(args=["create-admin", "Chair@Example.org", "--name", "Chair"])
