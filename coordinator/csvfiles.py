@@ -11,6 +11,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -29,11 +30,68 @@ class CSVRow:
 
 
 @dataclass
-class RowProblem:
-    """What is wrong with one row."""
+class ImportLine:
+    """One row of an uploaded file and what is wrong with it (nothing, when it is fine)."""
 
     line: int
-    messages: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list, kw_only=True)
+
+    @property
+    def is_ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def label(self) -> str:
+        """What the printed report calls the row, after its line number."""
+        raise NotImplementedError
+
+
+LineT = TypeVar("LineT", bound=ImportLine)
+
+
+@dataclass
+class ImportReport(Generic[LineT]):
+    """The row-by-row answer to an upload: every row goes in, or none does (imports are all or nothing)."""
+
+    rows: list[LineT] = field(default_factory=list)
+    file_problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the file was read and every row is good (so, once the caller commits, imported)."""
+        return not self.file_problems and bool(self.rows) and all(row.is_ok for row in self.rows)
+
+    @property
+    def bad_rows(self) -> list[LineT]:
+        """The rows with problems, in file order."""
+        return [row for row in self.rows if not row.is_ok]
+
+    def imported_summary(self) -> str:
+        """One sentence saying what a good file added."""
+        raise NotImplementedError
+
+    def summary(self) -> str:
+        """One sentence saying what happened."""
+        if self.ok:
+            return self.imported_summary()
+        if self.file_problems:
+            return "Nothing was imported: the file cannot be read."
+        bad, rows = len(self.bad_rows), len(self.rows)
+        return (
+            f"Nothing was imported: {bad} of {rows} row{'s' if rows != 1 else ''} "
+            f"{'has' if bad == 1 else 'have'} problems. Correct the file and upload all of it again."
+        )
+
+    def outcome(self, row: LineT) -> str:
+        """What the printed report says of a row: its problems, or OK."""
+        return "; ".join(row.problems) if row.problems else "OK"
+
+    def lines(self) -> list[str]:
+        """The report as printable lines: file problems, one line per row, then the summary."""
+        out = list(self.file_problems)
+        out.extend(f"Line {row.line}: {row.label}: {self.outcome(row)}" for row in self.rows)
+        out.append(self.summary())
+        return out
 
 
 def read_csv(data: bytes, columns: Sequence[str], max_bytes: int, required: Sequence[str] = ()) -> list[CSVRow]:

@@ -26,7 +26,7 @@ from coordinator.auth.services import (
     normalise_email,
     reactivate_user,
 )
-from coordinator.csvfiles import CSVFileError, looks_like_formula, read_csv, write_csv
+from coordinator.csvfiles import CSVFileError, ImportLine, ImportReport, looks_like_formula, read_csv, write_csv
 from coordinator.extensions import db
 from coordinator.schemes.models import CoordinatorRole, Scheme, SchemeCoordinator, Street
 from coordinator.schemes.services import slugify
@@ -656,74 +656,41 @@ def update_scheme(scheme: Scheme, name: str, ward: str = "", postcode_district: 
 
 
 @dataclass
-class ImportRow:
-    """One line of an import file and what is wrong with it, if anything."""
+class ImportRow(ImportLine):
+    """One line of a coordinators file and what is wrong with it, if anything."""
 
-    line: int
     email: str
     name: str
     scheme: str
     role: str
-    problems: list[str] = field(default_factory=list)
 
     @property
-    def is_ok(self) -> bool:
-        """True when nothing is wrong with this row."""
-        return not self.problems
+    def label(self) -> str:
+        return self.email or "(no email)"
 
 
 @dataclass
-class ImportReport:
-    """The row-by-row outcome of one import: either every row went in, or none did."""
+class CoordinatorImportReport(ImportReport[ImportRow]):
+    """The row-by-row outcome of one coordinators import: either every row went in, or none did."""
 
-    rows: list[ImportRow] = field(default_factory=list)
-    file_problems: list[str] = field(default_factory=list)
     accounts_created: int = 0
     memberships_created: int = 0
     invitations_queued: int = 0
 
-    @property
-    def ok(self) -> bool:
-        """True when the file was read and every row is good (so it was imported)."""
-        return not self.file_problems and bool(self.rows) and all(row.is_ok for row in self.rows)
-
-    @property
-    def bad_rows(self) -> list[ImportRow]:
-        """The rows with problems, in file order."""
-        return [row for row in self.rows if not row.is_ok]
-
-    def summary(self) -> str:
-        """One sentence saying what happened."""
-        if self.ok:
-            return (
-                f"Imported {self.accounts_created} coordinator{'s' if self.accounts_created != 1 else ''} "
-                f"and {self.memberships_created} scheme place{'s' if self.memberships_created != 1 else ''}; "
-                f"{self.invitations_queued} invitation{'s' if self.invitations_queued != 1 else ''} queued."
-            )
-        if self.file_problems:
-            return "Nothing was imported: the file cannot be read."
-        bad = len(self.bad_rows)
+    def imported_summary(self) -> str:
         return (
-            f"Nothing was imported: {bad} of {len(self.rows)} row{'s' if len(self.rows) != 1 else ''} "
-            f"{'has' if bad == 1 else 'have'} problems. Correct the file and upload all of it again."
+            f"Imported {self.accounts_created} coordinator{'s' if self.accounts_created != 1 else ''} "
+            f"and {self.memberships_created} scheme place{'s' if self.memberships_created != 1 else ''}; "
+            f"{self.invitations_queued} invitation{'s' if self.invitations_queued != 1 else ''} queued."
         )
 
-    def lines(self) -> list[str]:
-        """The report as printable lines: file problems, one line per row, then the summary."""
-        out = list(self.file_problems)
-        for row in self.rows:
-            outcome = "OK" if row.is_ok else "; ".join(row.problems)
-            out.append(f"Line {row.line}: {row.email or '(no email)'}: {outcome}")
-        out.append(self.summary())
-        return out
 
-
-def import_coordinators(data: bytes, actor: User | None, send_invitations: bool = True) -> ImportReport:
+def import_coordinators(data: bytes, actor: User | None, send_invitations: bool = True) -> CoordinatorImportReport:
     """Check every row of a coordinators CSV and, only if all are good, create the accounts and memberships.
 
     The caller commits when `report.ok`, then calls `send_queued_mail_later()`; otherwise nothing was added.
     """
-    report = ImportReport()
+    report = CoordinatorImportReport()
     try:
         csv_rows = read_csv(data, IMPORT_COLUMNS, current_app.config["CSV_MAX_BYTES"])
     except CSVFileError as exc:
@@ -824,7 +791,7 @@ def _check_import_role(row: ImportRow) -> CoordinatorRole | None:
 
 
 def _create_imported(
-    report: ImportReport,
+    report: CoordinatorImportReport,
     accepted: list[tuple[ImportRow, str, Scheme, CoordinatorRole]],
     actor: User | None,
     send_invitations: bool,

@@ -48,7 +48,7 @@ from coordinator.content.models import (
     LocalNoticeVersion,
     VersionState,
 )
-from coordinator.csvfiles import CSVFileError, looks_like_formula, read_csv
+from coordinator.csvfiles import CSVFileError, ImportLine, ImportReport, looks_like_formula, read_csv
 from coordinator.db import UTC, utcnow
 from coordinator.extensions import db
 from coordinator.links import public_url
@@ -745,67 +745,39 @@ def expire_unconfirmed(now: datetime | None = None) -> int:
 
 
 @dataclass
-class SubscriberImportLine:
+class SubscriberImportLine(ImportLine):
     """One row of an uploaded file: what will happen to it, or what is wrong with it."""
 
-    line: int
     email: str
-    problems: list[str] = field(default_factory=list)
     # What the row does when the file is imported: "added ...", or why it adds nothing ("already on the list").
     outcome: str = ""
     is_new: bool = False
 
     @property
-    def is_ok(self) -> bool:
-        return not self.problems
+    def label(self) -> str:
+        return self.email or "(no email)"
 
 
 @dataclass
-class SubscriberImportReport:
+class SubscriberImportReport(ImportReport[SubscriberImportLine]):
     """The row-by-row answer to an upload. Addresses are only added when every row is fine."""
 
-    rows: list[SubscriberImportLine] = field(default_factory=list)
-    file_problems: list[str] = field(default_factory=list)
     added: int = 0
     already: int = 0
 
-    @property
-    def ok(self) -> bool:
-        """True when the whole file was good (and, once the caller commits, imported)."""
-        return not self.file_problems and bool(self.rows) and all(line.is_ok for line in self.rows)
-
-    @property
-    def bad_rows(self) -> list[SubscriberImportLine]:
-        return [line for line in self.rows if not line.is_ok]
-
-    def summary(self) -> str:
-        """One sentence saying what happened."""
-        if self.ok:
-            if not self.added:
-                return f"No new addresses: all {self.already} are already on the list or repeated in the file."
-            return (
-                f"Added {self.added} address{'es' if self.added != 1 else ''}, each sent a request to confirm; "
-                f"{self.already} already on the list or repeated in the file."
-            )
-        if self.file_problems:
-            return "Nothing was imported: the file cannot be read."
-        bad = len(self.bad_rows)
+    def imported_summary(self) -> str:
+        if not self.added:
+            return f"No new addresses: all {self.already} are already on the list or repeated in the file."
         return (
-            f"Nothing was imported: {bad} of {len(self.rows)} row{'s' if len(self.rows) != 1 else ''} "
-            f"{'has' if bad == 1 else 'have'} problems. Correct the file and upload all of it again."
+            f"Added {self.added} address{'es' if self.added != 1 else ''}, each sent a request to confirm; "
+            f"{self.already} already on the list or repeated in the file."
         )
 
-    def lines(self) -> list[str]:
-        """The report as printable lines: file problems, one line per row, then the summary."""
-        out = list(self.file_problems)
-        for row in self.rows:
-            if not row.is_ok:
-                outcome = "; ".join(row.problems)
-            else:
-                outcome = row.outcome if self.ok or not row.is_new else "OK"
-            out.append(f"Line {row.line}: {row.email or '(no email)'}: {outcome}")
-        out.append(self.summary())
-        return out
+    def outcome(self, row: SubscriberImportLine) -> str:
+        # A good row of a refused file says OK: "added" would not be true of it.
+        if not row.is_ok:
+            return "; ".join(row.problems)
+        return row.outcome if self.ok or not row.is_new else "OK"
 
 
 def _street_lookup(scheme: Scheme) -> dict[str, list[Street]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from coordinator import audit
-from coordinator.csvfiles import CSVFileError, looks_like_formula, read_csv
+from coordinator.csvfiles import CSVFileError, ImportLine, ImportReport, looks_like_formula, read_csv
 from coordinator.extensions import db
 from coordinator.schemes.models import CoordinatorRole, Scheme, SchemeCoordinator, Street
 
@@ -356,33 +356,24 @@ def delete_street(street: Street) -> None:
 
 
 @dataclass
-class StreetImportLine:
-    """One row of an uploaded file and what is wrong with it (nothing, when it is fine)."""
+class StreetImportLine(ImportLine):
+    """One row of a streets file and what is wrong with it (nothing, when it is fine)."""
 
-    line: int
     name: str
-    problems: list[str] = field(default_factory=list)
 
     @property
-    def is_ok(self) -> bool:
-        return not self.problems
+    def label(self) -> str:
+        return self.name or "(no name)"
 
 
 @dataclass
-class StreetImportReport:
+class StreetImportReport(ImportReport[StreetImportLine]):
     """The row-by-row answer to an upload. Streets are only added when every row is fine."""
 
-    lines: list[StreetImportLine] = field(default_factory=list)
-    file_error: str = ""
     imported: int = 0
 
-    @property
-    def ok(self) -> bool:
-        return not self.file_error and bool(self.lines) and all(line.is_ok for line in self.lines)
-
-    @property
-    def bad_lines(self) -> list[StreetImportLine]:
-        return [line for line in self.lines if not line.is_ok]
+    def imported_summary(self) -> str:
+        return f"Imported {self.imported} street{'s' if self.imported != 1 else ''}."
 
 
 def import_streets(scheme: Scheme, data: bytes) -> StreetImportReport:
@@ -393,13 +384,13 @@ def import_streets(scheme: Scheme, data: bytes) -> StreetImportReport:
             data, STREET_COLUMNS, max_bytes=current_app.config["CSV_MAX_BYTES"], required=STREET_REQUIRED_COLUMNS
         )
     except CSVFileError as exc:
-        report.file_error = str(exc)
+        report.file_problems.append(str(exc))
         return report
     if not rows:
-        report.file_error = "The file has a header but no streets under it."
+        report.file_problems.append("The file has a header but no streets under it.")
         return report
     if len(rows) > MAX_IMPORT_ROWS:
-        report.file_error = f"The file has {len(rows):,} streets; one import takes at most {MAX_IMPORT_ROWS:,}."
+        report.file_problems.append(f"The file has {len(rows):,} streets; one import takes at most {MAX_IMPORT_ROWS:,}.")
         return report
 
     existing = {
@@ -410,7 +401,7 @@ def import_streets(scheme: Scheme, data: bytes) -> StreetImportReport:
     for row in rows:
         values = row.values
         line = StreetImportLine(line=row.line, name=_shorten(" ".join(values.get("name", "").split())))
-        report.lines.append(line)
+        report.rows.append(line)
         if row.has_extra_cells:
             line.problems.append("This row has more cells than the header has columns")
         for column in STREET_COLUMNS:
@@ -442,18 +433,29 @@ def import_streets(scheme: Scheme, data: bytes) -> StreetImportReport:
 
     if not report.ok:
         return report
-    for details in checked:
-        db.session.add(
-            Street(
-                scheme=scheme,
-                name=details.name,
-                postcode=details.postcode,
-                households=details.households,
-                households_no_leaflets=details.households_no_leaflets,
-                delivery_notes=details.delivery_notes,
-            )
+    try:
+        with db.session.begin_nested():
+            for details in checked:
+                db.session.add(
+                    Street(
+                        scheme=scheme,
+                        name=details.name,
+                        postcode=details.postcode,
+                        households=details.households,
+                        households_no_leaflets=details.households_no_leaflets,
+                        delivery_notes=details.delivery_notes,
+                    )
+                )
+            db.session.flush()
+    except IntegrityError as exc:
+        if STREET_UNIQUE_INDEX not in str(exc.orig):
+            raise
+        db.session.expire(scheme, ["streets"])
+        report.file_problems.append(
+            "Someone added one of these streets to the scheme while the file was being checked. Nothing was "
+            "imported: upload the file again to see which."
         )
-    db.session.flush()
+        return report
     report.imported = len(checked)
     audit.record(
         "streets.imported",

@@ -111,8 +111,8 @@ def import_streets(scheme_id: int):
             streets = "1 street is" if report.imported == 1 else f"{report.imported} streets are"
             flash(f"{streets} imported into {scheme.name}.", "success")
             return redirect(url_for("schemes.detail", scheme_id=scheme.id))
-        if report.file_error:
-            form.add_problems({"file": [report.file_error]})
+        if report.file_problems:
+            form.add_problems({"file": report.file_problems})
     return render_template(
         "schemes/import.html",
         scheme=scheme,
