@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from config import CONFIGS, Config, development_secret_key
+from coordinator.links import this_page
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +102,15 @@ def _register_blueprints(app: Flask) -> None:
 def _register_error_pages(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
 
+    from coordinator.auth.kept_forms import keep_refused_form
+    from coordinator.auth.views import send_to_kept_form
     from coordinator.extensions import db, login_manager
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
+        # Most often the session ended (30 minutes idle) while someone was typing: keep what they typed.
+        if keep_refused_form(request, this_page()):
+            return send_to_kept_form()
         return render_template("errors/400.html", reason="Your form has expired or was sent from elsewhere. "
                                "Go back, reload the page and send it again."), 400
 
@@ -140,19 +146,11 @@ SECURITY_HEADERS = {
 }
 
 
-def this_page() -> str:
-    """The address a form posts back to: this page's path and query, never a #fragment.
-
-    Left empty, a form's action is the address bar's URL, fragment included; after a person follows an error
-    summary's link (#email) or the skip link (#main), the next answer's address would name an element, and
-    browsers then skip `autofocus`, so the new error summary would not take the focus or be read out.
-    """
-    query = request.query_string.decode("latin-1")
-    return f"{request.path}?{query}" if query else request.path
-
-
 def _register_hooks(app: Flask) -> None:
+    from coordinator.auth.kept_forms import forget_when_sent
+
     app.jinja_env.globals["this_page"] = this_page
+    app.before_request(lambda: forget_when_sent(request))
 
     @app.before_request
     def keep_session_alive():

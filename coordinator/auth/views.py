@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from coordinator.auth import bp
+from coordinator.auth import bp, kept_forms
 from coordinator.auth import services as accounts
 from coordinator.auth.forms import ChangePasswordForm, LoginForm, ProfileForm, RequestResetForm, SetPasswordForm
 from coordinator.auth.models import User
 from coordinator.extensions import db, limiter, login_manager, submitted_email
+from coordinator.links import this_page
 from coordinator.mail import send_queued_mail_later
 
 
@@ -50,6 +51,44 @@ def login():
         # The same words whether the email is unknown, the password wrong or the account inactive.
         form.form_errors.append("The email address or password is not right.")
     return render_template("auth/login.html", form=form)
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    # A form sent after the account's sessions were ended elsewhere (a password change, say) is kept too.
+    if kept_forms.keep_refused_form(request, this_page()):
+        return send_to_kept_form()
+    flash(login_manager.login_message, login_manager.login_message_category)
+    return redirect(url_for("auth.login", next=this_page()))
+
+
+def send_to_kept_form():
+    """After a refused form was kept: to the page that sends it again, through the login page when logged out."""
+    if current_user.is_authenticated:
+        flash("That form had expired, so it was not sent. What you typed is kept: send it from here.", "info")
+        return redirect(url_for("auth.kept_form"))
+    flash("You were logged out after a while without activity, so the form was not sent. What you typed is "
+          "kept: log in again to send it.", "info")
+    return redirect(url_for("auth.login", next=url_for("auth.kept_form")))
+
+
+@bp.get("/kept-form")
+@login_required
+def kept_form():
+    kept = kept_forms.kept_form()
+    if kept is None:
+        kept_forms.forget_kept_form()  # it may be someone else's, kept before they left this computer
+        flash("There is no kept form to send.", "info")
+        return redirect(url_for("main.home"))
+    return render_template("auth/kept_form.html", kept=kept)
+
+
+@bp.post("/kept-form/discard")
+@login_required
+def discard_kept_form():
+    kept_forms.forget_kept_form()
+    flash("What you typed has been thrown away.", "success")
+    return redirect(url_for("main.home"))
 
 
 @bp.post("/logout")
