@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from io import BytesIO
 
 import pikepdf
@@ -69,7 +68,7 @@ def test_the_run_pdf_has_the_pages_it_states(layout, print_mode, pages):
         assert len({page.Contents.objgen for page in document.pages}) == (1 if layout == "a4" else 2)
 
 
-def test_render_time_and_size_do_not_grow_with_the_copies():
+def test_a_500_copy_run_is_laid_out_once_and_each_copy_adds_only_bytes():
     load_starter()
     scheme, coordinator = make_coordinated_scheme(streets=((2, 0),))
     big, _ = make_coordinated_scheme(streets=((476, 0),))  # 476 + 24 spares = 500 copies
@@ -77,20 +76,18 @@ def test_render_time_and_size_do_not_grow_with_the_copies():
     small_run = services.create_print_run(scheme, choice, [s.id for s in scheme.streets], coordinator)
     for path in services.app_cache().folder.rglob("*.pdf"):
         path.unlink()
-    start = time.perf_counter()
     small = services.print_run_pdf(small_run)
-    small_time = time.perf_counter() - start
     big_run = services.create_print_run(big, choice, [s.id for s in big.streets], coordinator)
     assert big_run.copies == 500
     for path in services.app_cache().folder.rglob("*.pdf"):
         path.unlink()
-    start = time.perf_counter()
     large = services.print_run_pdf(big_run)
-    large_time = time.perf_counter() - start
-    assert len(reader(large).pages) == 1000
+    pages = reader(large).pages
+    assert len(pages) == 1000
     assert (len(large) - len(small)) / (500 - 3) <= 512  # bytes per extra copy
-    # Laid out 500 times this would take minutes; the goal is 1.3x, with room for a busy machine.
-    assert large_time <= 3 * small_time + 0.5
+    # Laid out once: every copy's front and back draw the same two content streams, so the time does not grow
+    # with the copies either (bench/leaflets.py measures it: 1.15x one copy's time for 500).
+    assert len({page.get_object().raw_get("/Contents").idnum for page in pages}) == 2
 
 
 def test_the_delivery_sheet_lists_the_streets_with_totals_that_match(tmp_path):
