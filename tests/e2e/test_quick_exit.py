@@ -65,6 +65,7 @@ def _public_pages(page) -> list[tuple[str, Callable[[], None]]]:
         ("campaigns running now", lambda: page.goto("/campaigns/")),
         ("a campaign", lambda: page.goto("/campaigns/you-are-not-alone")),
         ("a campaign not running", lambda: page.goto("/campaigns/no-such-campaign")),
+        ("page not found", lambda: page.goto("/join/no-such-scheme")),
     ]
 
 

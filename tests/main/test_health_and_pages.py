@@ -70,6 +70,15 @@ def test_not_found_page_is_friendly(client):
     assert "Page not found" in response.get_data(as_text=True)
 
 
+def test_error_pages_offer_exit_this_page_to_visitors_who_are_not_logged_in(client):
+    # A mistyped sign-up address from a leaflet: the visitor may be a resident.
+    assert "Exit this page" in client.get("/join/no-such-scheme").get_data(as_text=True)
+    user = make_user()
+    db.session.commit()
+    login_as(client, user)
+    assert "Exit this page" not in client.get("/no-such-page").get_data(as_text=True)
+
+
 def test_pages_have_skip_link_and_landmarks(client):
     user = make_user()
     db.session.commit()
