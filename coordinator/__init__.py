@@ -6,13 +6,14 @@ import logging
 import os
 
 from flask import Flask, g, render_template, request, session
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from config import CONFIGS, Config, development_secret_key
-from coordinator.links import this_page
+from coordinator.links import is_progress_poll, this_page
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     jobs.init_app(app)
 
     _import_models()
+    app.session_interface = WatchSessionInterface()
     _register_blueprints(app)
     _register_error_pages(app)
     _register_hooks(app)
@@ -146,16 +148,31 @@ SECURITY_HEADERS = {
 }
 
 
+class WatchSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, except that a page polling its own progress does not renew the cookie.
+
+    The idle timeout is the cookie's age; a print order's page left open must not keep a session alive.
+    """
+
+    def should_set_cookie(self, app: Flask, session) -> bool:
+        if is_progress_poll():
+            return session.modified
+        return super().should_set_cookie(app, session)
+
+
 def _register_hooks(app: Flask) -> None:
     from coordinator.auth.kept_forms import forget_when_sent
 
     app.jinja_env.globals["this_page"] = this_page
+    app.jinja_env.globals["is_progress_poll"] = is_progress_poll
     app.before_request(lambda: forget_when_sent(request))
 
     @app.before_request
     def keep_session_alive():
         # A permanent session expires PERMANENT_SESSION_LIFETIME after the last request: the idle timeout.
-        session.permanent = True
+        # Set once: setting it marks the session changed, and a progress poll must leave it unchanged.
+        if not session.permanent:
+            session.permanent = True
 
     @app.after_request
     def security_headers(response):

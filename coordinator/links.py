@@ -23,3 +23,8 @@ def this_page() -> str:
     """
     query = request.query_string.decode("latin-1")
     return f"{request.path}?{query}" if query else request.path
+
+
+def is_progress_poll() -> bool:
+    """This request is progress.js fetching its page again, not a person opening it."""
+    return request.headers.get("X-Progress-Poll") == "1"

@@ -92,7 +92,10 @@
     if (isPaused || isFinished) { return; }
     if (document.hidden) { schedule(); return; }  // no requests from a tab no one is looking at
     var ticket = ++latest;
-    fetch(url, { credentials: "same-origin", cache: "no-store", headers: { Accept: "text/html" } })
+    // The header says this is the page checking on itself, not the person: the server then neither counts it
+    // as activity (the idle timeout runs on) nor hands it the flash messages meant for the next page.
+    fetch(url, { credentials: "same-origin", cache: "no-store",
+                 headers: { Accept: "text/html", "X-Progress-Poll": "1" } })
       .then(function (response) {
         // A redirect means the session ended (the login page) or the page moved: nothing to show here.
         if (!response.ok || response.redirected) { throw new Error("HTTP " + response.status); }
