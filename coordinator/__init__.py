@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import os
 
-from flask import Flask, g, render_template, request, session
+from flask import Flask, flash, g, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
@@ -113,6 +114,10 @@ def _register_error_pages(app: Flask) -> None:
         # Most often the session ended (30 minutes idle) while someone was typing: keep what they typed.
         if keep_refused_form(request, this_page()):
             return send_to_kept_form()
+        # "Log out" pressed after the session ended: the person is already where they wanted to be.
+        if request.endpoint == "auth.logout" and not current_user.is_authenticated:
+            flash("You are logged out.", "success")
+            return redirect(url_for("auth.login"))
         return render_template("errors/400.html", reason="Your form has expired or was sent from elsewhere. "
                                "Go back, reload the page and send it again."), 400
 

@@ -161,3 +161,13 @@ def test_nothing_kept_says_so(client):
     login_as(client, user)
     response = client.get(KEPT, follow_redirects=True)
     assert "There is no kept form to send." in response.get_data(as_text=True)
+
+
+def test_log_out_pressed_after_the_session_ended_says_logged_out(app, client):
+    user = make_user()
+    db.session.commit()
+    login_as(client, user)
+    token = _type_until_the_session_ends(app, client, "/")
+    response = client.post("/account/logout", data={"csrf_token": token}, headers=SAME_SITE)
+    assert response.status_code == 302 and response.headers["Location"] == "/account/login"
+    assert "You are logged out." in client.get("/account/login").get_data(as_text=True)
