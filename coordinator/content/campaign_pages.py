@@ -1,4 +1,4 @@
-"""The public campaign pages: what a resident reads when a leaflet, a bulletin or a neighbour sends them here.
+"""The public campaign pages: what a resident reads when a coordinator shares a campaign's address with them.
 
 No login and no personal data. Only a campaign's approved version is shown, and only while it runs; anything
 else is the same "not running" page, so drafts and ended campaigns cannot be told from names never used.
@@ -11,6 +11,7 @@ from flask import render_template, url_for
 
 from coordinator.content import campaigns_bp as bp
 from coordinator.content import services as content
+from coordinator.content.models import CampaignVersion
 
 
 @bp.get("/")
@@ -30,7 +31,7 @@ def show(slug: str):
     )
 
 
-def _picture(version) -> dict | None:
+def _picture(version: CampaignVersion) -> dict | None:
     # The bulletins' public picture address: it serves approved campaign pictures only, to anyone.
     image = version.image
     if image is None:
