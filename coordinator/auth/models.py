@@ -7,10 +7,10 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, Index, String, func, true
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, false, func, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from coordinator.db import TimestampMixin, UTCDateTime
+from coordinator.db import TimestampMixin, UTCDateTime, utcnow
 from coordinator.extensions import db
 
 
@@ -67,3 +67,25 @@ class User(UserMixin, TimestampMixin, db.Model):
 
 # One account per email whatever its case: "Pat@Example.org" and "pat@example.org" are the same person.
 Index("uq_users_email_lower", func.lower(User.email), unique=True)
+
+
+def new_kept_form_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class KeptForm(db.Model):
+    """A form refused because its session had ended, kept for its account to send again after logging in.
+
+    The session holds only the token; rows are deleted when sent, thrown away or two days old.
+    """
+
+    __tablename__ = "kept_forms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_kept_form_token)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(String(500))
+    fields: Mapped[list] = mapped_column(JSON)  # [[name, value], ...] in the form's order
+    # A file chosen for the form cannot be kept: the person is asked to choose it again.
+    had_files: Mapped[bool] = mapped_column(default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
