@@ -261,8 +261,8 @@ def _duplicate_problem(details: StreetDetails) -> SchemeProblems:
 STREET_UNIQUE_INDEX = "uq_streets_scheme_name_lower_postcode"
 
 
-def _write_street(scheme: Scheme, details: StreetDetails, write: Callable[[], None]) -> None:
-    """Make the change in a savepoint and write it; a twin that someone added a moment ago is the usual problem.
+def _write_streets(scheme: Scheme, write: Callable[[], None]) -> bool:
+    """Make the change in a savepoint and write it; False when a twin that someone added a moment ago stopped it.
 
     The change itself happens inside the savepoint: beginning one writes whatever is pending first, outside it.
     """
@@ -273,16 +273,14 @@ def _write_street(scheme: Scheme, details: StreetDetails, write: Callable[[], No
     except IntegrityError as exc:
         if STREET_UNIQUE_INDEX not in str(exc.orig):
             raise
-        # The failed street must not come back with the next flush through the scheme's list of streets.
+        # The failed streets must not come back with the next flush through the scheme's list of streets.
         db.session.expire(scheme, ["streets"])
-        raise _duplicate_problem(details) from exc
+        return False
+    return True
 
 
-def add_street(scheme: Scheme, details: StreetDetails) -> Street:
-    """Add a checked street to a scheme; SchemeProblems when the scheme already has it."""
-    if find_duplicate_street(scheme, details.name, details.postcode):
-        raise _duplicate_problem(details)
-    street = Street(
+def _new_street(details: StreetDetails) -> Street:
+    return Street(
         name=details.name,
         postcode=details.postcode,
         households=details.households,
@@ -290,11 +288,19 @@ def add_street(scheme: Scheme, details: StreetDetails) -> Street:
         delivery_notes=details.delivery_notes,
     )
 
+
+def add_street(scheme: Scheme, details: StreetDetails) -> Street:
+    """Add a checked street to a scheme; SchemeProblems when the scheme already has it."""
+    if find_duplicate_street(scheme, details.name, details.postcode):
+        raise _duplicate_problem(details)
+    street = _new_street(details)
+
     def write() -> None:
         street.scheme = scheme  # this puts the street in the session
         db.session.add(street)
 
-    _write_street(scheme, details, write)
+    if not _write_streets(scheme, write):
+        raise _duplicate_problem(details)
     audit.record(
         "streets.created",
         street,
@@ -322,7 +328,8 @@ def update_street(street: Street, details: StreetDetails) -> list[str]:
         for attr in changed:
             setattr(street, attr, getattr(details, attr))
 
-    _write_street(street.scheme, details, write)
+    if not _write_streets(street.scheme, write):
+        raise _duplicate_problem(details)
     audit.record(
         "streets.changed",
         street,
@@ -433,24 +440,14 @@ def import_streets(scheme: Scheme, data: bytes) -> StreetImportReport:
 
     if not report.ok:
         return report
-    try:
-        with db.session.begin_nested():
-            for details in checked:
-                db.session.add(
-                    Street(
-                        scheme=scheme,
-                        name=details.name,
-                        postcode=details.postcode,
-                        households=details.households,
-                        households_no_leaflets=details.households_no_leaflets,
-                        delivery_notes=details.delivery_notes,
-                    )
-                )
-            db.session.flush()
-    except IntegrityError as exc:
-        if STREET_UNIQUE_INDEX not in str(exc.orig):
-            raise
-        db.session.expire(scheme, ["streets"])
+
+    def write() -> None:
+        for details in checked:
+            street = _new_street(details)
+            street.scheme = scheme
+            db.session.add(street)
+
+    if not _write_streets(scheme, write):
         report.file_problems.append(
             "Someone added one of these streets to the scheme while the file was being checked. Nothing was "
             "imported: upload the file again to see which."
