@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -30,7 +31,7 @@ class CSVRow:
 
 
 @dataclass
-class ImportLine:
+class ImportLine(ABC):
     """One row of an uploaded file and what is wrong with it (nothing, when it is fine)."""
 
     line: int
@@ -41,16 +42,16 @@ class ImportLine:
         return not self.problems
 
     @property
+    @abstractmethod
     def label(self) -> str:
         """What the printed report calls the row, after its line number."""
-        raise NotImplementedError
 
 
 LineT = TypeVar("LineT", bound=ImportLine)
 
 
 @dataclass
-class ImportReport(Generic[LineT]):
+class ImportReport(ABC, Generic[LineT]):
     """The row-by-row answer to an upload: every row goes in, or none does (imports are all or nothing)."""
 
     rows: list[LineT] = field(default_factory=list)
@@ -66,9 +67,9 @@ class ImportReport(Generic[LineT]):
         """The rows with problems, in file order."""
         return [row for row in self.rows if not row.is_ok]
 
+    @abstractmethod
     def imported_summary(self) -> str:
         """One sentence saying what a good file added."""
-        raise NotImplementedError
 
     def summary(self) -> str:
         """One sentence saying what happened."""

@@ -40,6 +40,7 @@ from markupsafe import escape
 
 from coordinator.bulletins.models import Bulletin
 from coordinator.content import services as content
+from coordinator.content.images import picture_extension
 from coordinator.content.models import ContentKind
 from coordinator.db import utcnow
 from coordinator.links import public_url
@@ -191,8 +192,7 @@ def paragraphs(text: str) -> list[list[str]]:
 def _image_url(image: dict | None, sha256: str) -> str:
     if image is None:
         return ""
-    extension = "png" if image["media_type"] == "image/png" else "jpg"
-    return public_url("bulletins.bulletin_image", sha256=sha256, extension=extension)
+    return public_url("bulletins.bulletin_image", sha256=sha256, extension=picture_extension(image["media_type"]))
 
 
 def bulletin_data(bulletin: Bulletin) -> dict:

@@ -32,6 +32,7 @@ from coordinator.bulletins.forms import (
 from coordinator.bulletins.models import Bulletin, BulletinState, Subscriber
 from coordinator.bulletins.render import is_outbox_folder, public_eml, public_html, public_text, render_bulletin
 from coordinator.bulletins.sending import TEST_JOB, send_later
+from coordinator.content.images import picture_extension
 from coordinator.content.services import usable_helplines
 from coordinator.db import utcnow
 from coordinator.extensions import csrf, db, limiter, submitted_email
@@ -557,7 +558,7 @@ def bulletin_share(scheme_id: int, bulletin_id: int):
 def bulletin_image(sha256: str, extension: str):
     # Public: residents' mail programs load campaign pictures from here. Only approved (or retired) pictures.
     picture = subscribers.campaign_picture(sha256)
-    if picture is None or extension != ("png" if picture.media_type == "image/png" else "jpg"):
+    if picture is None or extension != picture_extension(picture.media_type):
         abort(404)
     response = Response(picture.data, mimetype=picture.media_type)
     response.headers["Cache-Control"] = "public, max-age=86400"

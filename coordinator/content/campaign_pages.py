@@ -11,12 +11,15 @@ from flask import render_template, url_for
 
 from coordinator.content import campaigns_bp as bp
 from coordinator.content import services as content
+from coordinator.content.images import picture_extension
 from coordinator.content.models import CampaignVersion
 
 
 @bp.get("/")
 def index():
-    campaigns = [content.campaign_data(version) for version in content.current_campaigns()]
+    # The list needs names only: no body is rendered for it.
+    campaigns = [{"slug": version.item.slug, "title": version.title, "summary": version.summary}
+                 for version in content.current_campaigns()]
     return render_template("campaigns/index.html", campaigns=campaigns)
 
 
@@ -36,6 +39,5 @@ def _picture(version: CampaignVersion) -> dict | None:
     image = version.image
     if image is None:
         return None
-    extension = "png" if image.media_type == "image/png" else "jpg"
-    return {"src": url_for("bulletins.bulletin_image", sha256=image.sha256, extension=extension),
-            "width": min(image.width, 640)}
+    src = url_for("bulletins.bulletin_image", sha256=image.sha256, extension=picture_extension(image.media_type))
+    return {"src": src, "width": min(image.width, 640)}

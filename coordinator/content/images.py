@@ -28,6 +28,11 @@ _SIGNATURES = {
 }
 
 
+def picture_extension(media_type: str) -> str:
+    """The file extension a stored picture is served under: the app keeps PNG and JPEG only."""
+    return "png" if media_type == "image/png" else "jpg"
+
+
 class ImageError(ValueError):
     """The file is not an acceptable picture; the message says why."""
 

@@ -20,6 +20,8 @@ REGION = "GB"
 UK_COUNTRY_CODE = 44
 # Freephone ranges: calls to 0800 and 0808 numbers cost the caller nothing from UK landlines and mobiles.
 FREEPHONE_PREFIXES = ("800", "808")
+# Leaflets print these in their police block and the campaign pages give them in words: never in a helpline list.
+POLICE_NUMBERS = frozenset({"999", "101", "112"})
 
 _ALLOWED_CHARACTERS = re.compile(r"^[0-9 +()\-.]+$")
 _TIDY_GROUPING = re.compile(r"^\d+( \d+)*$")
@@ -103,3 +105,8 @@ def _kept_grouping(typed: str, standard: str) -> str | None:
 def tel_href(number: str) -> str:
     """A tel: link target for a stored number."""
     return f"tel:{number}"
+
+
+def is_police_number(number: str) -> bool:
+    """999, 101 or 112, however it is written."""
+    return re.sub(r"\D", "", number) in POLICE_NUMBERS

@@ -48,6 +48,7 @@ from coordinator.content.models import (
     LocalNoticeVersion,
     VersionState,
 )
+from coordinator.content.phones import is_police_number
 from coordinator.db import utcnow
 from coordinator.extensions import db
 from coordinator.mail import queue_mail
@@ -600,20 +601,17 @@ def running_campaign(slug: str, on: date | None = None) -> CampaignVersion | Non
     return version
 
 
-# The page gives the police numbers in its own words, above every set, as leaflets do in their police block.
-_POLICE_TEL = frozenset({"tel:999", "tel:101", "tel:112"})
-
-
 def public_helpline_sets(on: date | None = None) -> list[dict]:
     """Every approved helpline set with the helplines a leaflet would print today, each number once.
 
     A number in two sets is listed in the first only, and the police numbers not at all; a set left with
     nothing is dropped. Residents are never told what was left out or why: that is for admins and coordinators.
     """
-    shown = set(_POLICE_TEL)
+    shown: set[str] = set()
     sets = []
     for version in approved_helpline_sets():
-        helplines = [h for h in helpline_set_data(version, on)["helplines"] if h["tel_href"] not in shown]
+        helplines = [h for h in helpline_set_data(version, on)["helplines"]
+                     if h["tel_href"] not in shown and not is_police_number(h["number"])]
         shown.update(h["tel_href"] for h in helplines)
         if helplines:
             sets.append({"title": version.title, "helplines": helplines})

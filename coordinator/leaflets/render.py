@@ -21,6 +21,7 @@ from pathlib import Path
 import segno
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from coordinator.content.phones import is_police_number
 from coordinator.leaflets.layouts import HOME, PRINT_MODES, SHOP, Layout, get_layout, home_sheet_plan, plan_print
 from coordinator.pdf import ASSET_BASE_URL, STATIC_DIR, DoesNotFit, PDFMetadata, impose, render_pdf, repeat_pages
 
@@ -129,8 +130,6 @@ _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 # A web address as campaigns give it: "www.met.police.uk/advice" or with its https:// (or http://).
 _WEB_ADDRESS = re.compile(r"(https?://)?[a-z0-9-]+(\.[a-z0-9-]+)+(:[0-9]+)?(/[^\s<>\"'\\]*)?", re.IGNORECASE)
 _SCHEME = re.compile(r"^https?://", re.IGNORECASE)
-# The police block always prints these; a helpline set that lists them would print them twice.
-POLICE_NUMBERS = frozenset({"999", "101", "112"})
 
 
 def _texts(data: LeafletData):
@@ -198,7 +197,8 @@ def qr_target(web_address: str) -> str:
 
 def printed_helplines(data: LeafletData) -> tuple[LeafletHelpline, ...]:
     """The helplines printed in the helpline block: all but 999, 101 and 112, which the police block carries."""
-    return tuple(h for h in data.helplines if re.sub(r"\D", "", h.number_display) not in POLICE_NUMBERS)
+    # The police block always prints these; a helpline set that lists them would print them twice.
+    return tuple(h for h in data.helplines if not is_police_number(h.number_display))
 
 
 def _small_print(data: LeafletData, layout: Layout) -> str:

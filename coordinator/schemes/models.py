@@ -101,4 +101,5 @@ class Street(TimestampMixin, db.Model):
 
 # "Hayes Lane" and "HAYES LANE" in one postcode are one street: the services check first (folding every script);
 # this stops two people adding it at the same moment.
-Index("uq_streets_scheme_name_lower_postcode", Street.scheme_id, func.lower(Street.name), Street.postcode, unique=True)
+STREET_UNIQUE_INDEX = "uq_streets_scheme_name_lower_postcode"
+Index(STREET_UNIQUE_INDEX, Street.scheme_id, func.lower(Street.name), Street.postcode, unique=True)

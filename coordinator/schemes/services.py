@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from coordinator import audit
 from coordinator.csvfiles import CSVFileError, ImportLine, ImportReport, looks_like_formula, read_csv
 from coordinator.extensions import db
-from coordinator.schemes.models import CoordinatorRole, Scheme, SchemeCoordinator, Street
+from coordinator.schemes.models import STREET_UNIQUE_INDEX, CoordinatorRole, Scheme, SchemeCoordinator, Street
 
 MAX_STREET_NAME = 120
 MAX_DELIVERY_NOTES = 500
@@ -257,8 +257,6 @@ def _duplicate_problem(details: StreetDetails) -> SchemeProblems:
     )
 
 
-# The database's own guard against two streets of one name (in any case) and postcode in a scheme.
-STREET_UNIQUE_INDEX = "uq_streets_scheme_name_lower_postcode"
 
 
 def _write_streets(scheme: Scheme, write: Callable[[], None]) -> bool:

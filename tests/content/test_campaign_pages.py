@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import timedelta
 
@@ -11,6 +10,7 @@ import pytest
 from coordinator.content import services as content
 from coordinator.content.models import ContentKind, VersionState
 from coordinator.extensions import db
+from tests.bulletins.test_render import png
 from tests.conftest import login_as
 from tests.content.factories import make_campaign, make_helpline, make_helpline_set
 from tests.factories import PASSWORD, make_admin, make_scheme, make_user
@@ -18,14 +18,6 @@ from tests.leaflets.factories import load_starter
 
 QUICK_EXIT = "Exit this page"
 HOSTILE = '<script>alert(1)</script> {{ 7*7 }} "><img src=x onerror=alert(1)>'
-
-
-def png() -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (80, 60), "navy").save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def main_text(html: str) -> str:
