@@ -9,12 +9,23 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from coordinator.plain_text import describe, hidden_character
+
+log = logging.getLogger(__name__)
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A signed number is data to a spreadsheet ("-5", "+3.5"); a sign followed by anything else is a formula to it
+# ("-1+cmd|' /C calc'!A0", "+44 20 7946 0000", "- see notes").
+_SIGNED_NUMBER = re.compile(r"[+-][0-9]+(?:[.,][0-9]+)?")
+# How many cells with hidden characters one refusal names; the rest are the same mistake.
+_HIDDEN_CELLS_NAMED = 5
 
 
 class CSVFileError(Exception):
@@ -114,7 +125,7 @@ def read_csv(data: bytes, columns: Sequence[str], max_bytes: int, required: Sequ
     except StopIteration as exc:
         raise CSVFileError("The file is empty.") from exc
     except csv.Error as exc:
-        raise CSVFileError(f"Line 1 cannot be read as CSV: {exc}.") from exc
+        raise _unreadable(1, exc) from exc
     names = [h.strip().lower() for h in header]
     expected = ", ".join(columns)
     missing = [c for c in (required or columns) if c not in names]
@@ -135,13 +146,46 @@ def read_csv(data: bytes, columns: Sequence[str], max_bytes: int, required: Sequ
             row = {name: padded[i].strip() for i, name in enumerate(names) if name}
             rows.append(CSVRow(line=reader.line_num, values=row, has_extra_cells=extra))
     except csv.Error as exc:
-        raise CSVFileError(f"Line {reader.line_num} cannot be read as CSV: {exc}.") from exc
+        raise _unreadable(reader.line_num, exc) from exc
+    _refuse_hidden_characters(rows)
     return rows
 
 
+def _unreadable(line: int, error: csv.Error) -> CSVFileError:
+    # The csv module's own words ("field larger than field limit (131072)") mean nothing to a coordinator.
+    log.info("CSV upload unreadable at line %s: %s", line, error)
+    return CSVFileError(
+        f"Line {line} cannot be read as CSV: a quotation mark may be missing, or a cell is far too long. "
+        "Open the file in your spreadsheet, check that line, and save it again as 'CSV UTF-8'."
+    )
+
+
+def _refuse_hidden_characters(rows: list[CSVRow]) -> None:
+    # Every import shares this check, as every form does (coordinator.plain_text): a cell never needs one.
+    found = [
+        (row.line, column, character)
+        for row in rows
+        for column, value in row.values.items()
+        if (character := hidden_character(value)) is not None
+    ]
+    if not found:
+        return
+    cells = "; ".join(f"line {line}, {column}: {describe(char)}" for line, column, char in found[:_HIDDEN_CELLS_NAMED])
+    more = f" and {len(found) - _HIDDEN_CELLS_NAMED} more" if len(found) > _HIDDEN_CELLS_NAMED else ""
+    raise CSVFileError(
+        "Some cells hold hidden control characters that change how text reads "
+        f"({cells}{more}). Type those cells again in your spreadsheet rather than pasting them, then save the file."
+    )
+
+
 def looks_like_formula(value: str) -> bool:
-    """Spreadsheet formulas (=HYPERLINK(...), +cmd, @SUM) are refused in imported text."""
-    return value.startswith(("=", "+", "@")) or (value.startswith("-") and len(value) > 1 and not value[1].isdigit())
+    """Spreadsheet formulas (=HYPERLINK(...), @SUM, +cmd, -1+cmd) are refused in typed and imported text."""
+    value = value.lstrip()
+    if value.startswith(("=", "@")):
+        return True
+    if value.startswith(("+", "-")):
+        return value != "-" and not _SIGNED_NUMBER.fullmatch(value)
+    return False
 
 
 def neutralise_cell(value: object) -> str:

@@ -26,6 +26,7 @@ from wtforms.widgets import Select, TextInput, html_params
 from coordinator.admin.services import AccountStatus, AdminError, UserFilter, check_person_name
 from coordinator.audit.services import AuditFilter
 from coordinator.auth.models import Role
+from coordinator.plain_text import PlainText
 from coordinator.schemes.models import CoordinatorRole
 from coordinator.settings import LIMITS, SettingsChange, SettingsError
 
@@ -200,7 +201,7 @@ class InviteForm(FlaskForm):
         "Name",
         description="As the coordinator would like it shown to other coordinators and admins.",
         filters=[_strip],
-        validators=[DataRequired(message="Enter the coordinator's name"), _person_name],
+        validators=[DataRequired(message="Enter the coordinator's name"), _person_name, PlainText()],
     )
     scheme = scheme_select("Scheme (optional)", default=0)
     scheme_role = RadioField("Place in the scheme", choices=SCHEME_ROLE_CHOICES, default=CoordinatorRole.MAIN.value)
@@ -238,9 +239,9 @@ class SchemeForm(FlaskForm):
     name = StringField(
         "Scheme name",
         filters=[_strip],
-        validators=[DataRequired(message="Enter the scheme's name"), Length(max=120)],
+        validators=[DataRequired(message="Enter the scheme's name"), Length(max=120), PlainText()],
     )
-    ward = StringField("Ward or area", filters=[_strip], validators=[Optional(), Length(max=120)])
+    ward = StringField("Ward or area", filters=[_strip], validators=[Optional(), Length(max=120), PlainText()])
     postcode_district = StringField(
         "Postcode district",
         description="The first half of the postcode, for example BR2.",
@@ -418,13 +419,13 @@ class SettingsForm(FlaskForm):
         "Association name",
         description="As it should appear on leaflets and bulletins.",
         filters=[_strip],
-        validators=[DataRequired(message="Enter the association's name"), Length(max=160)],
+        validators=[DataRequired(message="Enter the association's name"), Length(max=160), PlainText()],
     )
     footer_text = TextAreaField(
         "Footer text",
         description="A line or two printed at the foot of leaflets and bulletins.",
         filters=[_strip],
-        validators=[Optional(), Length(max=1000)],
+        validators=[Optional(), Length(max=1000), PlainText()],
     )
     sender_address = EmailField(
         "Sender address",

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Optional
 
@@ -26,6 +35,7 @@ from coordinator.content.models import (
     LocalNoticeVersion,
     VersionState,
 )
+from coordinator.plain_text import PlainText
 
 
 def options(*pairs: tuple[object, str]) -> list[SelectChoice]:
@@ -34,7 +44,15 @@ def options(*pairs: tuple[object, str]) -> list[SelectChoice]:
 
 
 class _ContentForm(FlaskForm):
-    """Shared: turn service field errors into messages beside the fields."""
+    """Shared: no hidden control characters in any typed field; service field errors beside the fields."""
+
+    def validate(self, extra_validators=None) -> bool:
+        """WTForms' checks, with every text field (StringField and TextAreaField) refusing hidden characters."""
+        extra = {name: list(validators) for name, validators in (extra_validators or {}).items()}
+        for name, field in self._fields.items():
+            if isinstance(field, StringField) and not isinstance(field, HiddenField):
+                extra.setdefault(name, []).append(PlainText())
+        return super().validate(extra)
 
     def add_problems(self, errors: dict[str, str]) -> None:
         """Show each service error beside its field (or at the top when no field matches)."""
@@ -239,8 +257,8 @@ class ReviewForm(FlaskForm):
         choices=options(("approve", "Approve this version"), ("request_changes", "Ask for changes")),
         validators=[DataRequired(message="Choose whether to approve it or ask for changes")],
     )
-    reason = TextAreaField("What needs to change", description="Needed when you ask for changes; the author is "
-                           "emailed this.")
+    reason = TextAreaField("What needs to change", validators=[PlainText()],
+                           description="Needed when you ask for changes; the author is emailed this.")
 
 
 class PackImportForm(FlaskForm):

@@ -24,6 +24,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from coordinator.content.phones import is_police_number
 from coordinator.leaflets.layouts import HOME, PRINT_MODES, SHOP, Layout, get_layout, home_sheet_plan, plan_print
 from coordinator.pdf import ASSET_BASE_URL, STATIC_DIR, DoesNotFit, PDFMetadata, impose, render_pdf, repeat_pages
+from coordinator.plain_text import HIDDEN_CHARACTERS
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 TEMPLATE_NAME = "print/leaflet.html"
@@ -123,9 +124,6 @@ def qr_data_uri(web_address: str) -> str:
     return segno.make(web_address, micro=False, error="m").svg_data_uri(border=4, omitsize=True)
 
 
-# Direction overrides and isolates can reverse a phone number on paper; leaflet text never needs them
-# (right-to-left scripts lay out correctly without). C0/C1 controls have no printed form.
-_HIDDEN_CHARACTERS = re.compile("[\u202a-\u202e\u2066-\u2069\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 # A web address as campaigns give it: "www.met.police.uk/advice" or with its https:// (or http://).
 _WEB_ADDRESS = re.compile(r"(https?://)?[a-z0-9-]+(\.[a-z0-9-]+)+(:[0-9]+)?(/[^\s<>\"'\\]*)?", re.IGNORECASE)
@@ -154,7 +152,8 @@ def check_leaflet_data(data: LeafletData) -> None:
     if not data.headline.strip():
         raise LeafletError("A leaflet needs a headline.")
     for name, value in _texts(data):
-        if _HIDDEN_CHARACTERS.search(value):
+        # The rule the forms apply as text is typed; content from a pack or an older version meets it here.
+        if HIDDEN_CHARACTERS.search(value):
             raise LeafletError(
                 f"The {name} contains hidden control characters (such as a right-to-left "
                 f"override) that could change how it prints: remove them."

@@ -12,6 +12,8 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import EmailField, StringField, TextAreaField, ValidationError
 
+from coordinator.csvfiles import looks_like_formula
+from coordinator.plain_text import PlainText, field_name
 from coordinator.schemes import services as schemes
 from coordinator.schemes.models import Street
 
@@ -39,6 +41,15 @@ def _checked_by(check):
     return validator
 
 
+def _not_a_formula(form, field) -> None:
+    # The same refusal as the streets CSV import: a street's name and notes go out again in CSV files.
+    if looks_like_formula(field.data or ""):
+        raise ValidationError(
+            f"{field_name(field)} starts with {(field.data or '').lstrip()[0]!r}, which a spreadsheet would run as a "
+            "formula; remove that character"
+        )
+
+
 class SchemeContactForm(ProblemsMixin, FlaskForm):
     """The contact lines a scheme prints on its leaflets and bulletins."""
 
@@ -59,14 +70,18 @@ class SchemeContactForm(ProblemsMixin, FlaskForm):
             "Printed on leaflets, so never put a home address here unless you mean every household to see it. "
             f"Up to {schemes.MAX_CONTACT_OTHER} characters."
         ),
-        validators=[_checked_by(schemes.check_contact_other)],
+        validators=[_checked_by(schemes.check_contact_other), PlainText()],
     )
 
 
 class StreetForm(ProblemsMixin, FlaskForm):
     """One street: its name, postcode, households and delivery notes."""
 
-    name = StringField("Street name", render_kw={"maxlength": schemes.MAX_STREET_NAME, "autocomplete": "off"})
+    name = StringField(
+        "Street name",
+        validators=[PlainText(), _not_a_formula],
+        render_kw={"maxlength": schemes.MAX_STREET_NAME, "autocomplete": "off"},
+    )
     postcode = StringField(
         "Postcode",
         description="For example, BR2 9EA. Use the postcode of most of the houses you deliver to.",
@@ -86,6 +101,7 @@ class StreetForm(ProblemsMixin, FlaskForm):
         "Delivery notes (optional)",
         description=f"For whoever delivers: for example, 'flats 1-12: letterboxes in the lobby'. "
         f"Up to {schemes.MAX_DELIVERY_NOTES} characters.",
+        validators=[PlainText(), _not_a_formula],
         render_kw={"rows": 3},
     )
 

@@ -109,6 +109,8 @@ def test_header_may_come_in_any_order_and_case(schemes):
         (('ann@example.org,"=HYPERLINK(""http://evil"")",Hayes Lane Watch,main',), "without a formula"),
         (("ann@example.org,+cmd,Hayes Lane Watch,main",), "without a formula"),
         (("ann@example.org,@SUM(A1),Hayes Lane Watch,main",), "without a formula"),
+        (("ann@example.org,-2+3+cmd|' /C calc'!A0,Hayes Lane Watch,main",), "without a formula"),
+        (("ann@example.org,-1-1,Hayes Lane Watch,main",), "without a formula"),
         (("ann@example.org,Ann Abbott,Nowhere Watch,main",), "No scheme has this name"),
         (("ann@example.org,Ann Abbott,,main",), "The scheme is missing"),
         (("ann@example.org,Ann Abbott,Hayes Lane Watch,boss",), "The role must be main or deputy"),
@@ -156,6 +158,14 @@ def test_a_bad_row_is_reported_and_nothing_is_imported(schemes, lines, expected)
         (b"\x00\x01junk" * 100, "not a CSV text file"),
         (b"email,name,scheme,role\r\n" + b"x" * (10 * 1024 * 1024), "the most this import takes is"),
         (b'email,name,scheme,role\r\n"ann@example.org,Ann\x00', "not a CSV text file"),
+        (
+            "email,name,scheme,role\r\nann@example.org,Ann \u202eAbbott,Hayes Lane Watch,main\r\n".encode(),
+            "hidden control characters that change how text reads (line 2, name: U+202E (right-to-left override))",
+        ),
+        (
+            b'email,name,scheme,role\r\nann@example.org,Ann,Hayes Lane Watch,"main' + b"x" * 200_000 + b'"\r\n',
+            "Line 2 cannot be read as CSV: a quotation mark may be missing, or a cell is far too long.",
+        ),
     ],
 )
 def test_a_file_that_cannot_be_read_is_refused_whole(schemes, data, expected):

@@ -355,6 +355,42 @@ def test_formula_cells_are_refused(app):
     assert street_count(scheme) == 0
 
 
+@pytest.mark.parametrize("cell", ["-1+1", "-2+3+cmd|' /C calc'!A0", "+44 20 7946 0000", "- see notes", "+=1"])
+def test_a_sign_before_anything_but_a_number_is_a_formula_too(app, cell):
+    scheme = make_scheme()
+    report = schemes.import_streets(scheme, csv_bytes(f"Hayes Lane,BR2 9EA,4,0,\"{cell}\""))
+    assert not report.ok
+    assert any("delivery_notes starts with" in p and "formula" in p for p in report.rows[0].problems)
+    assert street_count(scheme) == 0
+
+
+def test_a_signed_number_or_a_lone_dash_is_not_a_formula(app):
+    scheme = make_scheme()
+    report = schemes.import_streets(scheme, csv_bytes("Hayes Lane,BR2 9EA,4,0,-", "Bourne Way,BR2 7EY,4,0,-5"))
+    assert report.ok, report.lines()
+
+
+def test_hidden_characters_in_any_cell_refuse_the_file_naming_each_cell(app):
+    scheme = make_scheme()
+    data = csv_bytes("Hayes Lane,BR2 9EA,4,0,", "Bourne\u200bWay,BR2 7EY,4,0,", "Hast Hill,BR2 7DT,4,0,Call \u202e101")
+    report = schemes.import_streets(scheme, data)
+    assert not report.ok and len(report.file_problems) == 1
+    problem = report.file_problems[0]
+    assert "line 3, name: U+200B (zero width space)" in problem
+    assert "line 4, delivery_notes: U+202E (right-to-left override)" in problem
+    assert street_count(scheme) == 0
+
+
+def test_a_file_the_csv_reader_chokes_on_is_explained_in_plain_words(app):
+    scheme = make_scheme()
+    # A cell over the csv module's field limit (128 KB), well inside the 2 MB upload limit.
+    report = schemes.import_streets(scheme, csv_bytes(f"Hayes Lane,BR2 9EA,4,0,\"{'x' * 200_000}\""))
+    assert not report.ok
+    problem = report.file_problems[0]
+    assert problem.startswith("Line 2 cannot be read as CSV: a quotation mark may be missing, or a cell is far too long")
+    assert "field limit" not in problem and "131072" not in problem
+
+
 def test_ten_megabytes_of_junk_is_refused_before_reading(app):
     scheme = make_scheme()
     report = schemes.import_streets(scheme, b"\x8f\xff junk " * (10 * 1024 * 1024 // 8))

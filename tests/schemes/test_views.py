@@ -163,6 +163,36 @@ def test_form_keeps_what_was_typed_when_it_has_errors(client, two_schemes):
     assert db.session.scalars(select(Street).where(Street.name.like("Bourne%"))).all() == []
 
 
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ({"name": '=HYPERLINK("http://x")'}, "Street name starts with &#39;=&#39;, which a spreadsheet would run as a formula"),
+        ({"delivery_notes": "-1+cmd|' /C calc'!A0"}, "Delivery notes starts with &#39;-&#39;, which a spreadsheet"),
+        ({"delivery_notes": "+44 20 7946 0000"}, "Delivery notes starts with &#39;+&#39;"),
+        ({"name": "Bourne\u200bWay"}, "Street name contains a hidden control character, U+200B (zero width space)"),
+        ({"delivery_notes": "Call \u202e101"}, "Delivery notes contains a hidden control character, U+202E"),
+    ],
+)
+def test_the_street_form_refuses_formulas_and_hidden_characters_as_the_import_does(client, two_schemes, typed,
+                                                                                   message):
+    s = two_schemes
+    login_as(client, s.coordinator_a)
+    response = post_form(client, f"/schemes/{s.scheme_a.id}/streets/new", street_form(**typed))
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert db.session.scalars(select(Street).where(Street.scheme_id == s.scheme_a.id)).all() == [s.street_a]
+
+
+def test_a_contact_line_with_an_override_is_refused_when_typed(client, two_schemes):
+    s = two_schemes
+    login_as(client, s.coordinator_a)
+    response = post_form(client, f"/schemes/{s.scheme_a.id}/contact",
+                         {"contact_email": "", "contact_phone": "", "contact_other": "Call \u202e742 0002 8080"})
+    assert "Other contact details contains a hidden control character" in response.get_data(as_text=True)
+    db.session.refresh(s.scheme_a)
+    assert "\u202e" not in s.scheme_a.contact_other
+
+
 def test_empty_form_says_what_is_missing(client, two_schemes):
     s = two_schemes
     login_as(client, s.coordinator_a)
