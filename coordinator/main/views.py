@@ -1,8 +1,10 @@
-"""Home and /healthz."""
+"""Home, /healthz, and the addresses people and browsers try first (/login, /favicon.ico)."""
 
 from __future__ import annotations
 
-from flask import jsonify, redirect, render_template, url_for
+import logging
+
+from flask import current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -11,15 +13,31 @@ from coordinator.extensions import db, limiter
 from coordinator.main import bp
 from coordinator.security import my_schemes_query
 
+log = logging.getLogger(__name__)
+
 
 @bp.get("/")
 def home():
+    """The coordinator's schemes; admins go to their dashboard, visitors to the login page."""
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
     if current_user.is_admin:
         return redirect(url_for("admin.dashboard"))
     schemes = db.session.scalars(my_schemes_query()).all()
     return render_template("main/home.html", schemes=schemes)
+
+
+@bp.get("/login")
+def login():
+    """The address a new user types for the login page, which lives under /account."""
+    return redirect(url_for("auth.login", next=request.args.get("next")))
+
+
+@bp.get("/favicon.ico")
+@limiter.exempt
+def favicon():
+    """The toolkit's icon, where browsers look for it without being told."""
+    return current_app.send_static_file("favicon.ico")
 
 
 @bp.get("/healthz")
@@ -30,5 +48,7 @@ def healthz():
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
         db.session.rollback()
-        return jsonify(status="unavailable", database="unreachable", error=type(exc).__name__), 503
+        # The answer is public: the driver's words go to the log, not to whoever asked.
+        log.error("health check: the database did not answer: %s", exc)
+        return jsonify(status="unavailable", database="unreachable"), 503
     return jsonify(status="ok", database="ok")

@@ -29,7 +29,8 @@ def test_healthz_503_when_database_is_unreachable(tmp_path):
     app = create_app(Broken)
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
-    assert response.get_json()["status"] == "unavailable"
+    # Public: nothing of the driver's own words (OperationalError, connection refused) is in the answer.
+    assert response.get_json() == {"status": "unavailable", "database": "unreachable"}
 
 
 def test_database_outage_gives_503_page(tmp_path):
@@ -62,6 +63,27 @@ def test_security_headers_on_every_response(client):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"] == "same-origin"
         response.close()
+
+
+def test_login_is_where_a_new_user_looks_for_it(client):
+    response = client.get("/login")
+    assert response.status_code == 302 and response.headers["Location"] == "/account/login"
+    onward = client.get("/login?next=/admin/users")
+    assert onward.headers["Location"] == "/account/login?next=/admin/users"
+    assert "Log in" in client.get("/login", follow_redirects=True).get_data(as_text=True)
+
+
+def test_the_favicon_is_a_real_icon_where_browsers_look_for_it(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.mimetype in {"image/vnd.microsoft.icon", "image/x-icon"}
+    from io import BytesIO
+
+    from PIL import Image
+
+    with Image.open(BytesIO(response.data)) as icon:
+        assert icon.format == "ICO" and (16, 16) in icon.info["sizes"] and (32, 32) in icon.info["sizes"]
+    response.close()
 
 
 def test_not_found_page_is_friendly(client):
