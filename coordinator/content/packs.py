@@ -164,8 +164,12 @@ def _read(data: bytes) -> dict:
         pack = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise PackError(["The file is not UTF-8 text, so it cannot be a content pack."]) from exc
+    except json.JSONDecodeError as exc:
+        # Where, in words an admin can act on; json's own message ("Expecting ',' delimiter") is Python's.
+        raise PackError([f"The file is not valid JSON: the first problem is at line {exc.lineno}, column {exc.colno}."]) \
+            from exc
     except (ValueError, RecursionError) as exc:
-        raise PackError([f"The file is not valid JSON ({str(exc)[:120]})."]) from exc
+        raise PackError(["The file is not valid JSON, or is nested too deeply to be a content pack."]) from exc
     if not isinstance(pack, dict) or pack.get("format") != PACK_FORMAT:
         raise PackError([f"This is not a content pack: it must be a JSON object with \"format\": \"{PACK_FORMAT}\"."])
     if pack.get("version") != PACK_VERSION:
