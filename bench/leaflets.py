@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from weasyprint import CSS, HTML
 
 from coordinator.leaflets.cache import LeafletCache
+from coordinator.leaflets.recipes import LeafletRecipe
 from coordinator.leaflets.render import (
     LeafletData,
     LeafletHelpline,
@@ -29,7 +30,6 @@ from coordinator.leaflets.render import (
     render_leaflet_html,
     render_leaflet_pdf,
 )
-from coordinator.leaflets.services import LeafletRecipe
 from coordinator.pdf import ASSET_BASE_URL, STATIC_DIR, render_pdf
 
 LEAFLET = LeafletData(

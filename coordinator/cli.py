@@ -184,7 +184,9 @@ def register_cli(app: Flask) -> None:
                                scheme_name: str | None, copies: int, out_file: Path) -> None:
         """Write one leaflet's PDF to FILE.pdf, from the campaign and helpline set approved now (recorded and audited)."""
         from coordinator.leaflets import cli as leaflet_cli
-        from coordinator.leaflets.services import LeafletChoiceError, generate_leaflet, leaflet_pdf
+        from coordinator.leaflets.builder import generate_leaflet
+        from coordinator.leaflets.offers import LeafletChoiceError
+        from coordinator.leaflets.pdfs import leaflet_pdf
 
         try:
             scheme, choice = leaflet_cli.choice_from_slugs(
@@ -217,12 +219,9 @@ def register_cli(app: Flask) -> None:
         """Build a central print order now: a zip of one print-shop PDF per scheme, and the quantities CSV, in DIR."""
         from coordinator.leaflets import cli as leaflet_cli
         from coordinator.leaflets.models import PrintOrderState
-        from coordinator.leaflets.services import (
-            LeafletChoiceError,
-            build_print_order,
-            copy_print_order_files,
-            create_print_order,
-        )
+        from coordinator.leaflets.offers import LeafletChoiceError
+        from coordinator.leaflets.print_order_job import build_print_order
+        from coordinator.leaflets.print_orders import copy_print_order_files, create_print_order
 
         try:
             _, choice = leaflet_cli.choice_from_slugs(campaign_slug, helplines_slug, layout, "shop", large_print, None)

@@ -1,8 +1,11 @@
 """Leaflets: print-ready PDFs of approved campaigns and helpline sets, for a coordinator's streets.
 
 `layouts` holds the formats and how they go on paper; `render` turns plain leaflet data into a PDF;
-`services` holds the rules (what may be printed, copies per street, records, the cache, print orders);
-`cache` keeps rendered files on disk by content address.
+`cache` keeps rendered files on disk by content address. One module per use case:
+`offers` (what a scheme may print today, and the check of a choice), `recipes` (the plain data and everything
+else that decides a PDF's bytes, and the columns records keep it in), `pdfs` (a recipe's PDF and thumbnail
+through the cache), `builder` (preview and generate one leaflet), `print_runs`, `delivery_sheets`,
+`print_orders` (an admin's central order) and `print_order_job` (the background job that builds one).
 """
 
 from flask import Blueprint

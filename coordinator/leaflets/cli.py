@@ -5,7 +5,7 @@ from __future__ import annotations
 from coordinator.bulletins.services import find_scheme_by_name
 from coordinator.content import services as content
 from coordinator.content.models import ContentKind
-from coordinator.leaflets.services import LeafletChoice, LeafletChoiceError
+from coordinator.leaflets.offers import LeafletChoice, LeafletChoiceError
 from coordinator.schemes.models import Scheme
 
 

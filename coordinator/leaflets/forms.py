@@ -1,7 +1,7 @@
 """Forms for the leaflet builder, print runs and central print orders.
 
 The choices list what is offered, but ids are not trusted to them: every form hands its ids to
-`services.check_choice` (and `streets_of`), which refuses anything not offered with a message per field.
+`offers.check_choice` (and `print_runs.streets_of`), which refuses anything not offered with a message per field.
 So `validate_choice` is off, and an id that is not a number becomes None rather than a crash.
 """
 
@@ -14,8 +14,8 @@ from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, 
 from wtforms.fields import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from coordinator.leaflets import services
 from coordinator.leaflets.layouts import HOME, SHOP
+from coordinator.leaflets.offers import ContentOffer, LeafletChoice
 from coordinator.schemes.models import Scheme
 
 LAYOUT_HINTS = {
@@ -83,16 +83,16 @@ class LeafletForm(ProblemsMixin, FlaskForm):
     preview = SubmitField("Preview")
     download = SubmitField("Download PDF")
 
-    def offer_choices(self, offer: services.ContentOffer) -> None:
+    def offer_choices(self, offer: ContentOffer) -> None:
         """Fill the lists with what is offered now."""
         self.campaign.choices = options((v.id, v.title) for v in offer.campaigns)
         self.helplines.choices = options((v.id, f"{v.title} ({len(v.entries)} helplines)") for v in offer.helpline_sets)
         self.notice.choices = options([("", "No local notice"), *((v.id, v.title) for v in offer.local_notices)])
 
     @property
-    def choice(self) -> services.LeafletChoice:
+    def choice(self) -> LeafletChoice:
         """What was chosen, as the services take it."""
-        return services.LeafletChoice(
+        return LeafletChoice(
             campaign_version_id=self.campaign.data,
             helpline_set_version_id=self.helplines.data,
             local_notice_version_id=self.notice.data,
@@ -102,9 +102,9 @@ class LeafletForm(ProblemsMixin, FlaskForm):
         )
 
 
-def choice_from_query(args: Mapping[str, str]) -> services.LeafletChoice:
+def choice_from_query(args: Mapping[str, str]) -> LeafletChoice:
     """A choice from a preview or thumbnail URL's query string (the same names as the builder's fields)."""
-    return services.LeafletChoice(
+    return LeafletChoice(
         campaign_version_id=optional_id(args.get("campaign")),
         helpline_set_version_id=optional_id(args.get("helplines")),
         local_notice_version_id=optional_id(args.get("notice")),
@@ -114,7 +114,7 @@ def choice_from_query(args: Mapping[str, str]) -> services.LeafletChoice:
     )
 
 
-def query_from_choice(choice: services.LeafletChoice) -> dict[str, str]:
+def query_from_choice(choice: LeafletChoice) -> dict[str, str]:
     """The query string for a preview or thumbnail URL of this choice."""
     query = {
         "campaign": str(choice.campaign_version_id or ""),
@@ -166,16 +166,16 @@ class PrintOrderForm(ProblemsMixin, FlaskForm):
     schemes = MultiCheckboxField("Schemes to include", coerce=optional_id, validate_choice=False,
                                  description="Only used when you choose 'Only the schemes ticked below'.")
 
-    def offer_choices(self, offer: services.ContentOffer, schemes: list[Scheme]) -> None:
+    def offer_choices(self, offer: ContentOffer, schemes: list[Scheme]) -> None:
         """Fill the lists with what is offered now."""
         self.campaign.choices = options((v.id, v.title) for v in offer.campaigns)
         self.helplines.choices = options((v.id, f"{v.title} ({len(v.entries)} helplines)") for v in offer.helpline_sets)
         self.schemes.choices = options((scheme.id, scheme.name) for scheme in schemes)
 
     @property
-    def choice(self) -> services.LeafletChoice:
+    def choice(self) -> LeafletChoice:
         """What was chosen, as the services take it (print orders are always for a print shop)."""
-        return services.LeafletChoice(
+        return LeafletChoice(
             campaign_version_id=self.campaign.data,
             helpline_set_version_id=self.helplines.data,
             layout=self.layout.data or "",

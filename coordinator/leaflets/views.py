@@ -16,7 +16,8 @@ from flask_login import current_user, login_required
 
 from coordinator import jobs
 from coordinator.extensions import db
-from coordinator.leaflets import bp, services
+from coordinator.leaflets import bp, builder, pdfs, print_runs, recipes
+from coordinator.leaflets.delivery_sheets import delivery_sheet_pdf
 from coordinator.leaflets.forms import (
     LeafletForm,
     PrintOrderForm,
@@ -26,6 +27,9 @@ from coordinator.leaflets.forms import (
 )
 from coordinator.leaflets.layouts import LAYOUTS
 from coordinator.leaflets.models import LeafletRecord, PrintOrder, PrintRun
+from coordinator.leaflets.offers import LeafletChoiceError, content_offer
+from coordinator.leaflets.print_order_job import BUILD_PRINT_ORDER
+from coordinator.leaflets.print_orders import create_print_order, print_order_path, recent_print_orders
 from coordinator.leaflets.render import LeafletError
 from coordinator.schemes.models import Scheme
 from coordinator.security import admin_required, get_my_scheme_or_404, my_schemes_query
@@ -65,8 +69,8 @@ def index():
     return render_template(
         "leaflets/index.html",
         schemes=schemes,
-        records=services.recent_records(schemes),
-        print_runs=services.recent_print_runs(schemes),
+        records=builder.recent_records(schemes),
+        print_runs=print_runs.recent_print_runs(schemes),
         layouts=LAYOUTS,
     )
 
@@ -79,17 +83,17 @@ def index():
 def build(scheme_id: int):
     """The builder: choose, preview (a form post, no JavaScript) or download one leaflet."""
     scheme = get_my_scheme_or_404(scheme_id)
-    offer = services.content_offer(scheme)
+    offer = content_offer(scheme)
     form = LeafletForm()
     form.offer_choices(offer)
     prepared = None
     if form.validate_on_submit():
         try:
             if form.download.data:
-                record, _ = services.generate_leaflet(scheme, form.choice, current_user)
+                record, _ = builder.generate_leaflet(scheme, form.choice, current_user)
             else:
-                prepared = services.preview_leaflet(scheme, form.choice)
-        except services.LeafletChoiceError as error:
+                prepared = builder.preview_leaflet(scheme, form.choice)
+        except LeafletChoiceError as error:
             form.add_problems(error.errors)
         else:
             if form.download.data:
@@ -105,10 +109,10 @@ def build(scheme_id: int):
     )
 
 
-def _prepared_from_query(scheme: Scheme) -> services.PreparedLeaflet:
+def _prepared_from_query(scheme: Scheme) -> recipes.PreparedLeaflet:
     try:
-        return services.prepare_leaflet(scheme, choice_from_query(request.args))
-    except services.LeafletChoiceError:
+        return recipes.prepare_leaflet(scheme, choice_from_query(request.args))
+    except LeafletChoiceError:
         abort(404)
 
 
@@ -119,7 +123,7 @@ def preview(scheme_id: int):
     scheme = get_my_scheme_or_404(scheme_id)
     prepared = _prepared_from_query(scheme)
     try:
-        html = services.preview_html(prepared.recipe, url_for("static", filename=""))
+        html = pdfs.preview_html(prepared.recipe, url_for("static", filename=""))
     except LeafletError:
         abort(404)
     response = Response(html, mimetype="text/html")
@@ -134,7 +138,7 @@ def thumbnail(scheme_id: int):
     scheme = get_my_scheme_or_404(scheme_id)
     prepared = _prepared_from_query(scheme)
     try:
-        png = services.leaflet_thumbnail(prepared.recipe)
+        png = pdfs.leaflet_thumbnail(prepared.recipe)
     except LeafletError:
         abort(404)
     response = send_file(BytesIO(png), mimetype="image/png")
@@ -149,7 +153,7 @@ def record(record_id: int):
     row = db.session.get(LeafletRecord, record_id)
     if row is None or not _may_see(row):
         abort(404)
-    return render_template("leaflets/record.html", record=row, summary=services.summarise(row))
+    return render_template("leaflets/record.html", record=row, summary=recipes.summarise(row))
 
 
 @bp.get("/<int:record_id>/leaflet.pdf")
@@ -159,7 +163,7 @@ def download(record_id: int):
     row = db.session.get(LeafletRecord, record_id)
     if row is None or not _may_see(row):
         abort(404)
-    pdf = services.record_pdf(row)
+    pdf = builder.record_pdf(row)
     return _pdf_response(pdf, f"leaflet-{row.layout}-{row.reference}.pdf")
 
 
@@ -171,7 +175,7 @@ def download(record_id: int):
 def new_print_run(scheme_id: int):
     """Plan a print run: what to print and for which streets; work out the copies, then create it."""
     scheme = get_my_scheme_or_404(scheme_id)
-    offer = services.content_offer(scheme)
+    offer = content_offer(scheme)
     form = PrintRunForm()
     form.offer_choices(offer)
     form.offer_streets(scheme)
@@ -179,10 +183,10 @@ def new_print_run(scheme_id: int):
     if form.validate_on_submit():
         try:
             if form.create.data:
-                run = services.create_print_run(scheme, form.choice, form.street_ids, current_user)
+                run = print_runs.create_print_run(scheme, form.choice, form.street_ids, current_user)
             else:
-                prepared = services.prepare_print_run(scheme, form.choice, form.street_ids)
-        except services.LeafletChoiceError as error:
+                prepared = print_runs.prepare_print_run(scheme, form.choice, form.street_ids)
+        except LeafletChoiceError as error:
             form.add_problems(error.errors)
         else:
             if form.create.data:
@@ -206,7 +210,7 @@ def _print_run_or_404(run_id: int) -> PrintRun:
 def print_run(run_id: int):
     """One print run: copies per street, sheets of paper, how to print it, and its two PDFs."""
     run = _print_run_or_404(run_id)
-    return render_template("leaflets/print_run.html", run=run, summary=services.summarise(run))
+    return render_template("leaflets/print_run.html", run=run, summary=recipes.summarise(run))
 
 
 @bp.get("/print-runs/<int:run_id>/leaflets.pdf")
@@ -214,7 +218,7 @@ def print_run(run_id: int):
 def print_run_pdf(run_id: int):
     """The whole run's PDF."""
     run = _print_run_or_404(run_id)
-    pdf = services.print_run_pdf(run)
+    pdf = print_runs.print_run_pdf(run)
     return _pdf_response(pdf, f"print-run-{run.id}-{run.layout}-{run.copies}-copies.pdf")
 
 
@@ -223,7 +227,7 @@ def print_run_pdf(run_id: int):
 def delivery_sheet(run_id: int):
     """The run's delivery sheet PDF."""
     run = _print_run_or_404(run_id)
-    pdf = services.delivery_sheet_pdf(run)
+    pdf = delivery_sheet_pdf(run)
     return _pdf_response(pdf, f"delivery-sheet-{run.id}.pdf")
 
 
@@ -234,25 +238,25 @@ def delivery_sheet(run_id: int):
 @admin_required
 def print_orders():
     """The latest central print orders."""
-    return render_template("leaflets/print_orders.html", orders=services.recent_print_orders(), layouts=LAYOUTS)
+    return render_template("leaflets/print_orders.html", orders=recent_print_orders(), layouts=LAYOUTS)
 
 
 @bp.route("/print-orders/new", methods=["GET", "POST"])
 @admin_required
 def new_print_order():
     """Start a central print order; the job runs in the background."""
-    offer = services.content_offer(None)
+    offer = content_offer(None)
     schemes = db.session.scalars(my_schemes_query()).all()
     form = PrintOrderForm()
     form.offer_choices(offer, schemes)
     if form.validate_on_submit():
         try:
-            order = services.create_print_order(form.choice, form.scheme_ids, current_user)
-        except services.LeafletChoiceError as error:
+            order = create_print_order(form.choice, form.scheme_ids, current_user)
+        except LeafletChoiceError as error:
             form.add_problems(error.errors)
         else:
             db.session.commit()
-            jobs.enqueue("coordinator.leaflets.services:build_print_order", order.id)
+            jobs.enqueue(BUILD_PRINT_ORDER, order.id)
             flash("The print order is queued: this page shows its progress.", "success")
             return redirect(url_for("leaflets.print_order", order_id=order.id))
     return render_template("leaflets/print_order_form.html", form=form, offer=offer)
@@ -274,7 +278,7 @@ def print_order(order_id: int):
         "leaflets/print_order.html",
         order=order,
         layout=LAYOUTS[order.layout],
-        has_file=services.print_order_path(order) is not None,
+        has_file=print_order_path(order) is not None,
         update_seconds=PROGRESS_UPDATE_SECONDS,
         # No reload of the whole page (WCAG 2.2.1, a screen reader would start again at the top): the script updates
         # the progress region in place, with a button to pause it (2.2.2); without JavaScript, a link refreshes it.
@@ -287,7 +291,7 @@ def print_order(order_id: int):
 def print_order_download(order_id: int):
     """The finished order's zip."""
     order = _print_order_or_404(order_id)
-    path = services.print_order_path(order)
+    path = print_order_path(order)
     if path is None:
         abort(404)
     return send_file(path, mimetype="application/zip", as_attachment=True, download_name=path.name)

@@ -21,8 +21,10 @@ from coordinator.content.models import ContentKind, VersionState
 from coordinator.db import utcnow
 from coordinator.demo import seed_demo
 from coordinator.extensions import db
-from coordinator.leaflets import services as leaflets
+from coordinator.leaflets.builder import generate_leaflet
 from coordinator.leaflets.models import PrintOrderState
+from coordinator.leaflets.print_orders import create_print_order
+from coordinator.leaflets.print_runs import create_print_run
 from coordinator.schemes.models import Scheme
 from coordinator.settings import get_settings
 from tests.bulletins.conftest import make_bulletin, make_recipients, two_schemes, world  # noqa: F401 - fixtures
@@ -347,12 +349,12 @@ def test_leaflet_pages(page):
     crawl = Crawl(page)
     admin = load_starter()
     scheme, coordinator = make_coordinated_scheme("Bickley Park", streets=((20, 0), (12, 12)))
-    record, _ = leaflets.generate_leaflet(scheme, starter_choice(), coordinator)
-    run = leaflets.create_print_run(scheme, starter_choice(), [s.id for s in scheme.streets], coordinator)
-    waiting = leaflets.create_print_order(starter_choice(), None, admin)
-    running = leaflets.create_print_order(starter_choice(), None, admin)
+    record, _ = generate_leaflet(scheme, starter_choice(), coordinator)
+    run = create_print_run(scheme, starter_choice(), [s.id for s in scheme.streets], coordinator)
+    waiting = create_print_order(starter_choice(), None, admin)
+    running = create_print_order(starter_choice(), None, admin)
     running.state = PrintOrderState.RUNNING
-    failed = leaflets.create_print_order(starter_choice(), None, admin)
+    failed = create_print_order(starter_choice(), None, admin)
     failed.state, failed.error = PrintOrderState.FAILED, HOSTILE
     db.session.commit()
     _switch_to(page, coordinator)

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from coordinator.content import services as content
 from coordinator.content.models import ContentKind
 from coordinator.content.starter import load_starter_content
-from coordinator.leaflets.services import LeafletChoice
+from coordinator.leaflets.offers import LeafletChoice
 from tests.factories import make_admin, make_scheme, make_street, make_user
 
 NATURAL_SETS = {

@@ -9,8 +9,8 @@ import pytest
 from coordinator.content.fields import FieldErrors
 from coordinator.content.models import ContentKind, VersionState
 from coordinator.extensions import db
-from coordinator.leaflets import services
-from coordinator.leaflets.services import LeafletChoiceError
+from coordinator.leaflets import builder, pdfs
+from coordinator.leaflets.offers import LeafletChoice, LeafletChoiceError
 from coordinator.schemes.services import check_contact_other
 from coordinator.settings import get_settings
 from tests.conftest import login_as, post_form
@@ -59,10 +59,10 @@ def pdf_text(pdf: bytes) -> str:
 def leaflet_or_refusal(scheme, choice):
     """The PDF of a previewed leaflet, or the refusal's message."""
     try:
-        prepared = services.preview_leaflet(scheme, choice)
+        prepared = builder.preview_leaflet(scheme, choice)
     except LeafletChoiceError as error:
         return None, " ".join(error.errors.values())
-    return services.leaflet_pdf(prepared.recipe), ""
+    return pdfs.leaflet_pdf(prepared.recipe), ""
 
 
 def check(pdf, refusal, value, sentinel, kind):
@@ -94,7 +94,7 @@ def test_hostile_campaign_fields_approved_as_content(kind, sentinel):
         campaign = make_campaign(author=admin, state=VersionState.DRAFT, title="Fine", summary="Fine")
         campaign.key_messages = [value]
         settle(campaign, VersionState.APPROVED)
-    choice = services.LeafletChoice(campaign.id, current(ContentKind.HELPLINE_SET, "sexual-violence").id,
+    choice = LeafletChoice(campaign.id, current(ContentKind.HELPLINE_SET, "sexual-violence").id,
                                     layout="a5", print_mode="shop")
     pdf, refusal = leaflet_or_refusal(scheme, choice)
     check(pdf, refusal, value, sentinel, kind)
@@ -115,7 +115,7 @@ def test_hostile_scheme_contact_line_and_association_settings(kind, sentinel):
     settings = get_settings()
     settings.association_name = value[:160]
     settings.footer_text = value
-    pdf, refusal = leaflet_or_refusal(scheme, services.LeafletChoice(
+    pdf, refusal = leaflet_or_refusal(scheme, LeafletChoice(
         current(ContentKind.CAMPAIGN, "its-not-ok").id, current(ContentKind.HELPLINE_SET, "sexual-violence").id,
         print_mode="shop"))
     check(pdf, refusal, value, sentinel, kind)
@@ -137,7 +137,7 @@ def test_hostile_local_notice_and_helpline(kind, sentinel):
     helpline = make_helpline(author=admin, title=value[:120], who_for=value[:300], opening_hours=value[:200])
     verify_helplines(admin)
     helpline_set = make_helpline_set([helpline], author=admin)
-    choice = services.LeafletChoice(current(ContentKind.CAMPAIGN, "its-not-ok").id, helpline_set.id,
+    choice = LeafletChoice(current(ContentKind.CAMPAIGN, "its-not-ok").id, helpline_set.id,
                                     local_notice_version_id=notice.id, layout="a5", print_mode="shop")
     pdf, refusal = leaflet_or_refusal(scheme, choice)
     if kind == "long":

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from coordinator.content.models import ContentKind
 from coordinator.extensions import db
-from coordinator.leaflets import services, views
+from coordinator.leaflets import builder, print_orders, print_runs, views
 from coordinator.leaflets.models import PrintOrderState
 from tests.e2e.conftest import axe_violations, browser, live_server, log_in, page  # noqa: F401 - e2e fixtures
 from tests.factories import PASSWORD
@@ -70,9 +70,9 @@ def test_a_coordinator_previews_downloads_and_plans_a_print_run_without_javascri
 def test_every_leaflet_page_passes_axe(page):  # noqa: F811
     admin = load_starter()
     scheme, coordinator = make_coordinated_scheme("Bickley Park", streets=((20, 0), (12, 12)))
-    record, _ = services.generate_leaflet(scheme, starter_choice(), coordinator)
-    run = services.create_print_run(scheme, starter_choice(), [s.id for s in scheme.streets], coordinator)
-    waiting = services.create_print_order(starter_choice(), None, admin)
+    record, _ = builder.generate_leaflet(scheme, starter_choice(), coordinator)
+    run = print_runs.create_print_run(scheme, starter_choice(), [s.id for s in scheme.streets], coordinator)
+    waiting = print_orders.create_print_order(starter_choice(), None, admin)
     db.session.commit()
     log_in(page, coordinator.email, PASSWORD)
     checked = {}
@@ -115,7 +115,7 @@ def test_the_print_order_progress_updates_in_place_until_done_and_can_be_paused(
     admin = load_starter()
     make_coordinated_scheme("Bickley Park")
     make_coordinated_scheme("Chelsfield")
-    order = services.create_print_order(starter_choice(), None, admin)
+    order = print_orders.create_print_order(starter_choice(), None, admin)
     db.session.commit()
     log_in(page, admin.email, PASSWORD)
     fetches: list[str] = []
@@ -170,7 +170,7 @@ def test_without_javascript_the_progress_page_offers_a_refresh_link(page_without
     page = page_without_javascript  # noqa: F811 - this test's page has JavaScript off
     admin = load_starter()
     make_coordinated_scheme("Bickley Park")
-    order = services.create_print_order(starter_choice(), None, admin)
+    order = print_orders.create_print_order(starter_choice(), None, admin)
     db.session.commit()
     log_in(page, admin.email, PASSWORD)
     page.goto(f"/leaflets/print-orders/{order.id}")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from coordinator.audit.models import AuditEntry
 from coordinator.content.models import ContentKind
 from coordinator.extensions import db
-from coordinator.leaflets import services
+from coordinator.leaflets import pdfs, print_order_job, print_orders
 from coordinator.leaflets.models import PrintOrder, PrintOrderState
 from tests.conftest import login_as, post_form
 from tests.factories import make_scheme
@@ -92,7 +92,7 @@ def test_an_order_for_chosen_schemes_only(client, schemes):
     order = db.session.scalar(select(PrintOrder))
     assert order.scheme_ids == [second.id] and order.is_large_print and order.state == PrintOrderState.DONE
     assert [row["scheme"] for row in order.results] == ["Chelsfield"]
-    with zipfile.ZipFile(services.print_order_path(order)) as archive:
+    with zipfile.ZipFile(print_orders.print_order_path(order)) as archive:
         assert sorted(archive.namelist()) == sorted([f"{second.slug}-dl.pdf", "quantities.csv"])
 
 
@@ -112,7 +112,7 @@ def test_the_order_form_refuses_what_is_not_offered(client, schemes):
 
 def test_the_progress_page_updates_in_place_while_the_order_waits_or_runs(client, schemes):
     admin, *_ = schemes
-    order = services.create_print_order(starter_choice(), None, admin)
+    order = print_orders.create_print_order(starter_choice(), None, admin)
     db.session.commit()
     login_as(client, admin)
     page = client.get(f"/leaflets/print-orders/{order.id}").get_data(as_text=True)
@@ -126,16 +126,16 @@ def test_the_progress_page_updates_in_place_while_the_order_waits_or_runs(client
     assert re.search(r'<progress id="order-progress" max="4" value="0">0 of 4 schemes</progress>', page)
     assert "Waiting to start." in page
     assert f'href="/leaflets/print-orders/{order.id}">Refresh progress</a>' in page
-    assert services.print_orders_to_build() == [("coordinator.leaflets.services:build_print_order", (order.id,))]
+    assert print_order_job.print_orders_to_build() == [(print_order_job.BUILD_PRINT_ORDER, (order.id,))]
     order.state, order.progress_done = PrintOrderState.RUNNING, 2
     db.session.commit()
     page = client.get(f"/leaflets/print-orders/{order.id}").get_data(as_text=True)
     assert "data-progress-live" in page and "2 of 4 schemes done" in page and "Refresh progress" in page
-    assert services.print_orders_to_build() == []  # running, and reporting progress
+    assert print_order_job.print_orders_to_build() == []  # running, and reporting progress
     assert client.get(f"/leaflets/print-orders/{order.id}/download").status_code == 404
 
     # Finished: the region is no longer live (the script stops), and the page loads no script at all.
-    services.build_print_order(order.id)
+    print_order_job.build_print_order(order.id)
     page = client.get(f"/leaflets/print-orders/{order.id}").get_data(as_text=True)
     assert "<div data-progress>" in page and "data-progress-live" not in page
     assert "progress.js" not in page and "Refresh progress" not in page and "Download the order (zip)" in page
@@ -143,18 +143,18 @@ def test_the_progress_page_updates_in_place_while_the_order_waits_or_runs(client
 
 def test_building_an_order_twice_is_safe_and_a_failure_is_shown(client, schemes, monkeypatch):
     admin, *_ = schemes
-    order = services.create_print_order(starter_choice(), None, admin)
+    order = print_orders.create_print_order(starter_choice(), None, admin)
     db.session.commit()
-    services.build_print_order(order.id)
-    built = services.print_order_path(order).read_bytes()
-    renders = services.render_count()
-    services.build_print_order(order.id)  # done already: nothing happens
-    assert services.render_count() == renders and services.print_order_path(order).read_bytes() == built
+    print_order_job.build_print_order(order.id)
+    built = print_orders.print_order_path(order).read_bytes()
+    renders = pdfs.render_count()
+    print_order_job.build_print_order(order.id)  # done already: nothing happens
+    assert pdfs.render_count() == renders and print_orders.print_order_path(order).read_bytes() == built
 
-    broken = services.create_print_order(starter_choice(), None, admin)
+    broken = print_orders.create_print_order(starter_choice(), None, admin)
     db.session.commit()
-    monkeypatch.setattr(services, "copies_for_streets", lambda *args: 1 / 0)
-    services.build_print_order(broken.id)
+    monkeypatch.setattr(print_order_job, "copies_for_streets", lambda *args: 1 / 0)
+    print_order_job.build_print_order(broken.id)
     db.session.refresh(broken)
     assert broken.state == PrintOrderState.FAILED and "ZeroDivisionError" in broken.error
     login_as(client, admin)
@@ -164,7 +164,7 @@ def test_building_an_order_twice_is_safe_and_a_failure_is_shown(client, schemes,
 def test_print_orders_are_for_admins_only(client, schemes):
     admin, first, *_ = schemes
     coordinator = first.memberships[0].user
-    order = services.create_print_order(starter_choice(), None, admin)
+    order = print_orders.create_print_order(starter_choice(), None, admin)
     db.session.commit()
     login_as(client, coordinator)
     for url in ("/leaflets/print-orders", "/leaflets/print-orders/new", f"/leaflets/print-orders/{order.id}",

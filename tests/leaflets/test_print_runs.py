@@ -11,9 +11,11 @@ from sqlalchemy import select
 
 from coordinator.audit.models import AuditEntry
 from coordinator.extensions import db
-from coordinator.leaflets import services
+from coordinator.leaflets import delivery_sheets, pdfs, print_runs
+from coordinator.leaflets.cache import app_cache
 from coordinator.leaflets.layouts import get_layout, plan_print
 from coordinator.leaflets.models import PrintRun
+from coordinator.leaflets.offers import LeafletChoiceError
 from coordinator.settings import get_settings
 from tests.leaflets.factories import load_starter, make_coordinated_scheme, pdftotext, reader, starter_choice
 
@@ -23,7 +25,7 @@ STREETS = ((23, 2), (7, 0), (5, 5), (40, 4))  # with 5% spares: 21+2, 7+1, 0, 36
 def make_run(layout="a5", print_mode="home", streets=STREETS, **changes):
     load_starter()
     scheme, coordinator = make_coordinated_scheme("Petts Wood North", streets=streets)
-    run = services.create_print_run(
+    run = print_runs.create_print_run(
         scheme, starter_choice(layout=layout, print_mode=print_mode, **changes), [s.id for s in scheme.streets],
         coordinator,
     )
@@ -58,8 +60,8 @@ def test_a_print_run_records_each_streets_copies_and_is_audited():
 )
 def test_the_run_pdf_has_the_pages_it_states(layout, print_mode, pages):
     run = make_run(layout, print_mode)
-    plan = services.print_run_plan(run)
-    pdf = services.print_run_pdf(run)
+    plan = print_runs.print_run_plan(run)
+    pdf = print_runs.print_run_pdf(run)
     assert len(reader(pdf).pages) == plan.pages == run.pages == pages
     assert plan.sheets * plan.sides == plan.pages
     assert plan.copies >= run.copies and plan.copies == plan_print(get_layout(layout), print_mode, 69).copies
@@ -73,15 +75,15 @@ def test_a_500_copy_run_is_laid_out_once_and_each_copy_adds_only_bytes():
     scheme, coordinator = make_coordinated_scheme(streets=((2, 0),))
     big, _ = make_coordinated_scheme(streets=((476, 0),))  # 476 + 24 spares = 500 copies
     choice = starter_choice(print_mode="shop")
-    small_run = services.create_print_run(scheme, choice, [s.id for s in scheme.streets], coordinator)
-    for path in services.app_cache().folder.rglob("*.pdf"):
+    small_run = print_runs.create_print_run(scheme, choice, [s.id for s in scheme.streets], coordinator)
+    for path in app_cache().folder.rglob("*.pdf"):
         path.unlink()
-    small = services.print_run_pdf(small_run)
-    big_run = services.create_print_run(big, choice, [s.id for s in big.streets], coordinator)
+    small = print_runs.print_run_pdf(small_run)
+    big_run = print_runs.create_print_run(big, choice, [s.id for s in big.streets], coordinator)
     assert big_run.copies == 500
-    for path in services.app_cache().folder.rglob("*.pdf"):
+    for path in app_cache().folder.rglob("*.pdf"):
         path.unlink()
-    large = services.print_run_pdf(big_run)
+    large = print_runs.print_run_pdf(big_run)
     pages = reader(large).pages
     assert len(pages) == 1000
     assert (len(large) - len(small)) / (500 - 3) <= 512  # bytes per extra copy
@@ -92,7 +94,7 @@ def test_a_500_copy_run_is_laid_out_once_and_each_copy_adds_only_bytes():
 
 def test_the_delivery_sheet_lists_the_streets_with_totals_that_match(tmp_path):
     run = make_run()
-    pdf = services.delivery_sheet_pdf(run)
+    pdf = delivery_sheets.delivery_sheet_pdf(run)
     read = reader(pdf)
     assert read.pages[0].mediabox.width == pytest.approx(595.28, abs=0.01)
     assert read.metadata.title.startswith("Delivery sheet: #ITSNOTOK")
@@ -115,8 +117,8 @@ def test_the_delivery_sheet_names_no_residents_and_runs_over_pages_with_its_head
     scheme, coordinator = make_coordinated_scheme(streets=tuple((10 + n, 0) for n in range(40)))
     for street in scheme.streets:
         street.delivery_notes = "Mrs Ada Jones at no. 4 keeps the key"
-    run = services.create_print_run(scheme, starter_choice(), [s.id for s in scheme.streets], coordinator)
-    pdf = services.delivery_sheet_pdf(run)
+    run = print_runs.create_print_run(scheme, starter_choice(), [s.id for s in scheme.streets], coordinator)
+    pdf = delivery_sheets.delivery_sheet_pdf(run)
     pages = reader(pdf).pages
     assert len(pages) >= 2
     text = pdftotext(pdf, tmp_path)
@@ -127,17 +129,66 @@ def test_the_delivery_sheet_names_no_residents_and_runs_over_pages_with_its_head
 
 def test_the_run_pdf_and_delivery_sheet_come_from_the_cache_the_second_time():
     run = make_run(print_mode="shop")
-    pdf = services.print_run_pdf(run)
-    sheet = services.delivery_sheet_pdf(run)
-    leaflets, sheets = services.render_count(), services.render_count("delivery_sheet")
-    assert services.print_run_pdf(run) == pdf and services.delivery_sheet_pdf(run) == sheet
-    assert (services.render_count(), services.render_count("delivery_sheet")) == (leaflets, sheets)
+    pdf = print_runs.print_run_pdf(run)
+    sheet = delivery_sheets.delivery_sheet_pdf(run)
+    leaflets, sheets = pdfs.render_count(), pdfs.render_count("delivery_sheet")
+    assert print_runs.print_run_pdf(run) == pdf and delivery_sheets.delivery_sheet_pdf(run) == sheet
+    assert (pdfs.render_count(), pdfs.render_count("delivery_sheet")) == (leaflets, sheets)
 
 
 def test_spares_follow_the_setting_at_the_time_of_the_run():
     load_starter()
     get_settings().spare_copies_percent = 0
     scheme, coordinator = make_coordinated_scheme(streets=((10, 0),))
-    run = services.create_print_run(scheme, starter_choice(), [scheme.streets[0].id], coordinator)
+    run = print_runs.create_print_run(scheme, starter_choice(), [scheme.streets[0].id], coordinator)
     assert run.copies == 10 and run.spare_copies_percent == 0
     assert db.session.get(PrintRun, run.id).streets[0].copies == 10
+
+
+# --- Copies per street ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("households", "none", "percent", "copies"),
+    [
+        (20, 0, 5, 21),  # 5% of 20 is exactly 1
+        (21, 0, 5, 23),  # 1.05 rounds up to 2
+        (1, 0, 5, 2),  # any household at all gets a spare with any spares at all
+        (40, 10, 5, 32),  # 30 to deliver to, 1.5 rounds up to 2
+        (100, 0, 0, 100),  # no spares
+        (50, 0, 6, 53),  # 3 exactly: integer arithmetic, no 3.0000000001 rounding up to 4
+        (12, 12, 5, 0),  # every household asked for none: no copies, no spares
+        (0, 0, 5, 0),
+    ],
+)
+def test_copies_are_households_less_those_asking_for_none_plus_spares_rounded_up(households, none, percent, copies):
+    assert print_runs.street_copies(households, none, percent) == copies
+
+
+def test_a_print_run_uses_the_associations_spare_percentage_for_each_street():
+    load_starter()
+    get_settings().spare_copies_percent = 10
+    scheme, _ = make_coordinated_scheme(streets=((30, 0), (11, 1), (8, 8)))
+    prepared = print_runs.prepare_print_run(scheme, starter_choice(), [s.id for s in scheme.streets])
+    assert [s.copies for s in prepared.streets] == [33, 11, 0]
+    assert prepared.copies == 44 == prepared.leaflet.recipe.copies
+    assert [s.name for s in prepared.streets_with_none] == [scheme.streets[2].name]
+
+
+def test_a_print_run_of_streets_that_all_asked_for_none_is_refused():
+    load_starter()
+    scheme, _ = make_coordinated_scheme(streets=((8, 8), (3, 3)))
+    with pytest.raises(LeafletChoiceError) as raised:
+        print_runs.prepare_print_run(scheme, starter_choice(), [s.id for s in scheme.streets])
+    assert "asked for no leaflets" in raised.value.errors["streets"]
+
+
+def test_a_print_run_takes_only_its_own_schemes_streets():
+    load_starter()
+    scheme, _ = make_coordinated_scheme()
+    other, _ = make_coordinated_scheme()
+    with pytest.raises(LeafletChoiceError) as raised:
+        print_runs.create_print_run(scheme, starter_choice(), [scheme.streets[0].id, other.streets[0].id], None)
+    assert raised.value.errors == {"streets": "Choose streets of this scheme only."}
+    with pytest.raises(LeafletChoiceError, match="at least one street"):
+        print_runs.prepare_print_run(scheme, starter_choice(), [])

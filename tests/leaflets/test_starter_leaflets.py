@@ -7,7 +7,7 @@ import pytest
 
 from coordinator.content.fields import web_href
 from coordinator.content.models import ContentKind
-from coordinator.leaflets import services
+from coordinator.leaflets import builder, pdfs
 from tests.leaflets.factories import (
     NATURAL_SETS,
     current,
@@ -33,8 +33,8 @@ def test_each_starter_campaign_on_a5_prints_every_number_at_exact_size_with_a_wo
     scheme, _ = make_coordinated_scheme("Bickley Park")
     helpline_set = current(ContentKind.HELPLINE_SET, NATURAL_SETS[campaign_slug])
     campaign = current(ContentKind.CAMPAIGN, campaign_slug)
-    record, prepared = services.generate_leaflet(scheme, starter_choice(campaign_slug, print_mode="shop"), admin)
-    pdf = services.leaflet_pdf(prepared.recipe)
+    record, prepared = builder.generate_leaflet(scheme, starter_choice(campaign_slug, print_mode="shop"), admin)
+    pdf = pdfs.leaflet_pdf(prepared.recipe)
 
     text = pdftotext(pdf, tmp_path)
     numbers = [item.current_version.phone_number_shown for item in helpline_set.helpline_items]
@@ -55,8 +55,8 @@ def test_each_starter_campaign_on_a5_prints_every_number_at_exact_size_with_a_wo
 def test_the_largest_starter_set_fits_the_back_of_an_a5_for_the_home_printer_too(tmp_path):
     admin = load_starter()
     scheme, _ = make_coordinated_scheme()
-    _, prepared = services.generate_leaflet(scheme, starter_choice("you-are-not-alone"), admin)
-    pdf = services.leaflet_pdf(prepared.recipe)
+    _, prepared = builder.generate_leaflet(scheme, starter_choice("you-are-not-alone"), admin)
+    pdf = pdfs.leaflet_pdf(prepared.recipe)
     pages = reader(pdf).pages
     assert len(pages) == 2  # one A4 sheet, front then back
     assert box_size(pages[0].mediabox) == pytest.approx((595.28, 841.89), abs=0.01)

@@ -12,15 +12,16 @@ from sqlalchemy import func, select
 from coordinator.content import services as content
 from coordinator.content.models import ContentKind, VersionState
 from coordinator.extensions import db
-from coordinator.leaflets import services
+from coordinator.leaflets import builder, pdfs, print_runs
 from coordinator.leaflets.models import LeafletRecord, PrintRun
+from coordinator.leaflets.offers import LeafletChoice
 from tests.conftest import csrf_from, login_as, post_form
 from tests.content.factories import make_campaign, make_notice
 from tests.factories import make_user
 from tests.leaflets.factories import current, load_starter, make_coordinated_scheme, reader, starter_choice
 
 
-def builder_form(choice: services.LeafletChoice, **extra) -> dict:
+def builder_form(choice: LeafletChoice, **extra) -> dict:
     data = {
         "campaign": str(choice.campaign_version_id),
         "helplines": str(choice.helpline_set_version_id),
@@ -105,13 +106,13 @@ def test_download_records_the_leaflet_and_serves_the_pdf_then_again_from_the_cac
     assert record.created_by_id == coordinator.id and record.layout == "dl" and record.print_mode == "shop"
     page = client.get(f"/leaflets/{record.id}").get_data(as_text=True)
     assert "Your DL leaflet is ready to print" in page and record.reference in page
-    renders = services.render_count()
+    renders = pdfs.render_count()
     first = client.get(f"/leaflets/{record.id}/leaflet.pdf")
     assert first.status_code == 200 and first.mimetype == "application/pdf"
     assert "attachment" in first.headers["Content-Disposition"]
     assert len(reader(first.data).pages) == 2
     second = client.get(f"/leaflets/{record.id}/leaflet.pdf")
-    assert second.data == first.data and services.render_count() == renders
+    assert second.data == first.data and pdfs.render_count() == renders
 
 
 def test_a_validation_error_keeps_every_choice(client, coordinator_scheme):
@@ -180,7 +181,7 @@ def test_forged_ids_are_refused_by_the_form_and_404_in_urls(client, coordinator_
     db.session.commit()
     base = starter_choice()
     url = f"/leaflets/schemes/{scheme.id}/new"
-    renders = services.render_count()
+    renders = pdfs.render_count()
     for forged, message in [
         ({"campaign": str(ended.id)}, "Choose one of the campaigns running now"),
         ({"campaign": str(retired.id)}, "Choose one of the campaigns running now"),
@@ -197,14 +198,14 @@ def test_forged_ids_are_refused_by_the_form_and_404_in_urls(client, coordinator_
         query = "&".join(f"{k}={v}" for k, v in {**builder_form(base), **forged}.items())
         assert client.get(f"/leaflets/schemes/{scheme.id}/thumbnail.png?{query}").status_code == 404
         assert client.get(f"/leaflets/schemes/{scheme.id}/preview?{query}").status_code == 404
-    assert count(LeafletRecord) == 0 and services.render_count() == renders
+    assert count(LeafletRecord) == 0 and pdfs.render_count() == renders
 
 
 def test_records_and_print_runs_of_another_scheme_are_404(client, coordinator_scheme):
     other, other_coordinator = make_coordinated_scheme("Elsewhere")
-    record, _ = services.generate_leaflet(other, starter_choice(), other_coordinator)
-    run = services.create_print_run(other, starter_choice(), [s.id for s in other.streets], other_coordinator)
-    cli_record, _ = services.generate_leaflet(None, starter_choice(), None)
+    record, _ = builder.generate_leaflet(other, starter_choice(), other_coordinator)
+    run = print_runs.create_print_run(other, starter_choice(), [s.id for s in other.streets], other_coordinator)
+    cli_record, _ = builder.generate_leaflet(None, starter_choice(), None)
     db.session.commit()
     for url in (f"/leaflets/{record.id}", f"/leaflets/{record.id}/leaflet.pdf", f"/leaflets/print-runs/{run.id}",
                 f"/leaflets/print-runs/{run.id}/leaflets.pdf", f"/leaflets/print-runs/{run.id}/delivery-sheet.pdf",

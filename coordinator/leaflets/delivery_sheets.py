@@ -1,0 +1,97 @@
+"""Delivery sheets: for each print run, the streets to deliver to and how many copies each, on one A4 PDF.
+
+No resident's name is on a sheet: only streets, households and copies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from coordinator.content import services as content
+from coordinator.content.models import ContentKind
+from coordinator.leaflets.cache import cache_key
+from coordinator.leaflets.layouts import get_layout
+from coordinator.leaflets.models import PrintRun
+from coordinator.leaflets.pdfs import cached_render, count_render
+from coordinator.leaflets.print_runs import print_run_notes
+from coordinator.leaflets.render import render_print_html, template_version
+from coordinator.pdf import PDFMetadata, render_pdf
+
+DELIVERY_TEMPLATE = "print/delivery_sheet.html"
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    """One street to deliver to: no resident names, only the street and its numbers."""
+
+    name: str
+    postcode: str
+    households: int
+    copies: int
+
+
+@dataclass(frozen=True)
+class DeliverySheet:
+    """Everything a delivery sheet prints, as plain values."""
+
+    scheme_name: str
+    campaign_title: str
+    layout_label: str
+    reference: str
+    printed_on: date
+    rows: tuple[DeliveryRow, ...]
+    streets_with_none: tuple[str, ...]
+    printing_notes: tuple[str, ...]
+    association_name: str = ""
+    language: str = "en-GB"
+
+    @property
+    def total_households(self) -> int:
+        """Households in the streets listed."""
+        return sum(row.households for row in self.rows)
+
+    @property
+    def total_copies(self) -> int:
+        """Copies over the streets listed: the run's copies."""
+        return sum(row.copies for row in self.rows)
+
+
+def delivery_sheet_data(run: PrintRun) -> DeliverySheet:
+    """A print run's delivery sheet as plain data: streets with copies to deliver, and the totals."""
+    campaign = content.get_version(run.campaign_version_id, ContentKind.CAMPAIGN)
+    return DeliverySheet(
+        scheme_name=run.scheme.name if run.scheme is not None else "",
+        campaign_title=campaign.title if campaign is not None else "",
+        layout_label=get_layout(run.layout).label,
+        reference=run.reference,
+        printed_on=run.printed_on,
+        rows=tuple(DeliveryRow(s.name, s.postcode, s.households, s.copies) for s in run.streets if s.copies > 0),
+        streets_with_none=tuple(s.name for s in run.streets if s.copies == 0),
+        printing_notes=tuple(print_run_notes(run)),
+        association_name=run.association_name,
+    )
+
+
+def render_delivery_sheet(sheet: DeliverySheet) -> bytes:
+    """The delivery sheet's PDF (A4, tagged), through the app's one PDF engine (counted)."""
+    count_render("delivery_sheet")
+    html = render_print_html(DELIVERY_TEMPLATE, sheet=sheet)
+    title = f"Delivery sheet: {sheet.campaign_title}"
+    return render_pdf(
+        html,
+        metadata=PDFMetadata(
+            title=title[:300],
+            author=sheet.association_name or "Neighbourhood Watch",
+            subject=f"Delivery sheet for {sheet.scheme_name}"[:300],
+            language=sheet.language,
+        ),
+        variant="pdf/ua-1",
+    )
+
+
+def delivery_sheet_pdf(run: PrintRun) -> bytes:
+    """A print run's delivery sheet PDF, from the cache or rendered once."""
+    sheet = delivery_sheet_data(run)
+    key = cache_key(kind="delivery_sheet", sheet=sheet, template=template_version())
+    return cached_render(key, "coordinator.leaflets.delivery_sheets:render_delivery_sheet", sheet)

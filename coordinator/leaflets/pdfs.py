@@ -1,0 +1,110 @@
+"""A leaflet's PDF and thumbnail: from the cache, or rendered once in a render process and kept.
+
+Renders run through `jobs.run_in_subprocess` (a recycled process; in place in tests and RQ work-horses) and
+are counted in `render_count()`; a cache hit renders nothing (coordinator/leaflets/cache.py).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from io import BytesIO
+
+from coordinator import jobs
+from coordinator.leaflets.cache import app_cache, cache_key
+from coordinator.leaflets.offers import LeafletChoiceError
+from coordinator.leaflets.recipes import LeafletRecipe, PreparedLeaflet
+from coordinator.leaflets.render import LeafletDoesNotFit, LeafletError, render_leaflet_html, render_leaflet_pdf
+
+THUMBNAIL_WIDTH_PX = 480
+
+# Renders done by this process, by kind: a cache hit adds nothing (tests count renders this way).
+_renders: Counter[str] = Counter()
+
+
+def render_count(kind: str = "leaflet") -> int:
+    """How many PDFs (or thumbnails, "thumbnail"; delivery sheets, "delivery_sheet") this process has rendered."""
+    return _renders[kind]
+
+
+def count_render(kind: str) -> None:
+    """Count one render of this kind; each render function calls it, in whichever process it runs."""
+    _renders[kind] += 1
+
+
+def cached_render(key: str, job: str, *args: object, suffix: str = ".pdf") -> bytes:
+    """The cached file called `key`, or `job` run once in a render process with `args`, its bytes kept."""
+    cache = app_cache()
+    data = cache.get(key, suffix)
+    if data is None:
+        data = jobs.run_in_subprocess(job, *args)
+        cache.put(key, data, suffix)
+    return data
+
+
+def render_recipe(recipe: LeafletRecipe) -> bytes:
+    """Render a recipe's PDF now (the render process's entry point; counted)."""
+    count_render("leaflet")
+    return render_leaflet_pdf(
+        recipe.data, recipe.layout, mode=recipe.print_mode, copies=recipe.copies, is_large_print=recipe.is_large_print
+    )
+
+
+def leaflet_pdf(recipe: LeafletRecipe) -> bytes:
+    """The recipe's PDF: from the cache, or rendered once (in a render process) and kept.
+
+    Raises LeafletError (LeafletDoesNotFit) when the text cannot be printed in this layout.
+    """
+    return cached_render(recipe.key, "coordinator.leaflets.pdfs:render_recipe", recipe)
+
+
+def render_thumbnail(pdf: bytes, width_px: int = THUMBNAIL_WIDTH_PX) -> bytes:
+    """A PNG of the PDF's first page, `width_px` wide (counted)."""
+    import pypdfium2
+
+    count_render("thumbnail")
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        page = document[0]
+        try:
+            bitmap = page.render(scale=width_px / page.get_width())
+            try:
+                image = bitmap.to_pil()
+            finally:
+                bitmap.close()
+        finally:
+            page.close()
+    finally:
+        document.close()
+    out = BytesIO()
+    image.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def leaflet_thumbnail(recipe: LeafletRecipe) -> bytes:
+    """A PNG of page 1 of the recipe's real PDF, cached beside it."""
+    cache = app_cache()
+    key = cache_key(kind="thumbnail", pdf=recipe.key, width=THUMBNAIL_WIDTH_PX)
+    png = cache.get(key, ".png")
+    if png is None:
+        pdf = leaflet_pdf(recipe)
+        png = jobs.run_in_subprocess("coordinator.leaflets.pdfs:render_thumbnail", pdf)
+        cache.put(key, png, ".png")
+    return png
+
+
+def preview_html(recipe: LeafletRecipe, asset_base: str) -> str:
+    """The leaflet's HTML for the browser preview, from the same template as the PDF."""
+    return render_leaflet_html(recipe.data, recipe.layout, is_large_print=recipe.is_large_print, asset_base=asset_base)
+
+
+def checked_pdf(prepared: PreparedLeaflet) -> bytes:
+    """The PDF, or LeafletChoiceError saying why it cannot be printed (too long, hidden characters)."""
+    try:
+        return leaflet_pdf(prepared.recipe)
+    except LeafletDoesNotFit as error:
+        message = str(error)
+        if prepared.chosen.local_notice is not None:
+            message += " Leaving out the local notice may also make it fit."
+        raise LeafletChoiceError({"layout": message}) from error
+    except LeafletError as error:
+        raise LeafletChoiceError({"form": str(error)}) from error

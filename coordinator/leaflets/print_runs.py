@@ -1,0 +1,174 @@
+"""Print runs: leaflets for some or all of a scheme's streets, with each street's copies.
+
+Copies per street = households - households that asked for none + spares, where spares are the association's
+`spare_copies_percent` of the households to deliver to, rounded up per street (a street nobody is to get a
+leaflet in gets none, spares included). The run's PDF is the leaflet laid out once for all its copies.
+
+Services flush; the view commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from coordinator import audit
+from coordinator.auth.models import User
+from coordinator.extensions import db
+from coordinator.leaflets.layouts import PrintPlan, get_layout, plan_print
+from coordinator.leaflets.models import PrintRun, PrintRunStreet
+from coordinator.leaflets.offers import LeafletChoice, LeafletChoiceError, check_choice
+from coordinator.leaflets.pdfs import checked_pdf, leaflet_pdf
+from coordinator.leaflets.recipes import (
+    PreparedLeaflet,
+    actor_label,
+    audit_details,
+    content_columns,
+    prepare_leaflet,
+    printing_notes,
+    recipe_of,
+)
+from coordinator.schemes.models import Scheme, Street
+from coordinator.settings import get_settings
+
+
+def street_copies(households: int, households_no_leaflets: int, spare_copies_percent: int) -> int:
+    """Copies for one street: households to deliver to, plus spares (a percentage of them, rounded up)."""
+    deliverable = max(households - households_no_leaflets, 0)
+    # Integer arithmetic: a float's 0.30000000000000004 must not round 6 % of 5 up to 2.
+    return deliverable + -(-deliverable * spare_copies_percent // 100)
+
+
+@dataclass(frozen=True)
+class StreetCopies:
+    """One street's numbers in a print run."""
+
+    street_id: int | None
+    name: str
+    postcode: str
+    households: int
+    households_no_leaflets: int
+    copies: int
+
+    @property
+    def households_to_deliver(self) -> int:
+        """Households that have not asked for no leaflets."""
+        return max(self.households - self.households_no_leaflets, 0)
+
+
+def copies_for_streets(streets: list[Street], spare_copies_percent: int) -> list[StreetCopies]:
+    """Each street's copies under the spares rule, in the order given."""
+    return [
+        StreetCopies(
+            street.id, street.name, street.postcode, street.households, street.households_no_leaflets,
+            street_copies(street.households, street.households_no_leaflets, spare_copies_percent),
+        )
+        for street in streets
+    ]
+
+
+def streets_of(scheme: Scheme, street_ids: list[int]) -> list[Street]:
+    """The chosen streets, all of this scheme, in the scheme's order; LeafletChoiceError otherwise."""
+    if not street_ids:
+        raise LeafletChoiceError({"streets": "Choose at least one street."})
+    wanted = set(street_ids)
+    streets = [street for street in scheme.streets if street.id in wanted]
+    if len(streets) != len(wanted):
+        raise LeafletChoiceError({"streets": "Choose streets of this scheme only."})
+    return streets
+
+
+@dataclass
+class PreparedPrintRun:
+    """A checked print run: the leaflet for all its copies and each street's share."""
+
+    leaflet: PreparedLeaflet
+    streets: list[StreetCopies]
+    spare_copies_percent: int
+
+    @property
+    def copies(self) -> int:
+        """Copies over every street of the run."""
+        return sum(street.copies for street in self.streets)
+
+    @property
+    def streets_with_none(self) -> list[StreetCopies]:
+        """Streets where every household asked for no leaflets."""
+        return [street for street in self.streets if street.copies == 0]
+
+
+def prepare_print_run(scheme: Scheme, choice: LeafletChoice, street_ids: list[int]) -> PreparedPrintRun:
+    """Check the choice and the streets and work out the copies; renders and writes nothing."""
+    errors: dict[str, str] = {}
+    try:
+        streets = streets_of(scheme, street_ids)
+    except LeafletChoiceError as error:
+        errors.update(error.errors)
+        streets = []
+    try:
+        check_choice(scheme, choice)
+    except LeafletChoiceError as error:
+        errors.update(error.errors)
+    if errors:
+        raise LeafletChoiceError(errors)
+    percent = get_settings().spare_copies_percent
+    rows = copies_for_streets(streets, percent)
+    total = sum(row.copies for row in rows)
+    if total == 0:
+        raise LeafletChoiceError({"streets": "Every household in the chosen streets asked for no leaflets: "
+                                             "there is nothing to print."})
+    return PreparedPrintRun(prepare_leaflet(scheme, choice, copies=total), rows, percent)
+
+
+def create_print_run(scheme: Scheme, choice: LeafletChoice, street_ids: list[int], actor: User) -> PrintRun:
+    """Check, render the run's PDF once (through the cache), record it with its streets and audit it."""
+    prepared = prepare_print_run(scheme, choice, street_ids)
+    checked_pdf(prepared.leaflet)
+    recipe = prepared.leaflet.recipe
+    plan = recipe.plan
+    run = PrintRun(
+        scheme=scheme, created_by=actor, created_by_label=actor_label(actor),
+        spare_copies_percent=prepared.spare_copies_percent, sheets=plan.sheets, pages=plan.pages,
+        **content_columns(recipe),
+    )
+    run.streets = [
+        PrintRunStreet(position=index, street_id=row.street_id, name=row.name, postcode=row.postcode,
+                       households=row.households, households_no_leaflets=row.households_no_leaflets, copies=row.copies)
+        for index, row in enumerate(prepared.streets, start=1)
+    ]
+    db.session.add(run)
+    db.session.flush()
+    audit.record(
+        "print_runs.created",
+        run,
+        f"print run of {recipe.copies:,} {prepared.leaflet.layout.label}s “{prepared.leaflet.chosen.campaign.title}” "
+        f"for {len(run.streets)} street(s) of {scheme.name}, ref {recipe.data.reference}",
+        actor=actor,
+        streets={str(row.street_id): row.copies for row in prepared.streets},
+        spare_copies_percent=prepared.spare_copies_percent,
+        **audit_details(recipe, scheme),
+    )
+    return run
+
+
+def print_run_pdf(run: PrintRun) -> bytes:
+    """The whole run's PDF: the leaflet laid out once, its pages repeated by reference."""
+    return leaflet_pdf(recipe_of(run))
+
+
+def print_run_plan(run: PrintRun) -> PrintPlan:
+    """Copies, sheets of paper and pages of a run's PDF."""
+    return plan_print(get_layout(run.layout), run.print_mode, run.copies)
+
+
+def print_run_notes(run: PrintRun) -> list[str]:
+    """How to print a run, in a few sentences."""
+    return printing_notes(get_layout(run.layout), run.print_mode, print_run_plan(run))
+
+
+def recent_print_runs(schemes: list[Scheme], limit: int = 10) -> list[PrintRun]:
+    """The latest print runs of these schemes, newest first."""
+    ids = [scheme.id for scheme in schemes]
+    stmt = select(PrintRun).where(PrintRun.scheme_id.in_(ids))
+    return list(db.session.scalars(stmt.order_by(PrintRun.created_at.desc(), PrintRun.id.desc()).limit(limit)))

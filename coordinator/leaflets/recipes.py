@@ -1,0 +1,327 @@
+"""The recipe of a leaflet: the plain data its print template sees and everything else that decides its bytes.
+
+`build_leaflet_data` maps approved versions to the plain `LeafletData` the print template sees. A
+`LeafletRecipe` is that data plus the layout, mode, copies and content version ids: everything that decides
+the PDF's bytes, so its `key` names the PDF in the content-addressed cache (coordinator/leaflets/cache.py).
+
+A leaflet record or print run keeps its recipe in the columns of `LeafletContentMixin`: `content_columns`
+writes them and `recipe_of` reads them back, side by side with the recipe, so an ingredient added to one
+is seen missing from the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from coordinator.auth.models import User
+from coordinator.content import services as content
+from coordinator.content.models import (
+    CampaignVersion,
+    ContentKind,
+    HelplineSetVersion,
+    HelplineVersion,
+    LocalNoticeVersion,
+)
+from coordinator.leaflets.cache import cache_key
+from coordinator.leaflets.layouts import SHOP, Layout, PrintPlan, get_layout, plan_print
+from coordinator.leaflets.models import LeafletRecord, PrintRun
+from coordinator.leaflets.offers import (
+    ChosenContent,
+    ContentOffer,
+    HelplineNote,
+    LeafletChoice,
+    LeafletChoiceError,
+    check_choice,
+    helplines_to_print,
+)
+from coordinator.leaflets.render import (
+    LeafletData,
+    LeafletError,
+    LeafletHelpline,
+    LocalNotice,
+    content_reference,
+    template_version,
+)
+from coordinator.schemes.models import Scheme
+from coordinator.settings import get_settings
+
+
+def scheme_contact_line(scheme: Scheme | None) -> str:
+    """The line that tells residents how to reach the scheme, from the contact lines its coordinators chose."""
+    if scheme is None:
+        return ""
+    parts = [part for part in (scheme.contact_email, scheme.contact_phone, scheme.contact_other) if part]
+    if not parts:
+        return ""
+    return f"Contact your local scheme, {scheme.name}: " + " · ".join(parts)
+
+
+def helpline_for_print(version: HelplineVersion) -> LeafletHelpline:
+    """One helpline version as the leaflet prints it."""
+    return LeafletHelpline(
+        name=version.title,
+        number_display=version.phone_number_shown,
+        hours=version.opening_hours,
+        who_for=version.who_for,
+        is_free=version.is_free_to_call,
+        is_24_7=version.is_24_7,
+    )
+
+
+def leaflet_reference(
+    campaign: CampaignVersion,
+    helpline_set: HelplineSetVersion,
+    helplines: list[HelplineVersion],
+    notice: LocalNoticeVersion | None,
+) -> str:
+    """The small-print reference of these exact content versions."""
+    return content_reference(
+        campaign=campaign.id,
+        helplines=helpline_set.id,
+        lines="-".join(str(version.id) for version in helplines),
+        notice=notice.id if notice is not None else "none",
+    )
+
+
+def build_leaflet_data(
+    scheme: Scheme | None,
+    campaign_version: CampaignVersion,
+    helpline_set_version: HelplineSetVersion,
+    notice_version: LocalNoticeVersion | None = None,
+    *,
+    helplines: list[HelplineVersion] | None = None,
+    printed_on: date | None = None,
+    contact_line: str | None = None,
+    association_name: str | None = None,
+    footer_text: str | None = None,
+) -> LeafletData:
+    """The plain data one leaflet prints, from approved versions (templates never see ORM objects).
+
+    `helplines` defaults to the set's helplines usable today; the texts around the content default to the
+    scheme's contact line and the association's settings now. A record passes what it printed, to print it again.
+    """
+    if helplines is None:
+        helplines, _ = helplines_to_print(helpline_set_version, printed_on)
+    settings = get_settings()
+    notice = LocalNotice(notice_version.title, notice_version.body) if notice_version is not None else None
+    return LeafletData(
+        headline=campaign_version.title,
+        printed_on=printed_on or content.today(),
+        reference=leaflet_reference(campaign_version, helpline_set_version, helplines, notice_version),
+        key_messages=tuple(campaign_version.key_messages or ()),
+        summary=campaign_version.summary,
+        call_to_action=campaign_version.call_to_action,
+        hashtag=campaign_version.hashtag,
+        web_address=campaign_version.web_address,
+        helplines=tuple(helpline_for_print(version) for version in helplines),
+        local_notice=notice,
+        contact_line=scheme_contact_line(scheme) if contact_line is None else contact_line,
+        association_name=settings.association_name if association_name is None else association_name,
+        footer_text=settings.footer_text if footer_text is None else footer_text,
+        language=campaign_version.language or "en-GB",
+    )
+
+
+@dataclass(frozen=True)
+class LeafletRecipe:
+    """Everything that decides a leaflet PDF's bytes, as plain values (it crosses to render processes)."""
+
+    data: LeafletData
+    layout: str
+    print_mode: str
+    is_large_print: bool
+    copies: int
+    campaign_version_id: int
+    helpline_set_version_id: int
+    helpline_version_ids: tuple[int, ...]
+    local_notice_version_id: int | None
+
+    @property
+    def key(self) -> str:
+        """The cache key: every input above, plus the template's version."""
+        return cache_key(kind="leaflet", recipe=self, template=template_version())
+
+    @property
+    def plan(self) -> PrintPlan:
+        """Copies, sheets of paper and pages of this PDF."""
+        return plan_print(get_layout(self.layout), self.print_mode, self.copies)
+
+
+def make_recipe(chosen: ChosenContent, data: LeafletData, helplines: list[HelplineVersion], *,
+                print_mode: str, is_large_print: bool, copies: int) -> LeafletRecipe:
+    """A recipe from checked versions and the data built from them."""
+    return LeafletRecipe(
+        data=data,
+        layout=chosen.layout.key,
+        print_mode=print_mode,
+        is_large_print=is_large_print,
+        copies=copies,
+        campaign_version_id=chosen.campaign.id,
+        helpline_set_version_id=chosen.helpline_set.id,
+        helpline_version_ids=tuple(version.id for version in helplines),
+        local_notice_version_id=chosen.local_notice.id if chosen.local_notice is not None else None,
+    )
+
+
+# The columns an audit entry repeats: the ids and choices, not the texts printed around the content.
+AUDITED_COLUMNS = (
+    "campaign_version_id", "helpline_set_version_id", "helpline_version_ids", "local_notice_version_id", "layout",
+    "print_mode", "is_large_print", "copies", "reference",
+)
+
+
+def content_columns(recipe: LeafletRecipe) -> dict:
+    """The recipe as the columns a leaflet record or print run keeps it in (`recipe_of` reads them back)."""
+    return {
+        "campaign_version_id": recipe.campaign_version_id,
+        "helpline_set_version_id": recipe.helpline_set_version_id,
+        "helpline_version_ids": list(recipe.helpline_version_ids),
+        "local_notice_version_id": recipe.local_notice_version_id,
+        "layout": recipe.layout,
+        "print_mode": recipe.print_mode,
+        "is_large_print": recipe.is_large_print,
+        "copies": recipe.copies,
+        "contact_line": recipe.data.contact_line,
+        "association_name": recipe.data.association_name,
+        "footer_text": recipe.data.footer_text,
+        "printed_on": recipe.data.printed_on,
+        "reference": recipe.data.reference,
+    }
+
+
+def _versions_of(row: LeafletRecord | PrintRun) -> tuple:
+    campaign = content.get_version(row.campaign_version_id, ContentKind.CAMPAIGN)
+    helpline_set = content.get_version(row.helpline_set_version_id, ContentKind.HELPLINE_SET)
+    helplines = [content.get_version(version_id, ContentKind.HELPLINE) for version_id in row.helpline_version_ids]
+    notice = None
+    if row.local_notice_version_id is not None:
+        notice = content.get_version(row.local_notice_version_id, ContentKind.LOCAL_NOTICE)
+    if campaign is None or helpline_set is None or None in helplines:
+        raise LeafletError("The content this was printed from is no longer in the library.")
+    return campaign, helpline_set, helplines, notice
+
+
+def recipe_of(row: LeafletRecord | PrintRun) -> LeafletRecipe:
+    """The recipe a record or print run was made from, to make the same PDF again (its versions never change)."""
+    campaign, helpline_set, helplines, notice = _versions_of(row)
+    data = build_leaflet_data(
+        row.scheme, campaign, helpline_set, notice, helplines=helplines, printed_on=row.printed_on,
+        contact_line=row.contact_line, association_name=row.association_name, footer_text=row.footer_text,
+    )
+    chosen = ChosenContent(campaign, helpline_set, notice, get_layout(row.layout))
+    return make_recipe(chosen, data, helplines, print_mode=row.print_mode, is_large_print=row.is_large_print,
+                       copies=row.copies)
+
+
+@dataclass
+class PreparedLeaflet:
+    """A checked choice, ready to render: the recipe, the versions behind it and what to tell the coordinator."""
+
+    recipe: LeafletRecipe
+    chosen: ChosenContent
+    notes: list[HelplineNote] = field(default_factory=list)
+
+    @property
+    def layout(self) -> Layout:
+        """The layout chosen."""
+        return self.chosen.layout
+
+    @property
+    def plan(self) -> PrintPlan:
+        """Copies, sheets of paper and pages."""
+        return self.recipe.plan
+
+    @property
+    def printing_notes(self) -> list[str]:
+        """How to print it, in a few sentences."""
+        return printing_notes(self.layout, self.recipe.print_mode, self.plan)
+
+
+def prepare_leaflet(
+    scheme: Scheme | None, choice: LeafletChoice, *, copies: int = 1, on: date | None = None,
+    offer: ContentOffer | None = None,
+) -> PreparedLeaflet:
+    """Check the choice against what is offered and build its recipe; renders and writes nothing."""
+    chosen = check_choice(scheme, choice, offer)
+    usable, notes = helplines_to_print(chosen.helpline_set, on)
+    if not usable:
+        raise LeafletChoiceError({
+            "helplines": f"None of the helplines in “{chosen.helpline_set.title}” can be printed now: "
+            + " ".join(note.message for note in notes if note.is_left_out)
+            + " Ask an admin to verify them, or choose another set."
+        })
+    data = build_leaflet_data(scheme, chosen.campaign, chosen.helpline_set, chosen.local_notice,
+                              helplines=usable, printed_on=on)
+    recipe = make_recipe(chosen, data, usable, print_mode=choice.print_mode,
+                         is_large_print=choice.is_large_print, copies=copies)
+    return PreparedLeaflet(recipe, chosen, notes)
+
+
+def printing_notes(layout: Layout, print_mode: str, plan: PrintPlan) -> list[str]:
+    """What to tell whoever prints it: sheets of paper, double-sided or not, cutting."""
+    name = layout.label
+    if print_mode == SHOP:
+        sides = (
+            f"each copy is two pages, front then back ({plan.pages:,} pages): ask for double-sided printing."
+            if layout.is_two_sided else f"one page per copy ({plan.pages:,} pages), printed on one side."
+        )
+        shop = f"For a print shop: {plan.copies:,} {_plural(plan.copies, name)} at trim size with 3 mm bleed and "
+        return [shop + f"crop marks; {sides}"]
+    notes = []
+    if layout.is_two_sided:
+        notes.append(f"Print double-sided, flip on long edge: {plan.sheets:,} {_plural(plan.sheets, 'sheet')} "
+                     f"of A4 paper, {plan.pages:,} pages (each sheet's front, then its back).")
+    else:
+        notes.append(f"Print on one side: {plan.sheets:,} {_plural(plan.sheets, 'sheet')} of A4 paper.")
+    if plan.copies_per_sheet > 1:
+        notes.append(f"Cut along the marks: {plan.copies_per_sheet} {_plural(2, name)} to a sheet, "
+                     f"{plan.copies:,} in all.")
+    return notes
+
+
+def _plural(count: int, word: str) -> str:
+    return word if count == 1 else f"{word}s"
+
+
+def actor_label(actor: User | None) -> str:
+    """Who made it, as the `created_by_label` column keeps it: the account's email, or "cli"."""
+    return actor.email if actor is not None else "cli"
+
+
+def audit_details(recipe: LeafletRecipe, scheme: Scheme | None) -> dict:
+    """The recipe's ids and choices, for the audit entry of whatever was made from it."""
+    columns = content_columns(recipe)
+    return {"scheme_id": scheme.id if scheme is not None else None, **{name: columns[name] for name in AUDITED_COLUMNS}}
+
+
+@dataclass(frozen=True)
+class PrintedSummary:
+    """What a record or print run printed, in words, for its page."""
+
+    campaign_title: str
+    helpline_set_title: str
+    helplines: tuple[str, ...]
+    left_out: tuple[str, ...]  # helplines of the set that were not printed (review overdue or unverified that day)
+    notice_title: str
+    layout: Layout
+    plan: PrintPlan
+    printing_notes: tuple[str, ...]
+
+
+def summarise(row: LeafletRecord | PrintRun) -> PrintedSummary:
+    """A record's or print run's content and printing, in words."""
+    campaign, helpline_set, helplines, notice = _versions_of(row)
+    printed_items = {version.item_id for version in helplines}
+    layout = get_layout(row.layout)
+    plan = plan_print(layout, row.print_mode, row.copies)
+    return PrintedSummary(
+        campaign_title=campaign.title,
+        helpline_set_title=helpline_set.title,
+        helplines=tuple(f"{version.title}: {version.phone_number_shown}" for version in helplines),
+        left_out=tuple(e.helpline_item.title for e in helpline_set.entries if e.helpline_item_id not in printed_items),
+        notice_title=notice.title if notice is not None else "",
+        layout=layout,
+        plan=plan,
+        printing_notes=tuple(printing_notes(layout, row.print_mode, plan)),
+    )
