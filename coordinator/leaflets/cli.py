@@ -1,11 +1,27 @@
-"""What the leaflet commands (coordinator/cli.py) need: slugs and names turned into a choice the services check."""
+"""`flask leaflet render` and `flask print-order`: leaflets and central print orders from the command line.
+
+Slugs and names are turned into a choice, which the services check like any choice made on a page. The layouts
+and print modes offered are the layouts registry's.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup, with_appcontext
 
 from coordinator.bulletins.services import find_scheme_by_name
 from coordinator.content import services as content
 from coordinator.content.models import ContentKind
+from coordinator.extensions import db
+from coordinator.leaflets.builder import generate_leaflet
+from coordinator.leaflets.layouts import HOME, LAYOUTS, PRINT_MODES, SHOP
+from coordinator.leaflets.models import PrintOrderState
 from coordinator.leaflets.offers import LeafletChoice, LeafletChoiceError
+from coordinator.leaflets.pdfs import leaflet_pdf
+from coordinator.leaflets.print_order_job import build_print_order
+from coordinator.leaflets.print_orders import copy_print_order_files, create_print_order
 from coordinator.schemes.models import Scheme
 
 
@@ -52,3 +68,76 @@ def scheme_ids_from_names(names: tuple[str, ...]) -> list[int]:
             raise LeafletChoiceError({"schemes": f"No scheme is called {name!r}."})
         ids.append(scheme.id)
     return ids
+
+
+def _choice_refused(exc: LeafletChoiceError) -> click.ClickException:
+    db.session.rollback()
+    return click.ClickException(" ".join(exc.errors.values()))
+
+
+@click.group("leaflet", cls=AppGroup)
+def leaflet_group() -> None:
+    """Leaflets: print-ready PDFs of approved campaigns and helpline sets."""
+
+
+@leaflet_group.command("render")
+@click.option("--campaign", "campaign_slug", required=True, help="The campaign's slug, e.g. its-not-ok.")
+@click.option("--helplines", "helplines_slug", required=True, help="The helpline set's slug, e.g. sexual-violence.")
+@click.option("--layout", type=click.Choice(list(LAYOUTS)), required=True)
+@click.option("--mode", type=click.Choice(PRINT_MODES), default=HOME, show_default=True,
+              help="home: A4 sheets with cut marks; shop: trim size with bleed and crop marks.")
+@click.option("--large-print", is_flag=True, help="Large print (A5, A4 and DL only).")
+@click.option("--scheme", "scheme_name", default=None, help="Print this scheme's contact line (name or slug).")
+@click.option("--copies", type=click.IntRange(1, 100_000), default=1, show_default=True)
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def leaflet_render_command(campaign_slug: str, helplines_slug: str, layout: str, mode: str, large_print: bool,
+                           scheme_name: str | None, copies: int, out_file: Path) -> None:
+    """Write one leaflet's PDF to FILE.pdf, from the campaign and helpline set approved now (recorded and audited)."""
+    try:
+        scheme, choice = choice_from_slugs(campaign_slug, helplines_slug, layout, mode, large_print, scheme_name)
+        record, prepared = generate_leaflet(scheme, choice, None, copies=copies)
+        pdf = leaflet_pdf(prepared.recipe)
+    except LeafletChoiceError as exc:
+        raise _choice_refused(exc) from exc
+    out_file.write_bytes(pdf)
+    db.session.commit()
+    for note in prepared.notes:
+        click.echo(("Left out: " if note.is_left_out else "Note: ") + note.message, err=True)
+    click.echo(f"Wrote {out_file}: {prepared.layout.label}, {prepared.plan.pages} page(s), ref {record.reference}.")
+    for note in prepared.printing_notes:
+        click.echo(f"  {note}")
+
+
+@click.command("print-order")
+@click.option("--campaign", "campaign_slug", required=True, help="The campaign's slug.")
+@click.option("--helplines", "helplines_slug", required=True, help="The helpline set's slug.")
+@click.option("--layout", type=click.Choice(list(LAYOUTS)), required=True)
+@click.option("--large-print", is_flag=True, help="Large print (A5, A4 and DL only).")
+@click.option("--scheme", "scheme_names", multiple=True,
+              help="Only this scheme (name or slug); repeat for several. Default: every scheme.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def print_order_command(campaign_slug: str, helplines_slug: str, layout: str, large_print: bool,
+                        scheme_names: tuple[str, ...], out_dir: Path) -> None:
+    """Build a central print order now: a zip of one print-shop PDF per scheme, and the quantities CSV, in DIR."""
+    try:
+        _, choice = choice_from_slugs(campaign_slug, helplines_slug, layout, SHOP, large_print, None)
+        scheme_ids = scheme_ids_from_names(scheme_names) if scheme_names else None
+        order = create_print_order(choice, scheme_ids, None)
+    except LeafletChoiceError as exc:
+        raise _choice_refused(exc) from exc
+    db.session.commit()
+    build_print_order(order.id)
+    db.session.refresh(order)
+    if order.state != PrintOrderState.DONE:
+        raise click.ClickException(f"Print order {order.id} failed: {order.error}")
+    zip_path, csv_path = copy_print_order_files(order, out_dir)
+    for row in order.results:
+        if row["problem"]:
+            click.echo(f"Left out {row['scheme']}: {row['problem']}", err=True)
+    click.echo(f"Print order {order.id}: {order.copies_total:,} copies for "
+               f"{sum(1 for row in order.results if row['file'])} scheme(s).")
+    click.echo(f"Wrote {zip_path} and {csv_path}.")
+
+
+COMMANDS = (leaflet_group, print_order_command)

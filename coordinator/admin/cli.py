@@ -1,0 +1,23 @@
+"""`flask import-coordinators`: coordinator accounts from a CSV, as the admins' import page makes them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from coordinator.admin.services import import_coordinators
+from coordinator.cli import finish_import
+
+
+@click.command("import-coordinators")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--no-invitations", is_flag=True, help="Create the accounts without emailing invitations.")
+@with_appcontext
+def import_coordinators_command(csv_file: Path, no_invitations: bool) -> None:
+    """Import coordinators from a CSV with the header email,name,scheme,role (all or nothing)."""
+    finish_import(import_coordinators(csv_file.read_bytes(), actor=None, send_invitations=not no_invitations))
+
+
+COMMANDS = (import_coordinators_command,)

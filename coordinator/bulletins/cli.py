@@ -1,0 +1,91 @@
+"""`flask import-subscribers`, `flask expire-subscribers` and `flask bulletin send`: residents' subscriptions and
+campaign bulletins from the command line, through the same services as the pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
+
+from coordinator.bulletins import services
+from coordinator.bulletins.models import BulletinState
+from coordinator.bulletins.render import is_outbox_folder
+from coordinator.bulletins.sending import send_later
+from coordinator.cli import finish_import
+from coordinator.extensions import db
+from coordinator.schemes.models import Scheme
+
+
+@click.command("import-subscribers")
+@click.option("--scheme", "scheme_name", required=True, help="The scheme's name or slug.")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def import_subscribers_command(scheme_name: str, csv_file: Path) -> None:
+    """Import a scheme's existing members from a CSV with the header email,name,street (all or nothing).
+
+    Each address becomes pending and is sent a confirmation request; nothing else until it is confirmed.
+    """
+    scheme = services.find_scheme_by_name(scheme_name)
+    if scheme is None:
+        raise click.ClickException(f"No scheme is called {scheme_name!r}.")
+    finish_import(services.import_subscribers(scheme, csv_file.read_bytes(), actor=None))
+
+
+@click.command("expire-subscribers")
+@with_appcontext
+def expire_subscribers_command() -> None:
+    """Forget sign-ups whose confirmation link expired unanswered (run daily)."""
+    count = services.expire_unconfirmed()
+    db.session.commit()
+    click.echo(f"{count} unconfirmed sign-up(s) expired.")
+
+
+@click.group("bulletin", cls=AppGroup)
+def bulletin_group() -> None:
+    """Email bulletins to residents."""
+
+
+@bulletin_group.command("send")
+@click.option("--scheme", "scheme_name", default=None, help="The scheme's name or slug.")
+@click.option("--all-schemes", is_flag=True, help="Every scheme, each with its own bulletin.")
+@click.option("--campaign", "campaign_slugs", multiple=True, required=True,
+              help="A current campaign's slug; repeat for more than one.")
+@click.option("--helplines", "helplines_slug", required=True, help="An approved helpline set's slug.")
+@click.option("--subject", required=True, help="The subject line.")
+@click.option("--intro", default="", help="A few words at the top (plain text).")
+def bulletin_send_command(scheme_name: str | None, all_schemes: bool, campaign_slugs: tuple[str, ...],
+                          helplines_slug: str, subject: str, intro: str) -> None:
+    """Send a campaign bulletin now to one scheme's subscribers, or to every scheme's (each its own version).
+
+    When the association requires approval, the bulletins wait for an admin instead.
+    """
+    if bool(scheme_name) == all_schemes:
+        raise click.UsageError("Give either --scheme NAME or --all-schemes.")
+    if all_schemes:
+        schemes = list(db.session.scalars(select(Scheme).order_by(Scheme.name)))
+    else:
+        scheme = services.find_scheme_by_name(scheme_name)
+        if scheme is None:
+            raise click.ClickException(f"No scheme is called {scheme_name!r}.")
+        schemes = [scheme]
+    try:
+        report = services.send_campaign_to_schemes(
+            schemes, list(campaign_slugs), helplines_slug, subject, intro, None, actor_label="command line"
+        )
+    except services.BulletinError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    if is_outbox_folder():
+        click.echo("No MAIL_SERVER is set: messages are written to instance/outbox/ as .eml files.")
+    send_later([b.id for b in report.bulletins if b.state == BulletinState.APPROVED])
+    for bulletin in report.bulletins:
+        db.session.refresh(bulletin)
+    for line in report.lines():
+        click.echo(line)
+    click.echo(f"{len(report.bulletins)} bulletin(s) made, {len(report.skipped)} scheme(s) skipped.")
+
+
+COMMANDS = (import_subscribers_command, expire_subscribers_command, bulletin_group)
