@@ -1,8 +1,10 @@
 """Transactional email: a saved outbox row per message, sent after the commit.
 
 Messages are built from a template pair `templates/email/<name>.txt` + `.html`; the subject is
-set in the .txt template with `{% set subject = "..." %}`. With `MAIL_SERVER` unset, messages
-are written as .eml files to `instance/outbox/` instead of being sent.
+set in the .txt template with `{% set subject = "..." %}`. The headers are written by
+`coordinator.mailheaders`, as bulletins' are: the subject and the recipient's name are stored as a person
+reads them and encoded there. With `MAIL_SERVER` unset, messages are written as .eml files to
+`instance/outbox/` instead of being sent.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ import enum
 import logging
 import smtplib
 from datetime import datetime
+from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 
 from flask import current_app, render_template
@@ -22,8 +25,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from coordinator.db import UTCDateTime, utcnow
 from coordinator.extensions import db
 from coordinator.jobs import register_sweeper
+from coordinator.mailheaders import MessageError, encode_text, header_lines, mailbox, needs_smtputf8
 
 log = logging.getLogger(__name__)
+
+# The body parts (MIME) are made by the email package, with CRLF line ends; the headers a person reads are not.
+_BODY_POLICY = policy.default.clone(linesep="\r\n")
 
 
 class MailStatus(enum.StrEnum):
@@ -95,21 +102,33 @@ def send_queued_mail_later() -> None:
     jobs.enqueue("coordinator.mail:deliver_queued_mail")
 
 
-def build_message(row: OutgoingMail) -> EmailMessage:
-    """The RFC 5322 message for one outbox row. Header values containing CR/LF are refused by the policy."""
-    config = current_app.config
-    msg = EmailMessage()
-    msg["From"] = config["MAIL_DEFAULT_SENDER"]
-    msg["To"] = formataddr((row.to_name, row.to_address)) if row.to_name else row.to_address
-    msg["Subject"] = row.subject
-    msg["Date"] = format_datetime(row.created_at)
-    msg["Message-ID"] = row.message_id
-    for name, value in (row.headers or {}).items():
-        msg[name] = value
-    msg.set_content(row.text_body)
+def sender() -> tuple[str, str]:
+    """(display name, address) of MAIL_DEFAULT_SENDER, which may be written `Name <address>`."""
+    name, address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
+    return name, address or "watch@localhost"
+
+
+def build_message(row: OutgoingMail) -> bytes:
+    """The RFC 5322 message for one outbox row, CRLF line ends; MessageError when an address is not one."""
+    from_name, from_address = sender()
+    try:
+        from_header = mailbox(from_address, from_name, "From")
+    except MessageError as exc:
+        raise MessageError(f"MAIL_DEFAULT_SENDER cannot be the From address ({exc})") from exc
+    headers = [
+        ("From", from_header),
+        ("To", mailbox(row.to_address, row.to_name)),
+        ("Subject", encode_text(row.subject)),
+        ("Date", format_datetime(row.created_at)),
+        ("Message-ID", row.message_id),
+    ]
+    headers += [(name, encode_text(str(value), name)) for name, value in (row.headers or {}).items()]
+    body = EmailMessage(policy=_BODY_POLICY)
+    body.set_content(row.text_body)
     if row.html_body:
-        msg.add_alternative(row.html_body, subtype="html")
-    return msg
+        body.add_alternative(row.html_body, subtype="html")
+    # The body's own headers (MIME-Version, Content-Type ...) follow ours; it carries no header a person reads.
+    return header_lines(headers) + body.as_bytes()
 
 
 class MailTransport:
@@ -125,16 +144,17 @@ class MailTransport:
     def is_outbox_folder(self) -> bool:
         return not self.server
 
-    def send(self, msg: EmailMessage, filename: str) -> None:
+    def send(self, from_address: str, to_address: str, data: bytes, filename: str) -> None:
         """Deliver one message; raises smtplib exceptions on refusal."""
         if self.is_outbox_folder:
             self.outbox.mkdir(parents=True, exist_ok=True)
             path = self.outbox / f"{filename}.eml"
             tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(msg.as_bytes())
+            tmp.write_bytes(data)
             tmp.replace(path)
             return
-        self._connection().send_message(msg)
+        options = ["SMTPUTF8"] if needs_smtputf8(to_address) else []
+        self._connection().sendmail(from_address, [to_address], data, mail_options=options)
 
     def _connection(self) -> smtplib.SMTP:
         if self._smtp is None:
@@ -176,7 +196,16 @@ def deliver_queued_mail(max_attempts: int = 5) -> int:
                 continue
             row.attempts += 1
             try:
-                transport.send(build_message(row), filename=f"{row.created_at:%Y%m%d-%H%M%S}-{row.kind}-{row.id}")
+                data = build_message(row)
+            except MessageError as exc:
+                # Nothing a retry would change: failed once, with the reason, instead of on every sweep.
+                row.status = MailStatus.FAILED
+                row.last_error = f"not sent: {exc}"[:500]
+                log.warning("mail %s to %s not built: %s", row.id, row.to_address, exc)
+                db.session.commit()
+                continue
+            try:
+                transport.send(sender()[1], row.to_address, data, f"{row.created_at:%Y%m%d-%H%M%S}-{row.kind}-{row.id}")
             except (smtplib.SMTPException, OSError, ValueError) as exc:
                 row.last_error = str(exc)[:500]
                 if row.attempts >= max_attempts or (

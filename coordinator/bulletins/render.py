@@ -6,12 +6,15 @@ queries cannot be inlined), and leaves two marks in both parts: the greeting and
 Each recipient's message then only swaps in their name and their link, so thousands of messages cost
 one render. The marks carry a random token per render, so nothing a coordinator types can imitate one.
 
-Headers that are the same for every recipient (From, Reply-To, Subject, List-Id) are made once with
-Python's `email` package, whose default policy refuses a line break in any header value; the
-recipient's own (To, Message-ID, Date, List-Unsubscribe) are built from values that have none:
-names and subjects are put on one line first, wherever they came from, so CR/LF can never start a
-header of its own. The message is multipart/alternative, both parts quoted-printable, with a
-boundary starting "=_" (which quoted-printable text can never contain). With DKIM configured
+Every header is written by `coordinator.mailheaders`, as transactional mail's are: the texts a person
+reads (the subject, the scheme's and association's names, the resident's name) go in as typed and are
+encoded there, and every address header is one mailbox checked by `email.headerregistry.Address`.
+Headers that are the same for every recipient (From, Reply-To, Subject, List-Id) are made once; the
+recipient's own (To, Date, Message-ID, List-Unsubscribe) per message. When the common headers cannot
+be made (a scheme contact address no mail server would take, stored before it was checked), the
+previews still show and each resident's message fails with the reason, once. The message is
+multipart/alternative, both parts quoted-printable, with a boundary starting "=_" (which
+quoted-printable text can never contain). With DKIM configured
 (DKIM_SELECTOR and DKIM_PRIVATE_KEY_PATH), every message is signed with dkimpy, the
 List-Unsubscribe headers included, as RFC 8058 asks.
 
@@ -24,13 +27,9 @@ from __future__ import annotations
 import binascii
 import re
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from email import policy
-from email.header import Header
-from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import format_datetime, parseaddr
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -44,36 +43,21 @@ from coordinator.content.images import picture_extension
 from coordinator.content.models import ContentKind
 from coordinator.db import utcnow
 from coordinator.links import public_url
+from coordinator.mailheaders import MessageError, encode_text, header_lines, mailbox, one_line, phrase
 from coordinator.settings import get_settings
 
 # Media queries (dark mode, narrow screens) cannot be inlined: keep_at_rules leaves them in a <style> block.
 _inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_at_rules=True)
-# Headers made by the email package: CRLF line ends, and any CR/LF in a value refused.
-_HEADER_POLICY = policy.default.clone(linesep="\r\n")
 # Which headers the DKIM signature covers; RFC 8058 asks for both List-Unsubscribe headers.
 DKIM_HEADERS = (
     b"From", b"To", b"Subject", b"Date", b"Message-ID", b"Reply-To", b"List-Id", b"List-Unsubscribe",
     b"List-Unsubscribe-Post", b"MIME-Version", b"Content-Type",
 )
-_ASCII_ADDRESS = re.compile(r"[!-~]+@[!-~]+")
-_NOT_IN_ADDRESS = re.compile(r"[\s<>\"(),;:\\\[\]]")
-
-
-class MessageError(ValueError):
-    """A recipient's message cannot be built (an address no mail server would take); the message says why."""
+_MESSAGE_ID = re.compile(r"<[!-~]+@[!-~]+>")
+_NOT_IN_MESSAGE_ID = re.compile(r"[\s<>\"(),;:\\\[\]]")
 
 
 # --- Small pieces ------------------------------------------------------------------------------------------------
-
-
-def one_line(text: str) -> str:
-    """Text fit for a mail header: runs of spaces, tabs and line breaks become one space, control characters go."""
-    text = text or ""
-    # The usual case, checked in C: nothing but printable characters and single inner spaces.
-    if text.isprintable() and "  " not in text and text == text.strip():
-        return text
-    text = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf") or c in "\t\n\r")
-    return " ".join(text.split())
 
 
 def sender_address() -> str:
@@ -262,6 +246,8 @@ class RenderedBulletin:
     common_headers: bytes
     boundary: str
     is_personal: bool
+    # Why no message can be built from this bulletin ("" when they can); the previews do not need headers.
+    header_problem: str = ""
 
     def html_for(self, name: str = "", unsubscribe_url: str = "") -> str:
         """The HTML part for one recipient: their name (escaped) and their unsubscribe link."""
@@ -289,24 +275,30 @@ class RenderedBulletin:
     ) -> bytes:
         """One recipient's message, ready for SMTP (CRLF line ends), DKIM-signed when a key is configured.
 
-        An empty `to_address` makes a message to nobody (`undisclosed-recipients:;`), for downloads.
+        An empty `to_address` makes a message to nobody (`undisclosed-recipients:;`), for downloads. Raises
+        MessageError, saying why, when the message cannot be built.
         """
+        if self.header_problem:
+            raise MessageError(self.header_problem)
         name = one_line(to_name)
         hello = f"Hello {name}," if name else "Hello,"
-        if not re.fullmatch(r"<[!-~]+@[!-~]+>", message_id or "") or _NOT_IN_ADDRESS.search(message_id[1:-1]):
+        if not _MESSAGE_ID.fullmatch(message_id or "") or _NOT_IN_MESSAGE_ID.search(message_id[1:-1]):
             raise MessageError(f"not a usable Message-ID: {message_id!r}")
-        lines = [self.common_headers, f"To: {address_header(to_address, name)}\r\n".encode()]
-        lines.append(f"Date: {format_datetime(date or utcnow())}\r\nMessage-ID: {message_id}\r\n".encode("ascii"))
+        own = [
+            ("To", mailbox(to_address, name) if to_address else "undisclosed-recipients:;"),
+            ("Date", format_datetime(date or utcnow())),
+            ("Message-ID", message_id),
+        ]
         if unsubscribe_url and self.is_personal:
-            url = one_line(unsubscribe_url)
-            if not url.isascii() or " " in url:
+            if not unsubscribe_url.isascii() or not unsubscribe_url.isprintable() or " " in unsubscribe_url:
                 raise MessageError("the unsubscribe link must be plain ASCII")
-            lines.append(f"List-Unsubscribe: <{url}>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n".encode())
-        lines.append(
-            f'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="{self.boundary}"\r\n\r\n'.encode()
-        )
+            own += [("List-Unsubscribe", f"<{unsubscribe_url}>"), ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")]
+        own += [("MIME-Version", "1.0"), ("Content-Type", f'multipart/alternative; boundary="{self.boundary}"')]
         b = self.boundary
-        lines += [
+        lines = [
+            self.common_headers,
+            header_lines(own),
+            b"\r\n",
             f"--{b}\r\n".encode(),
             b'Content-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n',
             _quoted_printable(self._text(hello, unsubscribe_url)),
@@ -325,29 +317,6 @@ def greeting(name: str) -> str:
     return f"Hello {name}," if name else "Hello,"
 
 
-def address_header(address: str, name: str = "") -> str:
-    """A To header value for one address; the name is quoted (or RFC 2047-encoded) and always on one line."""
-    if not address:
-        return "undisclosed-recipients:;"
-    if _NOT_IN_ADDRESS.search(address) or address.count("@") != 1:
-        raise MessageError("the address has characters no mail server would accept")
-    name = one_line(name)  # whoever calls, a name is one line
-    if not name:
-        return address
-    if name.isascii():
-        # Always quoted: inside quotes nothing in a name can be read as an encoded word or an address.
-        quoted = name.replace("\\", "\\\\").replace('"', '\\"')
-        return f'"{quoted}" <{address}>'
-    # RFC 2047 encoded words, folded onto continuation lines (each starts with a space, so none is a new header).
-    encoded = Header(name, "utf-8", header_name="To").encode(linesep="\r\n")
-    return f"{encoded} <{address}>"
-
-
-def needs_smtputf8(address: str) -> bool:
-    """Whether an address has non-ASCII characters, which only an SMTPUTF8 server takes."""
-    return not _ASCII_ADDRESS.fullmatch(address or "")
-
-
 def _quoted_printable(text: str) -> bytes:
     # binascii's encoder (C): a few microseconds per part, where the email package's takes milliseconds.
     data = "\r\n".join(text.replace("\r\n", "\n").replace("\r", "\n").split("\n")).encode("utf-8")
@@ -355,15 +324,23 @@ def _quoted_printable(text: str) -> bytes:
 
 
 def _common_headers(scheme_name: str, scheme_slug: str, reply_to: str, subject: str, sender: str) -> bytes:
-    message = EmailMessage(policy=_HEADER_POLICY)
+    """From, Reply-To, Subject and List-Id; MessageError naming what to correct when an address is not one."""
     settings = get_settings()
-    message["From"] = formataddr((from_name(scheme_name, settings.association_name), sender))
+    try:
+        from_header = mailbox(sender, from_name(scheme_name, settings.association_name), "From")
+    except MessageError as exc:
+        raise MessageError(f"the sender address cannot be used ({exc}); correct it in Settings") from exc
+    headers = [("From", from_header)]
     if reply_to:
-        message["Reply-To"] = one_line(reply_to)
-    message["Subject"] = one_line(subject)
-    message["List-Id"] = f"{one_line(scheme_name)} bulletins {list_id(scheme_slug, sender_domain())}"
-    # Only the header block: the message has no body yet, so its bytes end with the blank line.
-    return message.as_bytes().rstrip(b"\r\n") + b"\r\n"
+        try:
+            headers.append(("Reply-To", mailbox(reply_to, header_name="Reply-To")))
+        except MessageError as exc:
+            raise MessageError(
+                f"the scheme's contact email cannot be the Reply-To address ({exc}); correct it on the scheme's page"
+            ) from exc
+    headers.append(("Subject", encode_text(subject)))
+    headers.append(("List-Id", f"{phrase(f'{scheme_name} bulletins', 'List-Id')} {list_id(scheme_slug, sender_domain())}"))
+    return header_lines(headers)
 
 
 def render_bulletin(bulletin: Bulletin, *, is_public: bool = False, subject_prefix: str = "") -> RenderedBulletin:
@@ -386,6 +363,12 @@ def render_bulletin(bulletin: Bulletin, *, is_public: bool = False, subject_pref
     text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
     subject = one_line(subject_prefix + data["subject"])
     sender = sender_address()
+    scheme = bulletin.scheme
+    try:
+        common_headers, problem = _common_headers(scheme.name, scheme.slug, scheme.contact_email, subject, sender), ""
+    except MessageError as exc:
+        # The previews need no headers; each message built from this fails with the reason (see the sender).
+        common_headers, problem = b"", str(exc)
     return RenderedBulletin(
         subject=subject,
         html=html,
@@ -393,11 +376,10 @@ def render_bulletin(bulletin: Bulletin, *, is_public: bool = False, subject_pref
         greeting_mark=greeting_mark,
         unsubscribe_mark=unsubscribe_mark,
         sender=sender,
-        common_headers=_common_headers(
-            bulletin.scheme.name, bulletin.scheme.slug, bulletin.scheme.contact_email, subject, sender
-        ),
+        common_headers=common_headers,
         boundary=f"=_nwc_{secrets.token_hex(12)}",
         is_personal=not is_public,
+        header_problem=problem,
     )
 
 

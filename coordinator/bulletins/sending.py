@@ -17,6 +17,10 @@ goes through the rows in order:
    row's claim, each statement committing on its own; on PostgreSQL the usual pair ("sent", then the
    next claim) travels as one statement, so a message costs one round trip to the database.
 
+A message that cannot be built (an address, the resident's or the scheme's Reply-To, that no mail server
+would take) is marked failed with the reason at its turn, once: a retry would change nothing, and the
+bulletin finishes instead of showing "Sending" while every sweep tries again.
+
 An outage costs no resident anything: when the server cannot be reached, or refuses our TLS, login or
 sender address, the row goes back to the queue with the try not counted and the run stops; the sweeper
 tries again a minute later, for as long as it takes.
@@ -63,16 +67,11 @@ from coordinator.bulletins.models import (
     Subscriber,
     SubscriberStatus,
 )
-from coordinator.bulletins.render import (
-    MessageError,
-    RenderedBulletin,
-    needs_smtputf8,
-    render_bulletin,
-    sender_domain,
-)
+from coordinator.bulletins.render import RenderedBulletin, render_bulletin, sender_domain
 from coordinator.db import utcnow
 from coordinator.extensions import db
 from coordinator.links import public_url
+from coordinator.mailheaders import MessageError, needs_smtputf8
 from coordinator.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -559,7 +558,7 @@ class BulletinSender:
             data = self.rendered.message(
                 row.to_address, row.name, row.message_id, self.unsubscribe_url.replace(_TOKEN_MARK, token)
             )
-        except MessageError as exc:  # this resident's address or message id: nothing a retry would change
+        except MessageError as exc:  # an address or header no server would take: nothing a retry would change
             return Outcome(DeliveryState.FAILED, f"not sent: {exc}"[:500])
         except Exception as exc:  # e.g. an unreadable DKIM key: ours to fix, and the resident must not lose out
             log.exception("bulletin %s: message not built", self.bulletin_id)
@@ -719,7 +718,12 @@ def send_test_message(bulletin_id: int, user_id: int) -> bool:
     rendered = render_bulletin(bulletin, subject_prefix="[Test] ")
     message_id = f"<bulletin-{bulletin.id}.test.{secrets.token_hex(6)}@{sender_domain()}>"
     # A test message's unsubscribe link is not anyone's: it opens the page that says the link is not valid.
-    data = rendered.message(user.email, user.name, message_id, public_url("bulletins.unsubscribe", token="test"))
+    try:
+        data = rendered.message(user.email, user.name, message_id, public_url("bulletins.unsubscribe", token="test"))
+    except MessageError as exc:  # the bulletin's page says why when it is sent; a retry would change nothing
+        log.warning("test of bulletin %s to %s not built: %s", bulletin.id, user.email, exc)
+        db.session.rollback()
+        return False
     transport = BulletinTransport()
     try:
         transport.send(rendered.sender, user.email, data, f"bulletin-{bulletin.id}-test-{secrets.token_hex(4)}")

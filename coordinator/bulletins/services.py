@@ -53,6 +53,7 @@ from coordinator.db import UTC, utcnow
 from coordinator.extensions import db
 from coordinator.links import public_url
 from coordinator.mail import MailStatus, OutgoingMail, queue_mail
+from coordinator.mailheaders import check_header_text
 from coordinator.schemes.models import Scheme, Street
 from coordinator.settings import get_settings
 
@@ -122,12 +123,10 @@ def check_subscriber_email(text: str) -> str:
 
 def check_subscriber_name(text: str) -> str:
     """The name on one line ("" for none); ValueError with a message when it cannot be stored."""
-    # Runs of spaces and line breaks become one space: the name may end up in an email's To header.
-    name = " ".join((text or "").split())
+    # The name goes into the To header of every email the resident gets: the header rule, then spaces tidied.
+    name = " ".join(check_header_text((text or "").strip(), "The name").split())
     if len(name) > MAX_NAME:
         raise ValueError(f"The name must be {MAX_NAME} characters or fewer")
-    if any(unicodedata.category(c) in ("Cc", "Cf") for c in name):
-        raise ValueError("The name contains a control character; type it again")
     if looks_like_formula(name):
         raise ValueError("The name starts with =, +, - or @; type it as it is written")
     return name
@@ -1002,10 +1001,9 @@ def check_subject(text: str) -> str:
     subject = (text or "").strip()
     if not subject:
         raise ValueError("Enter a subject")
-    # Refused, not tidied: a line break in a subject is a mistake, or an attempt to add mail headers.
-    if _has_control_characters(subject):
-        raise ValueError("The subject must be one line, without line breaks or control characters")
-    subject = " ".join(subject.split())
+    # Refused, not tidied: a line break or mail code (=?...?=) in a subject is a mistake, or an attempt to add
+    # mail headers.
+    subject = " ".join(check_header_text(subject, "The subject").split())
     if len(subject) > MAX_SUBJECT:
         raise ValueError(f"The subject must be {MAX_SUBJECT} characters or fewer (it has {len(subject)})")
     return subject

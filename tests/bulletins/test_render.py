@@ -14,7 +14,6 @@ from dkim import dknewkey
 
 from coordinator.bulletins import services
 from coordinator.bulletins.render import (
-    address_header,
     html_to_text,
     public_eml,
     public_html,
@@ -22,6 +21,7 @@ from coordinator.bulletins.render import (
     render_bulletin,
 )
 from coordinator.extensions import db
+from coordinator.mailheaders import MessageError, mailbox
 from coordinator.settings import get_settings
 from tests.bulletins.conftest import HOSTILE_TEXTS, body, make_bulletin
 
@@ -192,10 +192,8 @@ def test_cr_lf_in_a_stored_subject_or_name_never_makes_a_header(world, line_brea
 
 
 def test_an_address_with_a_line_break_is_refused():
-    from coordinator.bulletins.render import MessageError
-
     with pytest.raises(MessageError):
-        address_header("robin@example.net\r\nBcc: x@example.net", "Robin")
+        mailbox("robin@example.net\r\nBcc: x@example.net", "Robin")
 
 
 def test_names_in_other_scripts_are_encoded_and_read_back(world):
