@@ -58,15 +58,20 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _database_url(INSTANCE_DIR / "coordinator.sqlite3")
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
 
-    # Sessions: signed cookie, HttpOnly, SameSite=Lax, idle timeout enforced by the signature's age.
+    # Sessions: signed cookie, HttpOnly, SameSite=Lax. The idle timeout is checked against a time inside the signed
+    # cookie (coordinator/auth/sessions.py), so the cookie itself lives to the absolute lifetime: a browser still
+    # sends it after the idle timeout, and a form typed meanwhile is kept for its account. Every login (and its
+    # remember-me cookie) ends at the absolute lifetime, or when it logs out.
     SESSION_COOKIE_NAME = "nwc_session"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
-    PERMANENT_SESSION_LIFETIME = timedelta(minutes=_int("SESSION_IDLE_MINUTES", 30))
+    SESSION_IDLE_LIFETIME = timedelta(minutes=_int("SESSION_IDLE_MINUTES", 30))
+    SESSION_ABSOLUTE_LIFETIME = timedelta(hours=_int("SESSION_ABSOLUTE_HOURS", 12))
+    PERMANENT_SESSION_LIFETIME = SESSION_ABSOLUTE_LIFETIME
     SESSION_REFRESH_EACH_REQUEST = True
     REMEMBER_COOKIE_NAME = "nwc_remember"
-    REMEMBER_COOKIE_DURATION = timedelta(days=_int("REMEMBER_DAYS", 14))
+    REMEMBER_COOKIE_DURATION = SESSION_ABSOLUTE_LIFETIME
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
-from flask import Flask, flash, g, redirect, render_template, request, session, url_for
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -51,7 +50,10 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     jobs.init_app(app)
 
     _import_models()
-    app.session_interface = WatchSessionInterface()
+    from coordinator.auth import sessions
+
+    app.session_interface = sessions.WatchSessionInterface()
+    app.after_request(sessions.keep_session_alive)
     _register_blueprints(app)
     _register_error_pages(app)
     _register_hooks(app)
@@ -153,31 +155,12 @@ SECURITY_HEADERS = {
 }
 
 
-class WatchSessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, except that a page polling its own progress does not renew the cookie.
-
-    The idle timeout is the cookie's age; a print order's page left open must not keep a session alive.
-    """
-
-    def should_set_cookie(self, app: Flask, session) -> bool:
-        if is_progress_poll():
-            return session.modified
-        return super().should_set_cookie(app, session)
-
-
 def _register_hooks(app: Flask) -> None:
     from coordinator.auth.kept_forms import forget_when_sent
 
     app.jinja_env.globals["this_page"] = this_page
     app.jinja_env.globals["is_progress_poll"] = is_progress_poll
     app.before_request(lambda: forget_when_sent(request))
-
-    @app.before_request
-    def keep_session_alive():
-        # A permanent session expires PERMANENT_SESSION_LIFETIME after the last request: the idle timeout.
-        # Set once: setting it marks the session changed, and a progress poll must leave it unchanged.
-        if not session.permanent:
-            session.permanent = True
 
     @app.after_request
     def security_headers(response):

@@ -58,8 +58,16 @@ class User(UserMixin, TimestampMixin, db.Model):
     def has_password(self) -> bool:
         return bool(self.password_hash)
 
+    # The login session (one browser's login) this object was loaded for or is logging in with; not a column.
+    login_session = None
+
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
+
+    def get_login_id(self) -> str:
+        """What the session and remember-me cookies keep: the account, its credentials' generation and this login."""
+        login = self.login_session.token if self.login_session is not None else ""
+        return f"{self.get_id()}:{login}"
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role.value}>"
@@ -67,6 +75,26 @@ class User(UserMixin, TimestampMixin, db.Model):
 
 # One account per email whatever its case: "Pat@Example.org" and "pat@example.org" are the same person.
 Index("uq_users_email_lower", func.lower(User.email), unique=True)
+
+
+def new_login_token() -> str:
+    """A random token that names one login session (one browser's login) in its cookies."""
+    return secrets.token_urlsafe(32)
+
+
+class LoginSession(db.Model):
+    """One login on one browser: logging out deletes it, so a copied cookie or remember-me cookie stops working.
+
+    Rows also end with the account's other sessions (password changed, deactivated, role changed) and are
+    deleted once older than the absolute lifetime (SESSION_ABSOLUTE_HOURS) when another login begins.
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_login_token)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 def new_kept_form_token() -> str:

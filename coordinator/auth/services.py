@@ -10,10 +10,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from coordinator import audit
-from coordinator.auth.models import Role, User, new_session_token
+from coordinator.auth.models import LoginSession, Role, User, new_session_token
 from coordinator.db import utcnow
 from coordinator.extensions import db
 from coordinator.links import public_url
@@ -90,11 +90,18 @@ def validate_new_password(password: str) -> None:
         raise AccountError(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.")
 
 
+def end_every_login(user: User) -> None:
+    """End every login of this account on every device, remembered or not; the caller logs this device in again."""
+    user.session_token = new_session_token()
+    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    user.login_session = None
+
+
 def set_password(user: User, password: str) -> None:
-    """Set a new password and end every other session of this account."""
+    """Set a new password and end every login of this account."""
     validate_new_password(password)
     user.password_hash = hash_password(password)
-    user.session_token = new_session_token()
+    end_every_login(user)
     audit.record("auth.password_changed", user, f"password set for {user.email}")
 
 
@@ -131,7 +138,7 @@ def update_profile(user: User, name: str, email: str) -> None:
 def deactivate_user(user: User) -> None:
     """Stop an account from logging in and end its sessions at once."""
     user.is_active_account = False
-    user.session_token = new_session_token()
+    end_every_login(user)
     audit.record("users.deactivated", user, f"{user.email} deactivated")
 
 
@@ -147,7 +154,7 @@ def change_role(user: User, role: Role) -> None:
         return
     old = user.role
     user.role = role
-    user.session_token = new_session_token()
+    end_every_login(user)
     audit.record("users.role_changed", user, f"{user.email}: {old.value} -> {role.value}", old=old.value, new=role.value)
 
 

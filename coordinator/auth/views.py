@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from coordinator.auth import bp, kept_forms
 from coordinator.auth import services as accounts
 from coordinator.auth.forms import ChangePasswordForm, LoginForm, ProfileForm, RequestResetForm, SetPasswordForm
-from coordinator.auth.models import User
+from coordinator.auth.sessions import log_in, log_out
 from coordinator.extensions import db, limiter, login_manager, submitted_email
 from coordinator.links import this_page
 from coordinator.mail import send_queued_mail_later
-
-
-@login_manager.user_loader
-def load_user(session_id: str) -> User | None:
-    """Find the account for a session; an old session token (password changed, deactivated) finds none."""
-    user_id, _, token = session_id.partition(":")
-    if not user_id.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not token or user.session_token != token or not user.is_active_account:
-        return None
-    return user
 
 
 def _address_limit() -> str:
@@ -43,9 +31,10 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            log_in(user, remember=form.remember.data)
         db.session.commit()
         if user is not None:
-            login_user(user, remember=form.remember.data)
             target = request.args.get("next")
             return redirect(target if accounts.is_safe_next(target) else url_for("main.home"))
         # The same words whether the email is unknown, the password wrong or the account inactive.
@@ -94,7 +83,8 @@ def discard_kept_form():
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
+    log_out()
+    db.session.commit()
     flash("You have logged out.", "success")
     return redirect(url_for("auth.login"))
 
@@ -130,8 +120,8 @@ def set_password(token: str):
         except accounts.AccountError as exc:
             form.password.errors.append(str(exc))
         else:
+            log_in(user)
             db.session.commit()
-            login_user(user)
             flash("Your password is set. Welcome.", "success")
             return redirect(url_for("main.home"))
     return render_template("auth/set_password.html", form=form, user=user, purpose=purpose)
@@ -161,10 +151,11 @@ def change_password():
         if not accounts.check_password(current_user, form.current_password.data):
             form.current_password.errors.append("That is not your current password.")
         else:
-            accounts.set_password(current_user, form.password.data)
+            user = current_user._get_current_object()
+            accounts.set_password(user, form.password.data)
+            # Every login of the account has ended: this device begins a new one.
+            log_in(user)
             db.session.commit()
-            # The session token changed: keep this session, every other one is now ended.
-            login_user(current_user._get_current_object())
             flash("Your password is changed. Any other device you were logged in on is now logged out.", "success")
             return redirect(url_for("auth.profile"))
     return render_template("auth/change_password.html", form=form)

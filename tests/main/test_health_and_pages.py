@@ -48,7 +48,7 @@ def test_database_outage_gives_503_page(tmp_path):
     # CSRF fails first (400) without touching the database; a page that reads the database gives 503.
     assert response.status_code == 400
     with client.session_transaction() as session:
-        session["_user_id"] = "1:token"
+        session["_user_id"] = "1:token:login"  # account : credentials : login
     page = client.get("/")
     assert page.status_code == 503
     assert "cannot reach its database" in page.get_data(as_text=True)
