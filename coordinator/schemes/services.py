@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from coordinator import audit
 from coordinator.csvfiles import CSVFileError, ImportLine, ImportReport, looks_like_formula, read_csv
 from coordinator.extensions import db
+from coordinator.mailheaders import MessageError, mailbox
 from coordinator.schemes.models import STREET_UNIQUE_INDEX, CoordinatorRole, Scheme, SchemeCoordinator, Street
 
 MAX_STREET_NAME = 120
@@ -88,15 +89,29 @@ def list_coordinators(scheme: Scheme) -> list[SchemeCoordinator]:
 
 
 def check_contact_email(text: str) -> str:
-    """The scheme email as it will be printed ("" for none); ValueError with a message when it is not an address."""
+    """The scheme email as it will be printed ("" for none); ValueError with a message when it is not an address.
+
+    It is also the Reply-To of every bulletin the scheme sends, so it must be an address the mail library
+    writes into a header, in plain ASCII: a resident's mail server may not take any other (SMTPUTF8).
+    """
     text = (text or "").strip()
     if not text:
         return ""
     try:
         # Deliverability needs DNS, which the app must not depend on (it runs offline).
-        return validate_email(text, check_deliverability=False).normalized
+        address = validate_email(text, check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise ValueError(f"Enter an email address in the right form, like watch@example.org ({exc})") from exc
+    if not address.isascii():
+        raise ValueError(
+            "Enter an address without accented letters or other alphabets, like watch@example.org: it is the "
+            "reply address of every bulletin, and many residents' mail servers take no other"
+        )
+    try:
+        mailbox(address, header_name="Reply-To")
+    except MessageError as exc:
+        raise ValueError(f"Enter an email address in the right form, like watch@example.org ({exc})") from exc
+    return address
 
 
 def check_contact_phone(text: str) -> str:
