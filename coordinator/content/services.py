@@ -18,10 +18,8 @@ import re
 from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -51,6 +49,7 @@ from coordinator.content.models import (
 from coordinator.content.phones import is_police_number
 from coordinator.db import utcnow
 from coordinator.extensions import db
+from coordinator.links import public_url
 from coordinator.mail import queue_mail
 from coordinator.schemes.models import Scheme, SchemeCoordinator
 from coordinator.schemes.services import slugify
@@ -279,12 +278,6 @@ def retire_item(item: ContentItem, actor: User) -> ContentVersion:
     return transition(version, S.RETIRED, actor, reason="retired")
 
 
-def _absolute_url(endpoint: str, **values: object) -> str:
-    # Built from the URL map, not the request, so the command line can send the same emails.
-    path = current_app.url_map.bind("localhost").build(endpoint, values)
-    return urljoin(current_app.config["PUBLIC_BASE_URL"], path)
-
-
 def _notify_submitter(version: ContentVersion, name: str, actor: User | None, reason: str) -> None:
     person = version.submitted_by
     if person is None or not person.is_active_account or (actor is not None and person.id == actor.id):
@@ -301,7 +294,7 @@ def _notify_submitter(version: ContentVersion, name: str, actor: User | None, re
         number=version.number,
         decided_by=actor.name if actor else "An admin",
         reason=reason,
-        link=_absolute_url("content.item", item_id=version.item_id),
+        link=public_url("content.item", item_id=version.item_id),
     )
 
 
