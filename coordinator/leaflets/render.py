@@ -26,7 +26,8 @@ from coordinator.leaflets.layouts import HOME, PRINT_MODES, SHOP, Layout, get_la
 from coordinator.pdf import ASSET_BASE_URL, STATIC_DIR, DoesNotFit, PDFMetadata, impose, render_pdf, repeat_pages
 from coordinator.plain_text import HIDDEN_CHARACTERS
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+# The top-level templates/ folder: coordinator/templates links to it in a checkout and is a copy in the wheel.
+TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 TEMPLATE_NAME = "print/leaflet.html"
 
 POLICE_EMERGENCY = "999"
