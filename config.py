@@ -84,7 +84,10 @@ class Config:
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 5 minutes")
+    # Wrong passwords for one account: from one address, refused past the limit; from everywhere together, answered
+    # more slowly past it (doubling from half a second up to LOGIN_SLOWDOWN_MAX_SECONDS), never refused.
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 5 minutes")
+    LOGIN_SLOWDOWN_MAX_SECONDS = _int("LOGIN_SLOWDOWN_MAX_SECONDS", 5)
 
     # Signed links in emails.
     INVITATION_MAX_AGE = timedelta(days=_int("INVITATION_DAYS", 7))

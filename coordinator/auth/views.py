@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from coordinator.auth import bp, kept_forms
+from coordinator.auth import bp, kept_forms, login_limits
 from coordinator.auth import services as accounts
 from coordinator.auth.forms import ChangePasswordForm, LoginForm, ProfileForm, RequestResetForm, SetPasswordForm
 from coordinator.auth.sessions import log_in, log_out
-from coordinator.extensions import db, limiter, login_manager, submitted_email
+from coordinator.extensions import db, limiter, login_manager
 from coordinator.links import this_page
 from coordinator.mail import send_queued_mail_later
 
@@ -18,20 +18,19 @@ def _address_limit() -> str:
     return current_app.config["LOGIN_LIMIT_PER_ADDRESS"]
 
 
-def _account_limit() -> str:
-    return current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_address_limit, methods=["POST"])
-@limiter.limit(_account_limit, key_func=submitted_email, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
     if form.validate_on_submit():
+        login_limits.before_checking_password(form.email.data)
         user = accounts.authenticate(form.email.data, form.password.data)
-        if user is not None:
+        if user is None:
+            login_limits.failed_login(form.email.data)
+        else:
+            login_limits.logged_in(form.email.data)
             log_in(user, remember=form.remember.data)
         db.session.commit()
         if user is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from coordinator.audit.models import AuditEntry
+from coordinator.auth import login_limits
 from coordinator.extensions import db
 from tests.conftest import csrf_from, login_as, post_form
 from tests.factories import PASSWORD, make_admin, make_user
@@ -84,8 +85,36 @@ def test_logins_are_rate_limited_per_account(client):
     ]
     assert codes[:5] == [200] * 5
     assert codes[5] == 429
-    # Even the right password is refused while the limit holds.
+    # Even the right password is refused from this address while the limit holds.
     assert post_form(client, "/account/login", {"email": user.email, "password": PASSWORD}).status_code == 429
+
+
+def test_the_owner_still_logs_in_while_someone_hammers_the_account_from_elsewhere(app, monkeypatch):
+    waits: list[float] = []
+    monkeypatch.setattr(login_limits, "sleep", waits.append)  # the answers' waits, asked for but not waited
+    user = make_user()
+    db.session.commit()
+
+    for n in range(1, 5):
+        attacker = app.test_client()
+        attacker.environ_base["REMOTE_ADDR"] = f"203.0.113.{n}"
+        codes = [post_form(attacker, "/account/login", {"email": user.email, "password": f"guess {n}.{i}"}).status_code
+                 for i in range(5)]
+        assert codes == [200] * 5
+        # An address that keeps failing for this account is refused, the right password too.
+        assert post_form(attacker, "/account/login", {"email": user.email, "password": PASSWORD}).status_code == 429
+    assert waits and waits == sorted(waits)  # past five failures the answers come ever more slowly
+
+    owner = app.test_client()
+    owner.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    response = post_form(owner, "/account/login", {"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302 and client_is_home(owner)
+    assert waits[-1] == app.config["LOGIN_SLOWDOWN_MAX_SECONDS"]  # slowed, as everyone is, but let in
+
+
+def client_is_home(client) -> bool:
+    """The client is logged in: the home page answers instead of sending it to log in."""
+    return client.get("/").status_code == 200
 
 
 def test_logins_are_rate_limited_per_address(app, client):
