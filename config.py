@@ -88,6 +88,10 @@ class Config:
     # more slowly past it (doubling from half a second up to LOGIN_SLOWDOWN_MAX_SECONDS), never refused.
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 5 minutes")
     LOGIN_SLOWDOWN_MAX_SECONDS = _int("LOGIN_SLOWDOWN_MAX_SECONDS", 5)
+    # How many proxies (nginx, a load balancer) stand in front of the app. Rate limits and the audit log key on
+    # the address the last of them saw, taken from X-Forwarded-For; 0 trusts no such header, since anyone can send
+    # one. Never more than the proxies really there: one too many lets a visitor choose their own address.
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
 
     # Signed links in emails.
     INVITATION_MAX_AGE = timedelta(days=_int("INVITATION_DAYS", 7))
