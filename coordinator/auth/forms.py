@@ -31,7 +31,8 @@ class SetPasswordForm(FlaskForm):
 
     password = PasswordField(
         "New password",
-        description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a good one.",
+        description=f"At least {MIN_PASSWORD_LENGTH} characters, not a common password and not your email address. "
+        "A few unrelated words make a good one.",
         validators=[
             DataRequired(message="Enter a new password"),
             Length(min=MIN_PASSWORD_LENGTH, max=200, message=f"Use at least {MIN_PASSWORD_LENGTH} characters"),
@@ -50,7 +51,7 @@ class ChangePasswordForm(SetPasswordForm):
 
 
 class ProfileForm(FlaskForm):
-    """One's own name and email."""
+    """One's own name and email; a new email needs the current password."""
 
     name = StringField("Your name", validators=[DataRequired(message="Enter your name"), Length(max=120)])
     email = EmailField(
@@ -61,3 +62,11 @@ class ProfileForm(FlaskForm):
             Length(max=254),
         ],
     )
+    current_password = PasswordField(
+        "Current password",
+        description="Needed only to change your email address. We send a link to the new address to confirm it.",
+    )
+
+
+class ConfirmEmailForm(FlaskForm):
+    """The button that makes a confirmed address the account's email (following the link alone changes nothing)."""

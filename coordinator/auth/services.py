@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
+from zxcvbn import zxcvbn
 
 from coordinator import audit
 from coordinator.auth.models import LoginSession, Role, User, new_session_token
@@ -26,10 +27,22 @@ password_hasher = PasswordHasher(time_cost=3, memory_cost=19 * 1024, parallelism
 _DUMMY_HASH = password_hasher.hash("not-a-real-password")
 
 MIN_PASSWORD_LENGTH = 10
+# zxcvbn's scale: 3 is "safely unguessable", about 10^8 guesses or more. Below it are the passwords on its lists of
+# the most common ones (and their l33t and capitalised forms), dictionary words, names, dates, keyboard runs, and
+# anything built from the account's own email or name.
+MIN_PASSWORD_SCORE = 3
+# zxcvbn refuses to judge more than 72 characters; the first 72 of a longer password are judged.
+_ZXCVBN_MAX_LENGTH = 72
+# Words anyone would try first against a Neighbourhood Watch account.
+_OUR_WORDS = ("neighbourhood", "neighborhood", "watch", "coordinator", "toolkit")
 
 
 class AccountError(Exception):
-    """A rule about accounts was broken; the message is fit to show."""
+    """A rule about accounts was broken; the message is fit to show, next to `field` when it names one."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def normalise_email(email: str) -> str:
@@ -84,10 +97,24 @@ def check_password(user: User, password: str) -> bool:
     return bool(user.password_hash) and _verify(user.password_hash, password)
 
 
-def validate_new_password(password: str) -> None:
-    """Refuse passwords that are too short."""
+def validate_new_password(password: str, email: str = "", name: str = "") -> None:
+    """Refuse passwords that are too short, common, or made from the account's own email or name."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.")
+    local, _, domain = normalise_email(email).partition("@")
+    if len(_letters_and_digits(local)) >= 3 and _letters_and_digits(local) in _letters_and_digits(password):
+        raise AccountError("Choose a password that does not contain your email address.")
+    own_words = [w for w in (normalise_email(email), local, domain, *domain.split("."), *name.lower().split()) if w]
+    verdict = zxcvbn(password[:_ZXCVBN_MAX_LENGTH], user_inputs=[*own_words, *_OUR_WORDS])
+    if verdict["score"] < MIN_PASSWORD_SCORE:
+        warning = verdict["feedback"]["warning"]
+        reason = f" ({warning.rstrip('.').lower()})" if warning else ""
+        raise AccountError(f"That password would be too easy to guess{reason}. "
+                           "A few unrelated words make a good one.")
+
+
+def _letters_and_digits(text: str) -> str:
+    return "".join(c for c in text.lower() if c.isalnum())
 
 
 def end_every_login(user: User) -> None:
@@ -99,10 +126,17 @@ def end_every_login(user: User) -> None:
 
 def set_password(user: User, password: str) -> None:
     """Set a new password and end every login of this account."""
-    validate_new_password(password)
+    validate_new_password(password, user.email, user.name)
     user.password_hash = hash_password(password)
     end_every_login(user)
     audit.record("auth.password_changed", user, f"password set for {user.email}")
+
+
+def change_password(user: User, current_password: str, password: str) -> None:
+    """Change one's own password, proving the current one; every login of the account ends."""
+    if not check_password(user, current_password):
+        raise AccountError("That is not your current password.", field="current_password")
+    set_password(user, password)
 
 
 def create_user(email: str, name: str, role: Role = Role.COORDINATOR, password: str | None = None) -> User:
@@ -112,27 +146,35 @@ def create_user(email: str, name: str, role: Role = Role.COORDINATOR, password: 
         raise AccountError("That email already has an account.")
     user = User(email=email, name=name.strip(), role=role, is_active_account=True)
     if password is not None:
-        validate_new_password(password)
+        validate_new_password(password, email, name)
         user.password_hash = hash_password(password)
     db.session.add(user)
     db.session.flush()
     return user
 
 
-def update_profile(user: User, name: str, email: str) -> None:
-    """Change one's own name and email."""
-    other = find_user_by_email(email)
-    if other is not None and other.id != user.id:
-        raise AccountError("That email already has an account.")
-    changed = []
+def update_profile(user: User, name: str, email: str, current_password: str = "") -> str | None:
+    """Change one's own name at once; a new email only after the current password and a link sent to it.
+
+    Returns the new address the link went to, or None when the email stays as it is.
+    """
+    new_email = email.strip()
+    is_new_email = new_email != user.email
+    if is_new_email:
+        if not current_password:
+            raise AccountError("Enter your current password to change your email address", field="current_password")
+        if not check_password(user, current_password):
+            raise AccountError("That is not your current password.", field="current_password")
+        other = find_user_by_email(new_email)
+        if other is not None and other.id != user.id:
+            raise AccountError("That email already has an account.", field="email")
     if user.name != name.strip():
-        changed.append("name")
-    if normalise_email(user.email) != normalise_email(email) or user.email != email.strip():
-        changed.append("email")
-    user.name = name.strip()
-    user.email = email.strip()
-    if changed:
-        audit.record("auth.profile_changed", user, f"{', '.join(changed)} changed", fields=changed)
+        user.name = name.strip()
+        audit.record("auth.profile_changed", user, "name changed", fields=["name"])
+    if not is_new_email:
+        return None
+    request_email_change(user, new_email)
+    return new_email
 
 
 def deactivate_user(user: User) -> None:
@@ -173,7 +215,8 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def _fingerprint(user: User) -> str:
-    material = f"{user.password_hash or ''}|{user.session_token}|{user.is_active_account}"
+    # The email is in it too: a link sent to an address the account has since left no longer works.
+    material = f"{user.password_hash or ''}|{user.session_token}|{user.is_active_account}|{user.email}"
     return hashlib.sha256(material.encode()).hexdigest()[:24]
 
 
@@ -249,6 +292,62 @@ def redeem_account_token(token: str, password: str) -> User:
     user, purpose = user_for_token(token)
     set_password(user, password)
     audit.record(f"auth.{purpose}_accepted", user, f"{user.email} set a password by {purpose} link", actor=user)
+    return user
+
+
+# --- A new email address ---------------------------------------------------------------------------------------
+#
+# The new address is confirmed by a link sent to it (it carries the address and the account's fingerprint, so it
+# works once, and not after the password or email changed meanwhile); the old address is told once it changed.
+
+
+def _email_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="coordinator.email-change")
+
+
+def email_link_hours() -> int:
+    """How many hours a link confirming a new email address works: as long as a password-reset link."""
+    return int(current_app.config["PASSWORD_RESET_MAX_AGE"].total_seconds() // 3600)
+
+
+def request_email_change(user: User, new_email: str) -> None:
+    """Queue a link to the new address that makes it the account's email; the caller commits and sends."""
+    token = _email_serializer().dumps({"u": user.id, "e": new_email, "f": _fingerprint(user)})
+    queue_mail(
+        "email_change",
+        new_email,
+        "email_change",
+        to_name=user.name,
+        name=user.name,
+        link=public_url("auth.confirm_email", token=token),
+        hours=email_link_hours(),
+    )
+    audit.record("auth.email_change_asked", user, f"{user.email} asked to change their email", actor=user)
+
+
+def email_change_for_token(token: str) -> tuple[User, str]:
+    """The account and new address of a still-valid email link; AccountError if expired, used or forged."""
+    try:
+        data = _email_serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"].total_seconds())
+    except BadSignature as exc:  # SignatureExpired is one
+        raise AccountError("This link is not valid or has expired. Change your email on My account again.") from exc
+    user = db.session.get(User, data.get("u")) if isinstance(data, dict) and isinstance(data.get("u"), int) else None
+    if user is None or data.get("f") != _fingerprint(user) or not user.is_active_account:
+        raise AccountError("This link has already been used or is no longer valid.")
+    return user, str(data.get("e", ""))
+
+
+def confirm_email_change(token: str) -> User:
+    """Make the link's address the account's email, and tell the old address; the caller commits and sends."""
+    user, new_email = email_change_for_token(token)
+    other = find_user_by_email(new_email)
+    if other is not None and other.id != user.id:
+        raise AccountError("That email already has an account.")
+    old_email = user.email
+    user.email = new_email
+    queue_mail("email_changed", old_email, "email_changed", to_name=user.name, name=user.name,
+               old_email=old_email, new_email=new_email)
+    audit.record("auth.profile_changed", user, "email changed", actor=user, fields=["email"])
     return user
 
 

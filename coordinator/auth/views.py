@@ -7,7 +7,14 @@ from flask_login import current_user, login_required
 
 from coordinator.auth import bp, kept_forms, login_limits
 from coordinator.auth import services as accounts
-from coordinator.auth.forms import ChangePasswordForm, LoginForm, ProfileForm, RequestResetForm, SetPasswordForm
+from coordinator.auth.forms import (
+    ChangePasswordForm,
+    ConfirmEmailForm,
+    LoginForm,
+    ProfileForm,
+    RequestResetForm,
+    SetPasswordForm,
+)
 from coordinator.auth.sessions import log_in, log_out
 from coordinator.extensions import db, limiter, login_manager
 from coordinator.links import this_page
@@ -126,20 +133,51 @@ def set_password(token: str):
     return render_template("auth/set_password.html", form=form, user=user, purpose=purpose)
 
 
+def _show_error(form, exc: accounts.AccountError, default_field: str) -> None:
+    getattr(form, exc.field or default_field).errors.append(str(exc))
+
+
 @bp.route("/", methods=["GET", "POST"])
 @login_required
 def profile():
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
         try:
-            accounts.update_profile(current_user, form.name.data, form.email.data)
+            new_email = accounts.update_profile(current_user, form.name.data, form.email.data,
+                                                form.current_password.data or "")
         except accounts.AccountError as exc:
-            form.email.errors.append(str(exc))
+            _show_error(form, exc, "email")
         else:
             db.session.commit()
-            flash("Your details are saved.", "success")
+            send_queued_mail_later()
+            if new_email:
+                flash(f"We have sent a link to {new_email}. Your email address changes when you follow it "
+                      f"(within {accounts.email_link_hours()} hours).", "info")
+            else:
+                flash("Your details are saved.", "success")
             return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", form=form)
+
+
+@bp.route("/email/<token>", methods=["GET", "POST"])
+@limiter.limit(_address_limit, methods=["POST"])
+def confirm_email(token: str):
+    # Following the link only shows a button: mail scanners open links, and must not change anyone's email.
+    try:
+        user, new_email = accounts.email_change_for_token(token)
+    except accounts.AccountError as exc:
+        return render_template("auth/link_invalid.html", message=str(exc), about_email=True), 400
+    form = ConfirmEmailForm()
+    if form.validate_on_submit():
+        try:
+            accounts.confirm_email_change(token)
+        except accounts.AccountError as exc:
+            return render_template("auth/link_invalid.html", message=str(exc), about_email=True), 400
+        db.session.commit()
+        send_queued_mail_later()
+        flash(f"Your email address is now {new_email}.", "success")
+        return redirect(url_for("auth.profile" if current_user.is_authenticated else "auth.login"))
+    return render_template("auth/confirm_email.html", form=form, user=user, new_email=new_email)
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -147,11 +185,12 @@ def profile():
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        if not accounts.check_password(current_user, form.current_password.data):
-            form.current_password.errors.append("That is not your current password.")
+        user = current_user._get_current_object()
+        try:
+            accounts.change_password(user, form.current_password.data, form.password.data)
+        except accounts.AccountError as exc:
+            _show_error(form, exc, "password")
         else:
-            user = current_user._get_current_object()
-            accounts.set_password(user, form.password.data)
             # Every login of the account has ended: this device begins a new one.
             log_in(user)
             db.session.commit()

@@ -145,18 +145,82 @@ def test_idle_session_expires(app):
     assert response.status_code == 302 and "/account/login" in response.headers["Location"]
 
 
-def test_user_changes_own_name_and_email(client):
+def test_user_changes_own_name_without_a_password_but_not_to_a_taken_email(client):
     user = make_user()
     taken = make_user(email="taken@example.org")
     db.session.commit()
     login_as(client, user)
-    clash = post_form(client, "/account/", {"name": "New Name", "email": "TAKEN@example.org"})
+    clash = post_form(client, "/account/", {"name": "New Name", "email": "TAKEN@example.org",
+                                            "current_password": PASSWORD})
     assert "That email already has an account." in clash.get_data(as_text=True)
     assert 'value="New Name"' in clash.get_data(as_text=True)  # what was typed survives the error
-    ok = post_form(client, "/account/", {"name": "<b>Zoë</b>", "email": "zoe@example.org"}, follow_redirects=True)
+    ok = post_form(client, "/account/", {"name": "<b>Zoë</b>", "email": user.email}, follow_redirects=True)
     body = ok.get_data(as_text=True)
-    assert "&lt;b&gt;Zoë&lt;/b&gt;" in body and "<b>Zoë</b>" not in body
-    assert user.email == "zoe@example.org" and taken.email == "taken@example.org"
+    assert "&lt;b&gt;Zoë&lt;/b&gt;" in body and "<b>Zoë</b>" not in body and "Your details are saved." in body
+    assert user.name == "<b>Zoë</b>" and taken.email == "taken@example.org"
+
+
+def _email_link_path(message) -> str:
+    body = message.get_body(("plain",)).get_content()
+    match = re.search(r"https?://[^/\s]+(/account/email/\S+)", body)
+    assert match, body
+    return match.group(1)
+
+
+def test_changing_email_asks_the_password_confirms_by_a_link_and_tells_the_old_address(app, client):
+    user = make_user(email="old.address@example.org")
+    db.session.commit()
+    login_as(client, user)
+    reset_link = accounts.account_link(user, accounts.PURPOSE_RESET)  # sent to the old address earlier
+
+    unproven = post_form(client, "/account/", {"name": user.name, "email": "new.address@example.net"})
+    assert "Enter your current password to change your email address" in unproven.get_data(as_text=True)
+    wrong = post_form(client, "/account/", {"name": user.name, "email": "new.address@example.net",
+                                            "current_password": "not my password"})
+    assert "That is not your current password." in wrong.get_data(as_text=True)
+    assert outbox_messages(app) == []
+
+    asked = post_form(client, "/account/", {"name": user.name, "email": "new.address@example.net",
+                                            "current_password": PASSWORD}, follow_redirects=True)
+    assert "We have sent a link to new.address@example.net" in asked.get_data(as_text=True)
+    assert user.email == "old.address@example.org"  # not until the link is followed
+    [confirmation] = outbox_messages(app)
+    assert confirmation["To"].addresses[0].addr_spec == "new.address@example.net"
+    path = _email_link_path(confirmation)
+
+    # Following the link (as a mail scanner would) changes nothing; the button does.
+    assert "new.address@example.net" in app.test_client().get(path).get_data(as_text=True)
+    assert user.email == "old.address@example.org"
+    done = post_form(app.test_client(), path)
+    assert done.status_code == 302
+    assert user.email == "new.address@example.net"
+    notice = outbox_messages(app)[-1]
+    assert notice["To"].addresses[0].addr_spec == "old.address@example.org"
+    assert "now logs in as new.address@example.net" in notice.get_body(("plain",)).get_content()
+
+    assert app.test_client().get(path).status_code == 400  # used once
+    assert client.get(reset_link.split("5000", 1)[1]).status_code == 400  # links to the old address are spent
+    login_as(app.test_client(), user)
+
+
+@pytest.mark.parametrize(("password", "why"), [
+    ("password1234", "too easy to guess"),
+    ("Qwertyuiop123", "too easy to guess"),
+    ("neighbourhoodwatch1", "too easy to guess"),
+    ("kim.jones.2024!", "does not contain your email address"),
+    ("KimJones-1234", "does not contain your email address"),
+])
+def test_common_passwords_and_ones_made_of_the_email_are_refused(client, password, why):
+    user = make_user(email="kim.jones@example.org", name="Kim Jones")
+    db.session.commit()
+    login_as(client, user)
+    response = post_form(client, "/account/password",
+                         {"current_password": PASSWORD, "password": password, "confirm": password})
+    assert response.status_code == 200 and why in response.get_data(as_text=True)
+    assert accounts.check_password(user, PASSWORD)
+    # Invitations and resets apply the same rules.
+    with pytest.raises(accounts.AccountError, match=why):
+        accounts.set_password(user, password)
 
 
 def test_passwords_are_argon2id_at_owasp_parameters():
