@@ -10,8 +10,9 @@ person reads, and become header text only here:
 - `header_lines()` writes the lines, refusing any value that would end its line early.
 
 The app, never the author, does the RFC 2047 encoding. Text that is not plain ASCII, or that holds "=?" and
-so could be read as an encoded word, is encoded here as a whole: a mail program decodes it back to exactly
-the characters typed, never to a line break, and a comma or "<" in a name stays inside the one mailbox.
+so could be read as an encoded word, is encoded here (a subject whole, a name by its runs of such words): a
+mail program decodes it back to exactly the characters typed, never to a line break, and a comma or "<" in
+a name stays inside the one mailbox.
 
 The values are written out by this module, not by the email package's header objects: on Python 3.11 a
 Subject such as `=?utf-8?q?Hi=0D=0AReply-To:_x@evil.example?=` set on an EmailMessage is decoded by its
@@ -31,8 +32,10 @@ from email.header import Header
 from email.headerregistry import Address
 
 # Control characters, format characters (bidi overrides and isolates, zero-width characters), line and
-# paragraph separators, and lone surrogates: none belongs in a line a person reads.
+# paragraph separators, and lone surrogates: none belongs in a line a person reads. The zero-width joiner and
+# non-joiner stay: Persian, several Indian scripts and emoji need them, and they reorder nothing.
 _INVISIBLE_CATEGORIES = frozenset(("Cc", "Cf", "Zl", "Zp", "Cs"))
+_JOINERS = frozenset("\u200c\u200d")
 # An RFC 2047 encoded word, read as leniently as mail programs read them.
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bq]\?[^?]*\?=", re.IGNORECASE)
 # Characters that never appear in an address as this app stores it (validated where typed).
@@ -57,8 +60,12 @@ class MessageError(ValueError):
 # --- Where header text is typed ---------------------------------------------------------------------------------
 
 
+def _is_invisible(c: str) -> bool:
+    return unicodedata.category(c) in _INVISIBLE_CATEGORIES and c not in _JOINERS
+
+
 def _has_invisible(text: str) -> bool:
-    return any(unicodedata.category(c) in _INVISIBLE_CATEGORIES for c in text)
+    return any(_is_invisible(c) for c in text)
 
 
 def _as_a_mail_program_reads_it(text: str) -> str:
@@ -104,7 +111,7 @@ def one_line(text: str) -> str:
     if text.isprintable() and "  " not in text and text == text.strip():
         return text
     # Line breaks and tabs count as spaces here: a stored value is made one line, not refused.
-    text = "".join(c for c in text if c.isspace() or unicodedata.category(c) not in _INVISIBLE_CATEGORIES)
+    text = "".join(c for c in text if c.isspace() or not _is_invisible(c))
     return " ".join(text.split())
 
 

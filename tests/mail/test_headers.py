@@ -31,6 +31,7 @@ NAMES = [
     "Zoë, second@evil.example",
     "Łukasz, <second@evil.example>",
     "王小明",
+    "مهرنوش\u200cزاده",
     "Siobhán O'Brien-Ní Fhloinn, St. Mary's Close",
     "=?utf-8?q?a=2C_b_=3Csecond=40evil.example=3E?=",
     "=?utf-8?q?Robin=0D=0ABcc:_victim@evil.example?=",
@@ -45,6 +46,7 @@ SUBJECTS = [
     "Zoë's list, the 3rd. <Read it>",
     "Scams " * 24 + "end",
     "Łukasz " * 20 + "end",
+    "Our family \U0001f468\u200d\U0001f469\u200d\U0001f467 thanks you",
 ]
 
 
@@ -126,6 +128,7 @@ def test_mail_code_is_refused_where_typed_and_its_decoded_form_checked_too(text,
     assert "Type the words themselves" in problem
 
 
-@pytest.mark.parametrize("text", ["Doorstep scams: what to do", "Zoë Łukasz, 王", "Is it = or ? or ?= or =?", ""])
+@pytest.mark.parametrize("text", ["Doorstep scams: what to do", "Zoë Łukasz, 王", "Is it = or ? or ?= or =?", "",
+                                  "مهرنوش\u200cزاده", "Family \U0001f468\u200d\U0001f469\u200d\U0001f467"])
 def test_ordinary_text_is_accepted_as_typed(text):
     assert check_header_text(text, "The subject") == text
