@@ -7,6 +7,7 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from coordinator.auth.services import MIN_PASSWORD_LENGTH
+from coordinator.plain_text import PlainText
 
 
 class LoginForm(FlaskForm):
@@ -53,7 +54,7 @@ class ChangePasswordForm(SetPasswordForm):
 class ProfileForm(FlaskForm):
     """One's own name and email; a new email needs the current password."""
 
-    name = StringField("Your name", validators=[DataRequired(message="Enter your name"), Length(max=120)])
+    name = StringField("Your name", validators=[DataRequired(message="Enter your name"), Length(max=120), PlainText()])
     email = EmailField(
         "Email address",
         validators=[
