@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from config import CONFIGS, Config, development_secret_key
+from coordinator import http
 from coordinator.links import is_progress_poll, this_page
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     _register_blueprints(app)
     _register_error_pages(app)
     _register_hooks(app)
+    http.init_app(app)
 
     from coordinator.cli import register_cli
 
@@ -142,33 +144,12 @@ def _register_error_pages(app: Flask) -> None:
         return render_template("errors/500.html"), 500
 
 
-SECURITY_HEADERS = {
-    # Scripts only from the app itself and never inline; styles likewise. Pages work without JavaScript.
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-    ),
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-}
-
-
 def _register_hooks(app: Flask) -> None:
     from coordinator.auth.kept_forms import forget_when_sent
 
     app.jinja_env.globals["this_page"] = this_page
     app.jinja_env.globals["is_progress_poll"] = is_progress_poll
     app.before_request(lambda: forget_when_sent(request))
-
-    @app.after_request
-    def security_headers(response):
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if app.config.get("SESSION_COOKIE_SECURE"):
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        return response
 
 
 @event.listens_for(Engine, "connect")
