@@ -11,7 +11,6 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup, with_appcontext
 
-from coordinator.bulletins.services import find_scheme_by_name
 from coordinator.content import services as content
 from coordinator.content.models import ContentKind
 from coordinator.extensions import db
@@ -22,6 +21,7 @@ from coordinator.leaflets.offers import LeafletChoice, LeafletChoiceError
 from coordinator.leaflets.pdfs import leaflet_pdf
 from coordinator.leaflets.print_order_job import build_print_order
 from coordinator.leaflets.print_orders import copy_print_order_files, create_print_order
+from coordinator.schemes.lookup import find_scheme_by_name
 from coordinator.schemes.models import Scheme
 
 
