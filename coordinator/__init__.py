@@ -30,7 +30,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_path=str(config_class.INSTANCE_DIR),
-        template_folder="../templates",
+        template_folder="templates",  # the top-level templates/ folder, by its link (a copy in the wheel)
         static_folder="static",
     )
     app.config.from_object(config_class)
