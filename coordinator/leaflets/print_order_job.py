@@ -2,7 +2,7 @@
 
 Unlike the services, this job commits, because the progress page reads its progress while it runs: once when it
 starts, after each scheme, and at the end. What happens when it stops part way:
-- an error marks the order failed, with the error, for the order's page; nothing is retried by itself;
+- an error marks the order failed (its page says so; the error itself goes to the log); nothing retries it;
 - a worker that dies leaves the order running; the sweeper (`print_orders_to_build`) hands it to a worker again
   once it has not moved for STALE_ORDER_AFTER, and the job starts that order again from its first scheme;
 - the zip is written beside its final name and renamed when complete, so no half-written zip is ever offered.
