@@ -40,7 +40,8 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from coordinator.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(os.path.join(os.path.dirname(__file__), "..", "migrations")))
+    # The top-level migrations/ folder, by its link (a copy in the wheel).
+    migrate.init_app(app, db, directory=str(os.path.join(os.path.dirname(__file__), "migrations")))
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -1,4 +1,4 @@
-"""A non-editable install works: the wheel carries the templates, stylesheets and fonts, and config.py.
+"""A non-editable install works: the wheel carries the templates, stylesheets and fonts, the migrations and config.py.
 
 The wheel is built from a copy of the project without build isolation (nothing is downloaded), installed
 without its dependencies into a fresh virtualenv that borrows this one's installed packages through a .pth
@@ -34,12 +34,16 @@ from pypdf import PdfReader
 import config
 import coordinator
 from coordinator import create_app
+from flask_migrate import upgrade
+from sqlalchemy import inspect
+
 from coordinator.extensions import db
 from coordinator.leaflets.render import LeafletData, LeafletHelpline, render_leaflet_pdf
 
 app = create_app(config.TestConfig)
 with app.app_context():
-    db.create_all()
+    upgrade()  # `flask db upgrade`, from the revisions inside the wheel
+    tables = inspect(db.engine).get_table_names()
     page = app.test_client().get("/account/login")
     leaflet = LeafletData(
         headline="Installed from the wheel",
@@ -63,6 +67,7 @@ print(json.dumps({
     "page": page.get_data(as_text=True),
     "leaflet": " ".join(page_.extract_text() for page_ in reader.pages),
     "fonts": sorted(fonts),
+    "tables": tables,
 }))
 """
 
@@ -92,11 +97,12 @@ def test_a_wheel_installed_outside_the_checkout_renders_a_page_and_a_leaflet(tmp
     empty = tmp_path / "elsewhere"
     empty.mkdir()
     environment = {name: value for name, value in os.environ.items() if name not in {"PYTHONPATH", "REDIS_URL"}}
-    environment |= {"COORDINATOR_INSTANCE": str(tmp_path / "instance"), "TEST_SQLALCHEMY_URI": "sqlite://"}
+    environment |= {"COORDINATOR_INSTANCE": str(tmp_path / "instance"), "TEST_SQLALCHEMY_URI": f"sqlite:///{tmp_path / 'wheel.sqlite3'}"}
     found = json.loads(run(str(python), "-c", CHECK, cwd=empty, env=environment).stdout.splitlines()[-1])
 
     assert Path(found["package"]).is_relative_to(site_packages)
     assert Path(found["config"]).is_relative_to(site_packages)
+    assert {"users", "login_sessions", "alembic_version"} <= set(found["tables"]), found["tables"]
     assert found["status"] == 200 and "Log in" in found["page"]
     assert "Installed from the wheel" in found["leaflet"] and "116 123" in found["leaflet"]
     # The bundled Noto Sans, named by its @font-face family: there only when the stylesheets and fonts came along.
