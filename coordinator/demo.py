@@ -12,7 +12,7 @@ from coordinator.auth.services import create_user, find_user_by_email, hash_pass
 from coordinator.content.starter import load_starter_content
 from coordinator.extensions import db
 from coordinator.schemes.models import CoordinatorRole, Scheme, SchemeCoordinator, Street
-from coordinator.schemes.services import slugify
+from coordinator.slugs import slugify
 
 DEMO_ADMIN = ("admin@demo.bromleywatch.org.uk", "Alex Morgan (demo admin)", Role.ADMIN)
 DEMO_COORDINATORS = [

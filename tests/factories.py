@@ -8,7 +8,7 @@ from coordinator.auth.models import Role, User
 from coordinator.auth.services import hash_password
 from coordinator.extensions import db
 from coordinator.schemes.models import CoordinatorRole, Scheme, SchemeCoordinator, Street
-from coordinator.schemes.services import slugify
+from coordinator.slugs import slugify
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)

@@ -1,4 +1,4 @@
-"""The association's admin rules: inviting and managing coordinators, bulk actions, schemes, import, the audit log."""
+"""The association's admin rules: inviting and managing coordinators, bulk actions, import, the audit log."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import Select, case, func, or_, select
-from sqlalchemy.orm import contains_eager
 
 from coordinator import audit
 from coordinator.audit.models import AuditEntry
@@ -21,15 +20,14 @@ from coordinator.auth.services import (
     change_role,
     create_user,
     deactivate_user,
-    find_user_by_email,
     invite_user,
     normalise_email,
     reactivate_user,
 )
 from coordinator.csvfiles import CSVFileError, ImportLine, ImportReport, looks_like_formula, read_csv, write_csv
 from coordinator.extensions import db
+from coordinator.schemes.membership import add_coordinator_to_scheme, remove_coordinator_from_scheme, role_words
 from coordinator.schemes.models import CoordinatorRole, Scheme, SchemeCoordinator, Street
-from coordinator.schemes.services import slugify
 
 PER_PAGE = 50
 SETTINGS_CHANGED = "settings.changed"  # the action coordinator.settings records
@@ -55,11 +53,6 @@ def account_status(user: User) -> AccountStatus:
     if not user.is_active_account:
         return AccountStatus.DEACTIVATED
     return AccountStatus.ACTIVE if user.has_password else AccountStatus.INVITED
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 # --- Dashboard ----------------------------------------------------------------------------------
@@ -146,10 +139,11 @@ class UserFilter:
 def users_query(f: UserFilter) -> Select:
     """Accounts matching the filter, by name."""
     stmt = select(User).order_by(func.lower(User.name), User.id)
-    if f.search.strip():
-        pattern = _like(f.search.strip().lower())
+    term = f.search.strip().lower()
+    if term:
         stmt = stmt.where(
-            or_(func.lower(User.name).like(pattern, escape="\\"), func.lower(User.email).like(pattern, escape="\\"))
+            or_(func.lower(User.name).contains(term, autoescape=True),
+                func.lower(User.email).contains(term, autoescape=True))
         )
     if f.role in {r.value for r in Role}:
         stmt = stmt.where(User.role == Role(f.role))
@@ -172,32 +166,10 @@ def users_query(f: UserFilter) -> Select:
     return stmt
 
 
-def memberships_by_user(user_ids: list[int]) -> dict[int, list[SchemeCoordinator]]:
-    """The schemes of each of these accounts, in one query (for a page of the list)."""
-    result: dict[int, list[SchemeCoordinator]] = {uid: [] for uid in user_ids}
-    if not user_ids:
-        return result
-    stmt = (
-        select(SchemeCoordinator)
-        .join(SchemeCoordinator.scheme)
-        .options(contains_eager(SchemeCoordinator.scheme))
-        .where(SchemeCoordinator.user_id.in_(user_ids))
-        .order_by(func.lower(Scheme.name))
-    )
-    for membership in db.session.scalars(stmt):
-        result[membership.user_id].append(membership)
-    return result
-
-
 def schemes_held(memberships: dict[int, list[SchemeCoordinator]]) -> list[tuple[int, str]]:
     """(id, name) of every scheme in these memberships, once each, by name (from `memberships_by_user`)."""
     schemes = {m.scheme_id: m.scheme.name for places in memberships.values() for m in places}
     return sorted(schemes.items(), key=lambda pair: (pair[1].lower(), pair[0]))
-
-
-def user_memberships(user: User) -> list[SchemeCoordinator]:
-    """The schemes one account coordinates, by scheme name."""
-    return memberships_by_user([user.id])[user.id]
 
 
 def scheme_choices() -> list[tuple[int, str]]:
@@ -275,69 +247,6 @@ def change_account_role(user: User, role: Role, by: User) -> None:
     if user.role == role:
         raise AdminError(f"{user.email} is already {'an admin' if role == Role.ADMIN else 'a coordinator'}.")
     change_role(user, role)
-
-
-def add_coordinator_to_scheme(scheme: Scheme, user: User, role: CoordinatorRole) -> SchemeCoordinator:
-    """Make an account main coordinator or deputy of a scheme (or change which, if it already is one)."""
-    membership = db.session.scalar(
-        select(SchemeCoordinator).where(SchemeCoordinator.scheme_id == scheme.id, SchemeCoordinator.user_id == user.id)
-    )
-    if membership is not None:
-        if membership.role == role:
-            raise AdminError(f"{user.email} is already the {_role_words(role)} of {scheme.name}.")
-        old = membership.role
-        membership.role = role
-        audit.record(
-            "schemes.coordinator_changed",
-            scheme,
-            f"{user.email} is now {_role_words(role)} of {scheme.name}",
-            user_id=user.id,
-            old=old.value,
-            new=role.value,
-        )
-        db.session.flush()
-        return membership
-    membership = SchemeCoordinator(scheme_id=scheme.id, user_id=user.id, role=role)
-    db.session.add(membership)
-    db.session.flush()
-    audit.record(
-        "schemes.coordinator_added",
-        scheme,
-        f"{user.email} added to {scheme.name} as {_role_words(role)}",
-        user_id=user.id,
-        role=role.value,
-    )
-    return membership
-
-
-def add_coordinator_by_email(scheme: Scheme, email: str, role: CoordinatorRole) -> SchemeCoordinator:
-    """Add the account with this email to a scheme; the account must already exist."""
-    user = find_user_by_email(email)
-    if user is None:
-        raise AdminError("No account has that email. Invite the coordinator first.")
-    return add_coordinator_to_scheme(scheme, user, role)
-
-
-def remove_coordinator_from_scheme(scheme: Scheme, user: User) -> None:
-    """Take an account off a scheme's coordinators."""
-    membership = db.session.scalar(
-        select(SchemeCoordinator).where(SchemeCoordinator.scheme_id == scheme.id, SchemeCoordinator.user_id == user.id)
-    )
-    if membership is None:
-        raise AdminError(f"{user.email} is not a coordinator of {scheme.name}.")
-    db.session.delete(membership)
-    db.session.flush()
-    audit.record(
-        "schemes.coordinator_removed",
-        scheme,
-        f"{user.email} removed from {scheme.name}",
-        user_id=user.id,
-        role=membership.role.value,
-    )
-
-
-def _role_words(role: CoordinatorRole) -> str:
-    return "main coordinator" if role == CoordinatorRole.MAIN else "deputy coordinator"
 
 
 # --- Bulk actions on a selection of the coordinators list ---------------------------------------
@@ -499,11 +408,11 @@ def bulk_add_to_scheme(
     users = selected_accounts(ids, visible_ids)
     scheme = _scheme_or_refuse(scheme_id, "the scheme to add them to")
     places = _places_in(scheme, users)
-    outcome = BulkOutcome(f"Added to {scheme.name} as {_role_words(role)}")
+    outcome = BulkOutcome(f"Added to {scheme.name} as {role_words(role)}")
     for user in users:
         place = places.get(user.id)
         if place is not None and place.role == role:
-            outcome.skipped.append((user, f"is already the {_role_words(role)} of {scheme.name}"))
+            outcome.skipped.append((user, f"is already the {role_words(role)} of {scheme.name}"))
         else:
             add_coordinator_to_scheme(scheme, user, role)
             outcome.changed.append(user)
@@ -540,116 +449,6 @@ def bulk_move_to_scheme(
     return _record_bulk(
         "moved", outcome, by, from_scheme_id=source.id, to_scheme_id=target.id, role=role.value if role else None
     )
-
-
-# --- Schemes ------------------------------------------------------------------------------------
-
-
-def schemes_query(search: str = "") -> Select:
-    """Schemes whose name or ward contains `search`, by name."""
-    stmt = select(Scheme).order_by(func.lower(Scheme.name), Scheme.id)
-    if search.strip():
-        pattern = _like(search.strip().lower())
-        stmt = stmt.where(
-            or_(func.lower(Scheme.name).like(pattern, escape="\\"), func.lower(Scheme.ward).like(pattern, escape="\\"))
-        )
-    return stmt
-
-
-@dataclass
-class SchemeTotals:
-    """Street, household and coordinator counts of one scheme."""
-
-    streets: int = 0
-    households: int = 0
-    coordinators: int = 0
-
-
-def scheme_totals(scheme_ids: list[int]) -> dict[int, SchemeTotals]:
-    """Totals for each of these schemes, in two grouped queries (for a page of the list)."""
-    totals = {sid: SchemeTotals() for sid in scheme_ids}
-    if not scheme_ids:
-        return totals
-    street_rows = db.session.execute(
-        select(Street.scheme_id, func.count(Street.id), func.coalesce(func.sum(Street.households), 0))
-        .where(Street.scheme_id.in_(scheme_ids))
-        .group_by(Street.scheme_id)
-    )
-    for scheme_id, streets, households in street_rows:
-        totals[scheme_id].streets = int(streets)
-        totals[scheme_id].households = int(households)
-    member_rows = db.session.execute(
-        select(SchemeCoordinator.scheme_id, func.count(SchemeCoordinator.id))
-        .where(SchemeCoordinator.scheme_id.in_(scheme_ids))
-        .group_by(SchemeCoordinator.scheme_id)
-    )
-    for scheme_id, coordinators in member_rows:
-        totals[scheme_id].coordinators = int(coordinators)
-    return totals
-
-
-def scheme_coordinators(scheme: Scheme) -> list[tuple[SchemeCoordinator, User]]:
-    """A scheme's coordinators with their accounts: main first, then by name."""
-    stmt = (
-        select(SchemeCoordinator, User)
-        .join(User, SchemeCoordinator.user_id == User.id)
-        .where(SchemeCoordinator.scheme_id == scheme.id)
-        .order_by(case((SchemeCoordinator.role == CoordinatorRole.MAIN, 0), else_=1), func.lower(User.name))
-    )
-    return [(m, u) for m, u in db.session.execute(stmt)]
-
-
-def _check_scheme_name(name: str, exclude_id: int | None = None) -> str:
-    name = name.strip()
-    if not name:
-        raise AdminError("Enter the scheme's name.")
-    stmt = select(Scheme.id).where(func.lower(Scheme.name) == name.lower())
-    if exclude_id is not None:
-        stmt = stmt.where(Scheme.id != exclude_id)
-    if db.session.scalar(stmt) is not None:
-        raise AdminError("Another scheme already has that name.")
-    return name
-
-
-def unique_slug(name: str) -> str:
-    """A slug for `name` that no scheme uses yet: "hayes-lane-watch", then "hayes-lane-watch-2" ..."""
-    base = slugify(name)
-    taken = set(db.session.scalars(select(Scheme.slug).where(or_(Scheme.slug == base, Scheme.slug.like(f"{base}-%")))))
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
-
-
-def create_scheme(name: str, ward: str = "", postcode_district: str = "") -> Scheme:
-    """A new scheme with a unique name and slug."""
-    name = _check_scheme_name(name)
-    scheme = Scheme(
-        name=name, slug=unique_slug(name), ward=ward.strip(), postcode_district=postcode_district.strip().upper()
-    )
-    db.session.add(scheme)
-    db.session.flush()
-    audit.record("schemes.created", scheme, f"scheme {scheme.name} created", slug=scheme.slug)
-    return scheme
-
-
-def update_scheme(scheme: Scheme, name: str, ward: str = "", postcode_district: str = "") -> list[str]:
-    """Change a scheme's name, ward and postcode district; return the names of the fields that changed."""
-    name = _check_scheme_name(name, exclude_id=scheme.id)
-    # The slug stays as it was: printed material and import files may already refer to it.
-    new = {"name": name, "ward": ward.strip(), "postcode_district": postcode_district.strip().upper()}
-    changed = [key for key, value in new.items() if getattr(scheme, key) != value]
-    if changed:
-        old = {key: getattr(scheme, key) for key in changed}
-        for key in changed:
-            setattr(scheme, key, new[key])
-        db.session.flush()
-        audit.record(
-            "schemes.changed", scheme, f"scheme {scheme.name}: {', '.join(changed)} changed", fields=changed, old=old
-        )
-    return changed
 
 
 # --- Bulk import of coordinators ----------------------------------------------------------------

@@ -27,7 +27,9 @@ from coordinator.auth.models import Role, User
 from coordinator.content import services as content_services
 from coordinator.extensions import db
 from coordinator.mail import send_queued_mail_later
+from coordinator.schemes import membership, setup
 from coordinator.schemes.models import CoordinatorRole, Scheme
+from coordinator.schemes.services import SchemeError
 from coordinator.security import admin_required
 from coordinator.settings import SettingsError, get_settings, update_settings
 
@@ -81,7 +83,7 @@ def _users_filter_form(scheme_choices: list[tuple[int, str]]) -> UserFilterForm:
 
 def _users_page(filter_form: UserFilterForm, bulk_form: BulkForm, ticked: set[int] | frozenset[int] = frozenset()):
     page = _paginate(services.users_query(filter_form.to_filter()))
-    memberships = services.memberships_by_user([u.id for u in page.items])
+    memberships = membership.memberships_by_user([u.id for u in page.items])
     # Moving people out of a scheme none of them is in means nothing: offer only the schemes they hold.
     bulk_form.offer_move_from(services.schemes_held(memberships))
     return render_template(
@@ -198,7 +200,7 @@ def _user_page(user: User, role_form: RoleForm | None = None, membership_form: M
         "admin/user.html",
         user=user,
         status=services.account_status(user),
-        memberships=services.user_memberships(user),
+        memberships=membership.user_memberships(user),
         role_form=role_form or RoleForm(role=user.role.value, formdata=None),
         membership_form=membership_form or MembershipForm(scheme_choices=services.scheme_choices(), formdata=None),
         is_me=user.id == current_user.id,
@@ -218,7 +220,7 @@ def _done(user: User, message: str):
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
 
-def _refused(user: User, error: services.AdminError):
+def _refused(user: User, error: Exception):
     db.session.rollback()
     flash(str(error), "error")
     return redirect(url_for("admin.user_detail", user_id=user.id))
@@ -287,8 +289,8 @@ def user_add_scheme(user_id: int):
         return _user_page(user, membership_form=form)
     scheme = db.get_or_404(Scheme, form.scheme.data)
     try:
-        services.add_coordinator_to_scheme(scheme, user, CoordinatorRole(form.scheme_role.data))
-    except services.AdminError as exc:
+        membership.add_coordinator_to_scheme(scheme, user, CoordinatorRole(form.scheme_role.data))
+    except SchemeError as exc:
         return _refused(user, exc)
     return _done(user, f"{user.name} is now a coordinator of {scheme.name}.")
 
@@ -300,8 +302,8 @@ def user_remove_scheme(user_id: int, scheme_id: int):
     user = db.get_or_404(User, user_id)
     scheme = db.get_or_404(Scheme, scheme_id)
     try:
-        services.remove_coordinator_from_scheme(scheme, user)
-    except services.AdminError as exc:
+        membership.remove_coordinator_from_scheme(scheme, user)
+    except SchemeError as exc:
         return _refused(user, exc)
     return _done(user, f"{user.name} is no longer a coordinator of {scheme.name}.")
 
@@ -316,12 +318,12 @@ def schemes():
     form = SchemeFilterForm(request.args)
     form.validate()
     search = form.q.data if not form.q.errors else ""
-    page = _paginate(services.schemes_query(search or ""))
+    page = _paginate(setup.schemes_query(search or ""))
     return render_template(
         "admin/schemes.html",
         form=form,
         page=page,
-        totals=services.scheme_totals([s.id for s in page.items]),
+        totals=setup.scheme_totals([s.id for s in page.items]),
         filter_args={"q": search} if search else {},
     )
 
@@ -333,8 +335,8 @@ def scheme_new():
     form = SchemeForm()
     if form.validate_on_submit():
         try:
-            scheme = services.create_scheme(form.name.data, form.ward.data or "", form.postcode_district.data or "")
-        except services.AdminError as exc:
+            scheme = setup.create_scheme(form.name.data, form.ward.data or "", form.postcode_district.data or "")
+        except SchemeError as exc:
             form.name.errors.append(str(exc))
         else:
             db.session.commit()
@@ -347,8 +349,8 @@ def _scheme_page(scheme: Scheme, coordinator_form: SchemeCoordinatorForm | None 
     return render_template(
         "admin/scheme.html",
         scheme=scheme,
-        totals=services.scheme_totals([scheme.id])[scheme.id],
-        coordinators=services.scheme_coordinators(scheme),
+        totals=setup.scheme_totals([scheme.id])[scheme.id],
+        coordinators=membership.list_coordinators(scheme),
         coordinator_form=coordinator_form or SchemeCoordinatorForm(formdata=None),
     )
 
@@ -368,10 +370,8 @@ def scheme_edit(scheme_id: int):
     form = SchemeForm(obj=scheme)
     if form.validate_on_submit():
         try:
-            changed = services.update_scheme(
-                scheme, form.name.data, form.ward.data or "", form.postcode_district.data or ""
-            )
-        except services.AdminError as exc:
+            changed = setup.update_scheme(scheme, form.name.data, form.ward.data or "", form.postcode_district.data or "")
+        except SchemeError as exc:
             form.name.errors.append(str(exc))
         else:
             db.session.commit()
@@ -388,15 +388,13 @@ def scheme_add_coordinator(scheme_id: int):
     form = SchemeCoordinatorForm()
     if form.validate_on_submit():
         try:
-            membership = services.add_coordinator_by_email(
-                scheme, form.email.data, CoordinatorRole(form.scheme_role.data)
-            )
-        except services.AdminError as exc:
+            place = membership.add_coordinator_by_email(scheme, form.email.data, CoordinatorRole(form.scheme_role.data))
+        except SchemeError as exc:
             db.session.rollback()
             form.email.errors.append(str(exc))
         else:
             db.session.commit()
-            flash(f"{membership.user.name} is now a coordinator of {scheme.name}.", "success")
+            flash(f"{place.user.name} is now a coordinator of {scheme.name}.", "success")
             return redirect(url_for("admin.scheme_detail", scheme_id=scheme.id))
     return _scheme_page(scheme, coordinator_form=form)
 
@@ -408,8 +406,8 @@ def scheme_remove_coordinator(scheme_id: int, user_id: int):
     scheme = db.get_or_404(Scheme, scheme_id)
     user = db.get_or_404(User, user_id)
     try:
-        services.remove_coordinator_from_scheme(scheme, user)
-    except services.AdminError as exc:
+        membership.remove_coordinator_from_scheme(scheme, user)
+    except SchemeError as exc:
         db.session.rollback()
         flash(str(exc), "error")
     else:

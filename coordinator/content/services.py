@@ -52,8 +52,8 @@ from coordinator.extensions import db
 from coordinator.links import public_url
 from coordinator.mail import queue_mail
 from coordinator.schemes.models import Scheme, SchemeCoordinator
-from coordinator.schemes.services import slugify
 from coordinator.settings import get_settings
+from coordinator.slugs import unique_slug
 
 LOCAL_TIME = ZoneInfo("Europe/London")
 REASON_MAX = 1000
@@ -308,16 +308,10 @@ def clean_fields(kind: ContentKind, fields: dict) -> dict:
     return CLEANERS[kind](fields)
 
 
-def unique_slug(kind: ContentKind, title: str) -> str:
-    """A slug for a new item of this kind, from its title, not yet taken."""
-    base = slugify(title)[:100].strip("-") or kind.value.replace("_", "-")
-    taken = set(db.session.scalars(
-        select(ContentItem.slug).where(ContentItem.kind == kind, ContentItem.slug.startswith(base, autoescape=True))
-    ))
-    slug, n = base, 2
-    while slug in taken:
-        slug, n = f"{base}-{n}", n + 1
-    return slug
+def item_slug(kind: ContentKind, title: str) -> str:
+    """A slug for a new item of this kind, from its title, that no item of the kind has yet."""
+    fallback = kind.value.replace("_", "-")
+    return unique_slug(ContentItem.slug, title, ContentItem.kind == kind, max_length=100, fallback=fallback)
 
 
 def store_image(picture: CleanImage) -> ContentImage:
@@ -357,7 +351,7 @@ def create_item(
         _check_may_create(kind, actor, scheme)
     cleaned = clean_fields(kind, fields)
     picture = _picture_from(fields)
-    item = ContentItem(kind=kind, slug=slug or unique_slug(kind, cleaned["title"]), scheme=scheme, created_by=actor)
+    item = ContentItem(kind=kind, slug=slug or item_slug(kind, cleaned["title"]), scheme=scheme, created_by=actor)
     version = VERSION_CLASSES[kind](item=item, number=1, state=S.DRAFT, created_by=actor)
     db.session.add(item)
     _apply(version, cleaned, picture, fields)

@@ -1,7 +1,8 @@
-"""Scheme and street rules: contact lines, streets, and importing streets from a CSV file.
+"""A scheme's own rules: the contact lines it prints and its streets.
 
-The same checks serve the street form and the CSV import, so a street that the form refuses is
-refused by the import with the same words.
+The same street checks serve the street form and the CSV import (`street_import`), so a street that
+the form refuses is refused by the import with the same words. Setting a scheme up is in `setup`, who
+coordinates it in `membership`.
 """
 
 from __future__ import annotations
@@ -12,15 +13,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from coordinator import audit
-from coordinator.csvfiles import CSVFileError, ImportLine, ImportReport, looks_like_formula, read_csv
 from coordinator.extensions import db
 from coordinator.mailheaders import MessageError, mailbox
-from coordinator.schemes.models import STREET_UNIQUE_INDEX, CoordinatorRole, Scheme, SchemeCoordinator, Street
+from coordinator.schemes.models import STREET_UNIQUE_INDEX, Scheme, Street
 
 MAX_STREET_NAME = 120
 MAX_DELIVERY_NOTES = 500
@@ -29,12 +28,6 @@ MAX_HOUSEHOLDS = 10_000
 MAX_CONTACT_OTHER = 200
 PHONE_MIN_DIGITS = 7
 PHONE_MAX_DIGITS = 20
-# A scheme has a few dozen streets; a file far bigger than that is a mistake, and its report unreadable.
-MAX_IMPORT_ROWS = 1_000
-
-STREET_COLUMNS = ("name", "postcode", "households", "no_leaflets", "delivery_notes")
-STREET_REQUIRED_COLUMNS = ("name", "postcode", "households", "no_leaflets")
-
 # Royal Mail's shape: outward code A9, A99, AA9, AA99, A9A or AA9A; inward code a digit and two
 # letters, never C, I, K, M, O or V (so "BR2 9E0" and "BR2 9EO" are caught as typos).
 _POSTCODE_RE = re.compile(r"([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][ABD-HJLNP-UW-Z]{2})")
@@ -42,46 +35,16 @@ _PHONE_RE = re.compile(r"\+?[0-9 ]+")
 _WHOLE_NUMBER_RE = re.compile(r"[0-9]+")
 
 
-def slugify(text: str) -> str:
-    """A URL-safe lower-case slug: "Hayes Lane Watch" -> "hayes-lane-watch"."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:120] or "scheme"
+class SchemeError(Exception):
+    """A scheme rule was broken; the message is fit to show."""
 
 
-class SchemeProblems(Exception):
+class SchemeProblems(SchemeError):
     """Values that break a scheme or street rule; `errors` maps each field name to messages fit to show."""
 
     def __init__(self, errors: Mapping[str, list[str]]):
         super().__init__("; ".join(m for messages in errors.values() for m in messages))
         self.errors = dict(errors)
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# The scheme page
-
-
-@dataclass(frozen=True)
-class StreetTotals:
-    """The figures of the totals row under a scheme's streets."""
-
-    streets: int
-    households: int
-    households_no_leaflets: int
-    households_for_leaflets: int
-
-
-def total_streets(streets: list[Street]) -> StreetTotals:
-    """Add up households, refusals and leaflets to deliver over some streets."""
-    households = sum(s.households for s in streets)
-    no_leaflets = sum(s.households_no_leaflets for s in streets)
-    return StreetTotals(len(streets), households, no_leaflets, households - no_leaflets)
-
-
-def list_coordinators(scheme: Scheme) -> list[SchemeCoordinator]:
-    """The scheme's coordinators: main coordinators first, then deputies, each by name."""
-    rank = {CoordinatorRole.MAIN: 0, CoordinatorRole.DEPUTY: 1}
-    return sorted(scheme.memberships, key=lambda m: (rank.get(m.role, 2), m.user.name.casefold()))
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -173,6 +136,23 @@ def update_scheme_contact(scheme: Scheme, contact_email: str, contact_phone: str
 
 
 @dataclass(frozen=True)
+class StreetTotals:
+    """The figures of the totals row under a scheme's streets."""
+
+    streets: int
+    households: int
+    households_no_leaflets: int
+    households_for_leaflets: int
+
+
+def total_streets(streets: list[Street]) -> StreetTotals:
+    """Add up households, refusals and leaflets to deliver over some streets."""
+    households = sum(s.households for s in streets)
+    no_leaflets = sum(s.households_no_leaflets for s in streets)
+    return StreetTotals(len(streets), households, no_leaflets, households - no_leaflets)
+
+
+@dataclass(frozen=True)
 class StreetDetails:
     """A street's values after checking: tidy, typed and within the rules."""
 
@@ -251,7 +231,8 @@ def check_street_details(
     return StreetDetails(clean_name, clean_postcode, count, refusals, notes), {}
 
 
-def _street_key(name: str, postcode: str) -> tuple[str, str]:
+def street_key(name: str, postcode: str) -> tuple[str, str]:
+    """What makes two streets one: the name in any case, and the postcode."""
     # "Hayes Lane" and "HAYES LANE" in the same postcode are one street on a delivery sheet.
     return name.casefold(), normalise_postcode(postcode) or postcode
 
@@ -259,9 +240,9 @@ def _street_key(name: str, postcode: str) -> tuple[str, str]:
 def find_duplicate_street(scheme: Scheme, name: str, postcode: str, exclude: Street | None = None) -> Street | None:
     """Another street of this scheme with the same name (in any case) and postcode."""
     # Compared in Python: SQLite's lower() only folds ASCII, and a scheme has a few dozen streets.
-    key = _street_key(name, postcode)
+    key = street_key(name, postcode)
     for street in db.session.scalars(select(Street).where(Street.scheme_id == scheme.id)):
-        if street is not exclude and _street_key(street.name, street.postcode) == key:
+        if street is not exclude and street_key(street.name, street.postcode) == key:
             return street
     return None
 
@@ -272,9 +253,7 @@ def _duplicate_problem(details: StreetDetails) -> SchemeProblems:
     )
 
 
-
-
-def _write_streets(scheme: Scheme, write: Callable[[], None]) -> bool:
+def write_streets(scheme: Scheme, write: Callable[[], None]) -> bool:
     """Make the change in a savepoint and write it; False when a twin that someone added a moment ago stopped it.
 
     The change itself happens inside the savepoint: beginning one writes whatever is pending first, outside it.
@@ -292,7 +271,8 @@ def _write_streets(scheme: Scheme, write: Callable[[], None]) -> bool:
     return True
 
 
-def _new_street(details: StreetDetails) -> Street:
+def new_street(details: StreetDetails) -> Street:
+    """A street made of checked details, not yet in any scheme."""
     return Street(
         name=details.name,
         postcode=details.postcode,
@@ -306,13 +286,13 @@ def add_street(scheme: Scheme, details: StreetDetails) -> Street:
     """Add a checked street to a scheme; SchemeProblems when the scheme already has it."""
     if find_duplicate_street(scheme, details.name, details.postcode):
         raise _duplicate_problem(details)
-    street = _new_street(details)
+    street = new_street(details)
 
     def write() -> None:
         street.scheme = scheme  # this puts the street in the session
         db.session.add(street)
 
-    if not _write_streets(scheme, write):
+    if not write_streets(scheme, write):
         raise _duplicate_problem(details)
     audit.record(
         "streets.created",
@@ -341,7 +321,7 @@ def update_street(street: Street, details: StreetDetails) -> list[str]:
         for attr in changed:
             setattr(street, attr, getattr(details, attr))
 
-    if not _write_streets(street.scheme, write):
+    if not write_streets(street.scheme, write):
         raise _duplicate_problem(details)
     audit.record(
         "streets.changed",
@@ -369,112 +349,3 @@ def delete_street(street: Street) -> None:
     )
     db.session.delete(street)
     db.session.flush()
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# CSV import
-
-
-@dataclass
-class StreetImportLine(ImportLine):
-    """One row of a streets file and what is wrong with it (nothing, when it is fine)."""
-
-    name: str
-
-    @property
-    def label(self) -> str:
-        return self.name or "(no name)"
-
-
-@dataclass
-class StreetImportReport(ImportReport[StreetImportLine]):
-    """The row-by-row answer to an upload. Streets are only added when every row is fine."""
-
-    imported: int = 0
-
-    def imported_summary(self) -> str:
-        return f"Imported {self.imported} street{'s' if self.imported != 1 else ''}."
-
-
-def import_streets(scheme: Scheme, data: bytes) -> StreetImportReport:
-    """Check every row of a streets CSV and add them all to the scheme, or none when any row is wrong."""
-    report = StreetImportReport()
-    try:
-        rows = read_csv(
-            data, STREET_COLUMNS, max_bytes=current_app.config["CSV_MAX_BYTES"], required=STREET_REQUIRED_COLUMNS
-        )
-    except CSVFileError as exc:
-        report.file_problems.append(str(exc))
-        return report
-    if not rows:
-        report.file_problems.append("The file has a header but no streets under it.")
-        return report
-    if len(rows) > MAX_IMPORT_ROWS:
-        report.file_problems.append(f"The file has {len(rows):,} streets; one import takes at most {MAX_IMPORT_ROWS:,}.")
-        return report
-
-    existing = {
-        _street_key(s.name, s.postcode) for s in db.session.scalars(select(Street).where(Street.scheme_id == scheme.id))
-    }
-    seen: dict[tuple[str, str], int] = {}
-    checked: list[StreetDetails] = []
-    for row in rows:
-        values = row.values
-        line = StreetImportLine(line=row.line, name=_shorten(" ".join(values.get("name", "").split())))
-        report.rows.append(line)
-        if row.has_extra_cells:
-            line.problems.append("This row has more cells than the header has columns")
-        for column in STREET_COLUMNS:
-            if looks_like_formula(values.get(column, "")):
-                line.problems.append(
-                    f"{column} starts with {values[column][0]!r}, which a spreadsheet would run as a "
-                    "formula; remove that character"
-                )
-        details, errors = check_street_details(
-            values.get("name", ""),
-            values.get("postcode", ""),
-            values.get("households", ""),
-            values.get("no_leaflets", ""),
-            values.get("delivery_notes", ""),
-        )
-        for messages in errors.values():
-            line.problems.extend(messages)
-        if details is None:
-            continue
-        key = _street_key(details.name, details.postcode)
-        if key in seen:
-            line.problems.append(f"Same street and postcode as line {seen[key]}")
-        else:
-            seen[key] = row.line
-        if key in existing:
-            line.problems.append(f"This scheme already has {details.name} in {details.postcode}")
-        if line.is_ok:
-            checked.append(details)
-
-    if not report.ok:
-        return report
-
-    def write() -> None:
-        for details in checked:
-            street = _new_street(details)
-            street.scheme = scheme
-            db.session.add(street)
-
-    if not _write_streets(scheme, write):
-        report.file_problems.append(
-            "Someone added one of these streets to the scheme while the file was being checked. Nothing was "
-            "imported: upload the file again to see which."
-        )
-        return report
-    report.imported = len(checked)
-    audit.record(
-        "streets.imported",
-        scheme,
-        f"{report.imported} streets imported into {scheme.name}",
-        count=report.imported,
-    )
-    return report
-
-
-def _shorten(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

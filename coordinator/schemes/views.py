@@ -10,9 +10,10 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import login_required
 
 from coordinator.extensions import db
-from coordinator.schemes import bp
+from coordinator.schemes import bp, street_import
 from coordinator.schemes import services as schemes
 from coordinator.schemes.forms import DeleteStreetForm, SchemeContactForm, StreetForm, StreetImportForm
+from coordinator.schemes.membership import list_coordinators
 from coordinator.security import get_my_scheme_or_404, get_my_street_or_404
 
 
@@ -23,7 +24,7 @@ def detail(scheme_id: int):
     return render_template(
         "schemes/detail.html",
         scheme=scheme,
-        coordinators=schemes.list_coordinators(scheme),
+        coordinators=list_coordinators(scheme),
         streets=scheme.streets,
         totals=schemes.total_streets(scheme.streets),
     )
@@ -105,7 +106,7 @@ def import_streets(scheme_id: int):
     form = StreetImportForm()
     report = None
     if form.validate_on_submit():
-        report = schemes.import_streets(scheme, form.file.data.read())
+        report = street_import.import_streets(scheme, form.file.data.read())
         if report.ok:
             db.session.commit()
             streets = "1 street is" if report.imported == 1 else f"{report.imported} streets are"
@@ -118,6 +119,6 @@ def import_streets(scheme_id: int):
         scheme=scheme,
         form=form,
         report=report,
-        columns=schemes.STREET_COLUMNS,
+        columns=street_import.STREET_COLUMNS,
         max_kb=current_app.config["CSV_MAX_BYTES"] // 1024,
     )

@@ -9,7 +9,7 @@ from coordinator.admin import services
 from coordinator.admin.services import AccountStatus, AdminError, UserFilter
 from coordinator.auth.models import Role, User
 from coordinator.extensions import db
-from coordinator.schemes.models import CoordinatorRole, Scheme, SchemeCoordinator
+from coordinator.schemes.models import CoordinatorRole, SchemeCoordinator
 from tests.admin.helpers import actions, count, queued_mail
 from tests.factories import make_admin, make_scheme, make_street, make_user
 
@@ -90,22 +90,6 @@ def test_users_query_filters_by_role_status_and_scheme(app):
     assert len(_emails(services.users_query(UserFilter(role="owner", status="asleep")))) == 4
 
 
-def test_memberships_by_user_for_a_page(app):
-    pat = make_user()
-    sam = make_user()
-    alone = make_user()
-    first = make_scheme("Alpha Watch", coordinators=[pat, sam])
-    second = make_scheme("Beta Watch", coordinators=[pat])
-    result = services.memberships_by_user([pat.id, sam.id, alone.id])
-    assert [(m.scheme_id, m.role) for m in result[pat.id]] == [
-        (first.id, CoordinatorRole.MAIN),
-        (second.id, CoordinatorRole.MAIN),
-    ]
-    assert [(m.scheme_id, m.role) for m in result[sam.id]] == [(first.id, CoordinatorRole.DEPUTY)]
-    assert result[alone.id] == []
-    assert services.memberships_by_user([]) == {}
-
-
 def test_invite_coordinator_creates_account_place_and_invitation(app):
     admin = make_admin()
     scheme = make_scheme()
@@ -184,87 +168,3 @@ def test_change_role_but_never_demote_oneself(app):
     # Another admin may demote them.
     services.change_account_role(admin, Role.COORDINATOR, by=user)
     assert admin.role == Role.COORDINATOR
-
-
-def test_add_change_and_remove_a_scheme_place(app):
-    user = make_user()
-    scheme = make_scheme()
-    services.add_coordinator_to_scheme(scheme, user, CoordinatorRole.DEPUTY)
-    with pytest.raises(AdminError, match="already the deputy coordinator"):
-        services.add_coordinator_to_scheme(scheme, user, CoordinatorRole.DEPUTY)
-    services.add_coordinator_to_scheme(scheme, user, CoordinatorRole.MAIN)
-    assert [(m.user_id, m.role) for m in services.user_memberships(user)] == [(user.id, CoordinatorRole.MAIN)]
-    assert actions("schemes.coordinator_changed")[0].details["new"] == "main"
-    services.remove_coordinator_from_scheme(scheme, user)
-    assert services.user_memberships(user) == []
-    assert actions("schemes.coordinator_removed")[0].details["user_id"] == user.id
-    with pytest.raises(AdminError, match="is not a coordinator"):
-        services.remove_coordinator_from_scheme(scheme, user)
-
-
-def test_add_coordinator_by_email(app):
-    user = make_user(email="Pat@Example.org")
-    scheme = make_scheme()
-    membership = services.add_coordinator_by_email(scheme, " pat@example.ORG ", CoordinatorRole.MAIN)
-    assert membership.user_id == user.id
-    with pytest.raises(AdminError, match="No account has that email"):
-        services.add_coordinator_by_email(scheme, "nobody@example.org", CoordinatorRole.MAIN)
-
-
-def test_scheme_coordinators_main_first(app):
-    zed = make_user(name="Zed")
-    amy = make_user(name="Amy")
-    bob = make_user(name="Bob")
-    scheme = make_scheme(coordinators=[zed, bob, amy])
-    assert [u.name for _m, u in services.scheme_coordinators(scheme)] == ["Zed", "Amy", "Bob"]
-
-
-def test_create_scheme_makes_a_unique_slug_and_refuses_a_taken_name(app):
-    first = services.create_scheme("Hayes Lane Watch", "Hayes and Coney Hall", "br2")
-    assert (first.slug, first.postcode_district) == ("hayes-lane-watch", "BR2")
-    second = services.create_scheme("Hayes Lane: Watch!")
-    third = services.create_scheme("Hayes-Lane Watch")
-    assert (second.slug, third.slug) == ("hayes-lane-watch-2", "hayes-lane-watch-3")
-    with pytest.raises(AdminError, match="already has that name"):
-        services.create_scheme("  HAYES lane watch ")
-    with pytest.raises(AdminError, match="Enter the scheme's name"):
-        services.create_scheme("   ")
-    assert count(Scheme) == 3
-    assert [e.details["slug"] for e in actions("schemes.created")] == [
-        "hayes-lane-watch",
-        "hayes-lane-watch-2",
-        "hayes-lane-watch-3",
-    ]
-
-
-def test_update_scheme_keeps_the_slug_and_audits_what_changed(app):
-    scheme = services.create_scheme("Old Name", "Ward", "BR1")
-    other = services.create_scheme("Other Watch")
-    assert services.update_scheme(scheme, "New Name", "Ward", "br1") == ["name"]
-    assert (scheme.name, scheme.slug) == ("New Name", "old-name")
-    [changed] = actions("schemes.changed")
-    assert changed.details == {"fields": ["name"], "old": {"name": "Old Name"}}
-    assert services.update_scheme(scheme, "New Name", "Ward", "BR1") == []
-    assert len(actions("schemes.changed")) == 1
-    # Its own name in another case is fine; another scheme's name is not.
-    assert services.update_scheme(scheme, "NEW NAME", "Ward", "BR1") == ["name"]
-    with pytest.raises(AdminError):
-        services.update_scheme(scheme, other.name.upper())
-
-
-def test_schemes_query_and_totals(app):
-    hayes = make_scheme("Hayes Lane Watch", ward="Hayes and Coney Hall")
-    chis = make_scheme("Chislehurst Watch", ward="Chislehurst")
-    empty = make_scheme("Empty Watch", ward="Hayes and Coney Hall")
-    make_street(hayes, households=10)
-    make_street(hayes, households=5)
-    make_street(chis, households=7)
-    hayes.memberships.append(SchemeCoordinator(user=make_user(), role=CoordinatorRole.MAIN))
-    db.session.flush()
-    names = [s.name for s in db.session.scalars(services.schemes_query("hayes"))]
-    assert names == ["Empty Watch", "Hayes Lane Watch"]
-    assert [s.name for s in db.session.scalars(services.schemes_query("CHISLE"))] == ["Chislehurst Watch"]
-    totals = services.scheme_totals([hayes.id, chis.id, empty.id])
-    assert (totals[hayes.id].streets, totals[hayes.id].households, totals[hayes.id].coordinators) == (2, 15, 1)
-    assert (totals[chis.id].streets, totals[chis.id].households, totals[chis.id].coordinators) == (1, 7, 0)
-    assert (totals[empty.id].streets, totals[empty.id].households) == (0, 0)
