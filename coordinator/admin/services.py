@@ -224,31 +224,6 @@ def resend_invitation(user: User, invited_by: User | None = None) -> None:
     invite_user(user, invited_by=invited_by)
 
 
-def deactivate_account(user: User, by: User) -> None:
-    """Stop an account logging in and end its sessions; nobody can deactivate themselves."""
-    if user.id == by.id:
-        raise AdminError("You cannot deactivate your own account. Ask another admin.")
-    if not user.is_active_account:
-        raise AdminError(f"{user.email} is already deactivated.")
-    deactivate_user(user)
-
-
-def reactivate_account(user: User) -> None:
-    """Let a deactivated account log in again."""
-    if user.is_active_account:
-        raise AdminError(f"{user.email} is already active.")
-    reactivate_user(user)
-
-
-def change_account_role(user: User, role: Role, by: User) -> None:
-    """Make an account a coordinator or an admin; an admin cannot demote themselves."""
-    if user.id == by.id and role != Role.ADMIN:
-        raise AdminError("You cannot take away your own admin role. Ask another admin.")
-    if user.role == role:
-        raise AdminError(f"{user.email} is already {'an admin' if role == Role.ADMIN else 'a coordinator'}.")
-    change_role(user, role)
-
-
 # --- Bulk actions on a selection of the coordinators list ---------------------------------------
 #
 # The list posts the ids ticked and the ids that were on the page. An id ticked but not on the page,
@@ -365,7 +340,7 @@ def bulk_deactivate(ids: Iterable[int], visible_ids: Iterable[int], by: User) ->
     outcome = BulkOutcome("Deactivated and logged out everywhere")
     for user in users:
         if user.is_active_account:
-            deactivate_account(user, by)
+            deactivate_user(user, by)
             outcome.changed.append(user)
         else:
             outcome.skipped.append((user, "is already deactivated"))
@@ -380,7 +355,7 @@ def bulk_reactivate(ids: Iterable[int], visible_ids: Iterable[int], by: User) ->
         if user.is_active_account:
             outcome.skipped.append((user, "is already active"))
         else:
-            reactivate_account(user)
+            reactivate_user(user, by)
             outcome.changed.append(user)
     return _record_bulk("reactivated", outcome, by)
 
@@ -396,7 +371,7 @@ def bulk_change_role(ids: Iterable[int], visible_ids: Iterable[int], role: Role,
         if user.role == role:
             outcome.skipped.append((user, f"is already {words}"))
         else:
-            change_account_role(user, role, by)
+            change_role(user, role, by)
             outcome.changed.append(user)
     return _record_bulk("role_changed", outcome, by, role=role.value)
 

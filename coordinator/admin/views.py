@@ -23,6 +23,7 @@ from coordinator.admin.forms import (
     UserFilterForm,
 )
 from coordinator.audit.services import audit_query, known_actions
+from coordinator.auth import services as accounts
 from coordinator.auth.models import Role, User
 from coordinator.content import services as content_services
 from coordinator.extensions import db
@@ -246,8 +247,8 @@ def user_deactivate(user_id: int):
     """Stop an account logging in and end its sessions."""
     user = db.get_or_404(User, user_id)
     try:
-        services.deactivate_account(user, by=_me())
-    except services.AdminError as exc:
+        accounts.deactivate_user(user, by=_me())
+    except accounts.AccountError as exc:
         return _refused(user, exc)
     return _done(user, f"{user.email} is deactivated and logged out everywhere.")
 
@@ -258,8 +259,8 @@ def user_reactivate(user_id: int):
     """Let a deactivated account log in again."""
     user = db.get_or_404(User, user_id)
     try:
-        services.reactivate_account(user)
-    except services.AdminError as exc:
+        accounts.reactivate_user(user, by=_me())
+    except accounts.AccountError as exc:
         return _refused(user, exc)
     return _done(user, f"{user.email} can log in again.")
 
@@ -273,8 +274,8 @@ def user_role(user_id: int):
     if not form.validate_on_submit():
         return _user_page(user, role_form=form)
     try:
-        services.change_account_role(user, Role(form.role.data), by=_me())
-    except services.AdminError as exc:
+        accounts.change_role(user, Role(form.role.data), by=_me())
+    except accounts.AccountError as exc:
         return _refused(user, exc)
     return _done(user, f"{user.email} is now {'an admin' if user.is_admin else 'a coordinator'}.")
 

@@ -177,27 +177,43 @@ def update_profile(user: User, name: str, email: str, current_password: str = ""
     return new_email
 
 
-def deactivate_user(user: User) -> None:
-    """Stop an account from logging in and end its sessions at once."""
+# --- What an admin does to an account -------------------------------------------------------------------------
+#
+# An admin never acts on their own account here: the association always keeps the admin who is acting, so it
+# cannot be left without one.
+
+
+def deactivate_user(user: User, by: User) -> None:
+    """Stop an account from logging in and end its sessions at once; nobody can deactivate their own."""
+    if user.id == by.id:
+        raise AccountError("You cannot deactivate your own account. Ask another admin.")
+    if not user.is_active_account:
+        raise AccountError(f"{user.email} is already deactivated.")
     user.is_active_account = False
     end_every_login(user)
-    audit.record("users.deactivated", user, f"{user.email} deactivated")
+    audit.record("users.deactivated", user, f"{user.email} deactivated", actor=by)
 
 
-def reactivate_user(user: User) -> None:
+def reactivate_user(user: User, by: User) -> None:
     """Let a deactivated account log in again."""
+    if user.is_active_account:
+        raise AccountError(f"{user.email} is already active.")
     user.is_active_account = True
-    audit.record("users.reactivated", user, f"{user.email} reactivated")
+    audit.record("users.reactivated", user, f"{user.email} reactivated", actor=by)
 
 
-def change_role(user: User, role: Role) -> None:
-    """Make an account a coordinator or an admin."""
+def change_role(user: User, role: Role, by: User) -> None:
+    """Make an account a coordinator or an admin and end its logins; an admin cannot demote themselves."""
+    if user.id == by.id and role != Role.ADMIN:
+        raise AccountError("You cannot take away your own admin role. Ask another admin.")
     if user.role == role:
-        return
+        raise AccountError(f"{user.email} is already {'an admin' if role == Role.ADMIN else 'a coordinator'}.")
     old = user.role
     user.role = role
     end_every_login(user)
-    audit.record("users.role_changed", user, f"{user.email}: {old.value} -> {role.value}", old=old.value, new=role.value)
+    audit.record(
+        "users.role_changed", user, f"{user.email}: {old.value} -> {role.value}", actor=by, old=old.value, new=role.value
+    )
 
 
 # --- Signed links -------------------------------------------------------------------------------

@@ -134,37 +134,3 @@ def test_resend_only_to_an_active_account_without_a_password(app):
     with pytest.raises(AdminError, match="deactivated"):
         services.resend_invitation(make_user(password=None, active=False))
     assert len(queued_mail()) == 1
-
-
-def test_deactivate_ends_sessions_but_never_ones_own(app):
-    admin = make_admin()
-    user = make_user()
-    token = user.session_token
-    services.deactivate_account(user, by=admin)
-    assert not user.is_active_account and user.session_token != token
-    assert actions("users.deactivated")[0].object_id == str(user.id)
-    with pytest.raises(AdminError, match="already deactivated"):
-        services.deactivate_account(user, by=admin)
-    with pytest.raises(AdminError, match="your own account"):
-        services.deactivate_account(admin, by=admin)
-    assert admin.is_active_account
-    services.reactivate_account(user)
-    assert user.is_active_account
-    with pytest.raises(AdminError, match="already active"):
-        services.reactivate_account(user)
-
-
-def test_change_role_but_never_demote_oneself(app):
-    admin = make_admin()
-    user = make_user()
-    services.change_account_role(user, Role.ADMIN, by=admin)
-    assert user.role == Role.ADMIN
-    assert actions("users.role_changed")[0].details == {"old": "coordinator", "new": "admin"}
-    with pytest.raises(AdminError, match="already an admin"):
-        services.change_account_role(user, Role.ADMIN, by=admin)
-    with pytest.raises(AdminError, match="your own admin role"):
-        services.change_account_role(admin, Role.COORDINATOR, by=admin)
-    assert admin.role == Role.ADMIN
-    # Another admin may demote them.
-    services.change_account_role(admin, Role.COORDINATOR, by=user)
-    assert admin.role == Role.COORDINATOR

@@ -124,7 +124,7 @@ def test_remember_me_cookie_stops_working_after_deactivation(app):
                                         "csrf_token": csrf_from(page)})
     remember = device.get_cookie("nwc_remember")
     assert remember is not None
-    accounts.deactivate_user(user)
+    accounts.deactivate_user(user, by=make_admin())
     db.session.commit()
     fresh = app.test_client()
     fresh.set_cookie("nwc_remember", remember.value)
