@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -24,7 +23,7 @@ from coordinator.auth.services import (
     normalise_email,
     reactivate_user,
 )
-from coordinator.csvfiles import CSVFileError, ImportLine, ImportReport, looks_like_formula, read_csv, write_csv
+from coordinator.csvfiles import CSVFileError, ImportLine, ImportReport, looks_like_formula, read_csv
 from coordinator.extensions import db
 from coordinator.schemes.membership import add_coordinator_to_scheme, remove_coordinator_from_scheme, role_words
 from coordinator.schemes.models import CoordinatorRole, Scheme, SchemeCoordinator, Street
@@ -601,48 +600,6 @@ def _create_imported(
         invitations=report.invitations_queued,
     )
     db.session.flush()
-
-
-# --- Audit log ----------------------------------------------------------------------------------
-
-
-def known_object_types() -> list[str]:
-    """Every kind of object that appears in the log, for the filter's choices."""
-    stmt = (
-        select(AuditEntry.object_type).where(AuditEntry.object_type != "").distinct().order_by(AuditEntry.object_type)
-    )
-    return list(db.session.scalars(stmt))
-
-
-AUDIT_CSV_HEADER = ("when (UTC)", "who", "action", "object type", "object id", "summary", "details", "address")
-
-
-def export_audit_csv(f: AuditFilter) -> tuple[str, int]:
-    """The filtered log as a CSV (formula cells neutralised) and its row count; the export is itself audited."""
-    entries = list(db.session.scalars(audit_query(f)))
-    rows = (
-        (
-            entry.at.strftime("%Y-%m-%d %H:%M:%S"),
-            entry.actor_label,
-            entry.action,
-            entry.object_type,
-            entry.object_id,
-            entry.summary,
-            json.dumps(entry.details, sort_keys=True, ensure_ascii=False) if entry.details else "",
-            entry.ip_address,
-        )
-        for entry in entries
-    )
-    document = write_csv(AUDIT_CSV_HEADER, rows)
-    audit.record(
-        "audit.exported",
-        None,
-        f"audit log exported ({len(entries)} entries)",
-        rows=len(entries),
-        filters={k: str(v) for k, v in vars(f).items() if v},
-    )
-    db.session.flush()
-    return document, len(entries)
 
 
 # --- Approval queue -----------------------------------------------------------------------------

@@ -22,7 +22,8 @@ from coordinator.admin.forms import (
     SettingsForm,
     UserFilterForm,
 )
-from coordinator.audit.services import audit_query, known_actions
+from coordinator.audit.export import export_audit_csv
+from coordinator.audit.services import audit_query, known_actions, known_object_types
 from coordinator.auth import services as accounts
 from coordinator.auth.models import Role, User
 from coordinator.content import services as content_services
@@ -445,7 +446,7 @@ def settings():
 
 
 def _audit_filter_form() -> AuditFilterForm:
-    form = AuditFilterForm(request.args, actions=known_actions(), object_types=services.known_object_types())
+    form = AuditFilterForm(request.args, actions=known_actions(), object_types=known_object_types())
     form.validate()
     return form
 
@@ -464,7 +465,7 @@ def audit_log():
 def audit_export():
     """The filtered audit log as a CSV download; the export is itself audited."""
     form = _audit_filter_form()
-    document, _count = services.export_audit_csv(form.to_filter())
+    document, _count = export_audit_csv(form.to_filter())
     db.session.commit()
     # The byte-order mark makes spreadsheet programs read the file as UTF-8 (names like Zoë, Łukasz).
     return Response(

@@ -57,7 +57,7 @@ def audit_query(f: AuditFilter) -> Select:
     """Newest first, narrowed by the filter."""
     stmt = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     if f.actor:
-        stmt = stmt.where(AuditEntry.actor_label.ilike(f"%{_escape_like(f.actor)}%", escape="\\"))
+        stmt = stmt.where(AuditEntry.actor_label.icontains(f.actor, autoescape=True))
     if f.action:
         stmt = stmt.where(AuditEntry.action.startswith(f.action, autoescape=True))
     if f.object_type:
@@ -76,5 +76,9 @@ def known_actions() -> list[str]:
     return list(db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def known_object_types() -> list[str]:
+    """Every kind of object that appears in the log, for the filter's choices."""
+    stmt = (
+        select(AuditEntry.object_type).where(AuditEntry.object_type != "").distinct().order_by(AuditEntry.object_type)
+    )
+    return list(db.session.scalars(stmt))

@@ -9,9 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from coordinator import audit
-from coordinator.admin.services import export_audit_csv
 from coordinator.audit.models import AuditEntry
-from coordinator.audit.services import AuditFilter
 from coordinator.extensions import db
 from tests.admin.helpers import actions
 from tests.conftest import login_as
@@ -144,10 +142,3 @@ def test_csv_export_follows_the_filter(client, log):
     assert 'href="/admin/audit.csv?actor=pat&amp;date_to=2026-03-01"' in page
     assert actions("audit.exported")[0].details["filters"] == {"actor": "pat", "date_to": "2026-03-01"}
 
-
-def test_export_service_without_http(app):
-    audit.record("users.invited", None, "@SUM(A1)", actor_label="-2+3")
-    document, count = export_audit_csv(AuditFilter())
-    assert count == 1
-    assert "'@SUM(A1)" in document and "'-2+3" in document
-    assert actions("audit.exported")[0].actor_label == "system"
