@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from coordinator.admin.services import import_coordinators
+from coordinator.admin.coordinator_import import import_coordinators
 from coordinator.cli import finish_import
 
 

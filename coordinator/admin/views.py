@@ -8,7 +8,10 @@ from datetime import date
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from coordinator.admin import bp, reach, services
+from coordinator.admin import bp, bulk_actions, reach, services
+from coordinator.admin.approvals import approval_queue
+from coordinator.admin.coordinator_import import import_coordinators
+from coordinator.admin.dashboard import dashboard_counts, invited_not_active, recent_activity, settings_history
 from coordinator.admin.forms import (
     AuditFilterForm,
     BulkForm,
@@ -58,11 +61,11 @@ def dashboard():
     """The admin home page: figures, people waiting to set a password, recent activity."""
     return render_template(
         "admin/dashboard.html",
-        counts=services.dashboard_counts(),
-        invited=services.invited_not_active(),
-        activity=services.recent_activity(),
+        counts=dashboard_counts(),
+        invited=invited_not_active(),
+        activity=recent_activity(),
         content_summary=content_services.dashboard_summary(),
-        approvals=(approvals := services.approval_queue()),
+        approvals=(approvals := approval_queue()),
         approval_kinds=sorted(Counter(entry.kind for entry in approvals).items()),
     )
 
@@ -71,7 +74,7 @@ def dashboard():
 @admin_required
 def approvals():
     """Everything awaiting approval, oldest first, each a link to its side-by-side review."""
-    return render_template("admin/approvals.html", entries=services.approval_queue())
+    return render_template("admin/approvals.html", entries=approval_queue())
 
 
 # --- Coordinators -------------------------------------------------------------------------------
@@ -109,23 +112,23 @@ def users():
     return _users_page(_users_filter_form(choices), BulkForm(scheme_choices=choices, formdata=None))
 
 
-def _run_bulk_action(form: BulkForm) -> services.BulkOutcome:
+def _run_bulk_action(form: BulkForm) -> bulk_actions.BulkOutcome:
     ids, visible, me = form.ids.data, form.visible.data, _me()
     match form.bulk_action.data:
         case "resend":
-            return services.bulk_resend_invitations(ids, visible, by=me)
+            return bulk_actions.bulk_resend_invitations(ids, visible, by=me)
         case "deactivate":
-            return services.bulk_deactivate(ids, visible, by=me)
+            return bulk_actions.bulk_deactivate(ids, visible, by=me)
         case "reactivate":
-            return services.bulk_reactivate(ids, visible, by=me)
+            return bulk_actions.bulk_reactivate(ids, visible, by=me)
         case "role":
-            return services.bulk_change_role(ids, visible, Role(form.new_role.data), by=me)
+            return bulk_actions.bulk_change_role(ids, visible, Role(form.new_role.data), by=me)
         case "add":
-            return services.bulk_add_to_scheme(
+            return bulk_actions.bulk_add_to_scheme(
                 ids, visible, form.add_scheme.data, CoordinatorRole(form.add_place.data), by=me
             )
         case "move":
-            return services.bulk_move_to_scheme(
+            return bulk_actions.bulk_move_to_scheme(
                 ids, visible, form.move_from.data, form.move_to.data, form.move_role, by=me
             )
     raise services.AdminError("Choose what to do with the people ticked.")
@@ -186,7 +189,7 @@ def users_import():
     form = ImportForm()
     report = None
     if form.validate_on_submit():
-        report = services.import_coordinators(
+        report = import_coordinators(
             form.file.data.read(), actor=_me(), send_invitations=form.send_invitations.data
         )
         if report.ok:
@@ -439,7 +442,7 @@ def settings():
             else:
                 flash("Nothing was changed: every setting already had the value given.", "info")
             return redirect(url_for("admin.settings"))
-    return render_template("admin/settings.html", form=form, history=services.settings_history())
+    return render_template("admin/settings.html", form=form, history=settings_history())
 
 
 # --- Audit log ----------------------------------------------------------------------------------

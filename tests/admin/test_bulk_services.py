@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from coordinator.admin import services
+from coordinator.admin import bulk_actions, services
 from coordinator.admin.services import AdminError
 from coordinator.audit.models import AuditEntry
 from coordinator.auth.models import Role, User
@@ -35,14 +35,14 @@ def _snapshot() -> list[tuple]:
 
 
 ALL_ACTIONS = {
-    "resend": lambda ids, visible, by, scheme, other: services.bulk_resend_invitations(ids, visible, by),
-    "deactivate": lambda ids, visible, by, scheme, other: services.bulk_deactivate(ids, visible, by),
-    "reactivate": lambda ids, visible, by, scheme, other: services.bulk_reactivate(ids, visible, by),
-    "role": lambda ids, visible, by, scheme, other: services.bulk_change_role(ids, visible, Role.ADMIN, by),
-    "add": lambda ids, visible, by, scheme, other: services.bulk_add_to_scheme(
+    "resend": lambda ids, visible, by, scheme, other: bulk_actions.bulk_resend_invitations(ids, visible, by),
+    "deactivate": lambda ids, visible, by, scheme, other: bulk_actions.bulk_deactivate(ids, visible, by),
+    "reactivate": lambda ids, visible, by, scheme, other: bulk_actions.bulk_reactivate(ids, visible, by),
+    "role": lambda ids, visible, by, scheme, other: bulk_actions.bulk_change_role(ids, visible, Role.ADMIN, by),
+    "add": lambda ids, visible, by, scheme, other: bulk_actions.bulk_add_to_scheme(
         ids, visible, scheme.id, CoordinatorRole.DEPUTY, by
     ),
-    "move": lambda ids, visible, by, scheme, other: services.bulk_move_to_scheme(
+    "move": lambda ids, visible, by, scheme, other: bulk_actions.bulk_move_to_scheme(
         ids, visible, scheme.id, other.id, None, by
     ),
 }
@@ -81,17 +81,17 @@ def test_a_nonexistent_id_refuses_the_whole_action(me, action):
 def test_an_empty_selection_or_an_overlong_page_is_refused(me):
     people = [make_user() for _ in range(3)]
     with pytest.raises(AdminError, match="Tick at least one person"):
-        services.bulk_deactivate([], [u.id for u in people], me)
+        bulk_actions.bulk_deactivate([], [u.id for u in people], me)
     too_many = list(range(1, services.PER_PAGE + 2))
     with pytest.raises(AdminError, match="one page of the list"):
-        services.bulk_deactivate([people[0].id], too_many, me)
+        bulk_actions.bulk_deactivate([people[0].id], too_many, me)
     assert all(u.is_active_account for u in people)
 
 
 def test_selected_accounts_come_back_by_name_once_each(me):
     zoe = make_user(name="Zoë Adams")
     bea = make_user(name="bea Lowe")
-    assert services.selected_accounts([zoe.id, bea.id, zoe.id], [bea.id, zoe.id]) == [bea, zoe]
+    assert bulk_actions.selected_accounts([zoe.id, bea.id, zoe.id], [bea.id, zoe.id]) == [bea, zoe]
 
 
 # --- Each action --------------------------------------------------------------------------------
@@ -102,7 +102,7 @@ def test_resend_invitations_goes_only_to_those_without_a_password(me):
     active = make_user(name="Ann Active", email="ann@example.org")
     gone = make_user(name="Gus Gone", password=None, active=False, email="gus@example.org")
     ids = [waiting.id, active.id, gone.id]
-    outcome = services.bulk_resend_invitations(ids, ids, me)
+    outcome = bulk_actions.bulk_resend_invitations(ids, ids, me)
     assert outcome.changed == [waiting]
     assert [mail.to_address for mail in queued_mail()] == ["wendy@example.org"]
     assert waiting.invited_at is not None and active.invited_at is None
@@ -122,7 +122,7 @@ def test_deactivate_ends_sessions_and_skips_those_already_deactivated(me):
     gone = make_user(active=False, email="gone@example.org")
     tokens = {one.id: one.session_token, two.id: two.session_token}
     ids = [one.id, two.id, gone.id]
-    outcome = services.bulk_deactivate(ids, ids, me)
+    outcome = bulk_actions.bulk_deactivate(ids, ids, me)
     assert sorted(u.id for u in outcome.changed) == sorted([one.id, two.id])
     assert not one.is_active_account and not two.is_active_account
     assert one.session_token != tokens[one.id] and two.session_token != tokens[two.id]
@@ -136,14 +136,14 @@ def test_an_admin_cannot_deactivate_themselves_in_bulk(me):
     db.session.commit()
     before = _snapshot()
     with pytest.raises(AdminError, match="Your own account is ticked: you cannot deactivate it"):
-        services.bulk_deactivate([other.id, me.id], [other.id, me.id], me)
+        bulk_actions.bulk_deactivate([other.id, me.id], [other.id, me.id], me)
     db.session.rollback()
     assert _snapshot() == before
 
 
 def test_reactivate(me):
     gone, active = make_user(active=False), make_user(email="still@example.org")
-    outcome = services.bulk_reactivate([gone.id, active.id], [gone.id, active.id], me)
+    outcome = bulk_actions.bulk_reactivate([gone.id, active.id], [gone.id, active.id], me)
     assert outcome.changed == [gone] and gone.is_active_account
     assert "still@example.org is already active" in outcome.summary()
     assert [e.object_id for e in actions("users.reactivated")] == [str(gone.id)]
@@ -152,20 +152,20 @@ def test_reactivate(me):
 def test_change_role_both_ways_and_never_demote_oneself(me):
     one, two = make_user(), make_user()
     ids = [one.id, two.id]
-    outcome = services.bulk_change_role(ids, ids, Role.ADMIN, me)
+    outcome = bulk_actions.bulk_change_role(ids, ids, Role.ADMIN, me)
     assert one.role == Role.ADMIN and two.role == Role.ADMIN and len(outcome.changed) == 2
     assert len(actions("users.role_changed")) == 2
     # Making oneself an admin again is harmless and simply skipped ...
-    again = services.bulk_change_role([me.id, one.id], [me.id, one.id], Role.ADMIN, me)
+    again = bulk_actions.bulk_change_role([me.id, one.id], [me.id, one.id], Role.ADMIN, me)
     assert again.changed == [] and again.summary().startswith("Nothing was changed")
     # ... but demoting a selection that holds one's own account is refused for everyone in it.
     db.session.commit()
     before = _snapshot()
     with pytest.raises(AdminError, match="cannot take the admin role away from it"):
-        services.bulk_change_role([one.id, me.id], [one.id, me.id], Role.COORDINATOR, me)
+        bulk_actions.bulk_change_role([one.id, me.id], [one.id, me.id], Role.COORDINATOR, me)
     db.session.rollback()
     assert _snapshot() == before
-    services.bulk_change_role(ids, ids, Role.COORDINATOR, me)
+    bulk_actions.bulk_change_role(ids, ids, Role.COORDINATOR, me)
     assert one.role == Role.COORDINATOR and two.role == Role.COORDINATOR
 
 
@@ -180,7 +180,7 @@ def test_add_to_scheme_adds_changes_place_and_skips_those_already_there(me):
     )
     db.session.flush()
     ids = [new.id, deputy.id, main.id]
-    outcome = services.bulk_add_to_scheme(ids, ids, scheme.id, CoordinatorRole.MAIN, me)
+    outcome = bulk_actions.bulk_add_to_scheme(ids, ids, scheme.id, CoordinatorRole.MAIN, me)
     assert sorted(u.id for u in outcome.changed) == sorted([new.id, deputy.id])
     assert _places(new) == {scheme.id: CoordinatorRole.MAIN} and _places(deputy) == {scheme.id: CoordinatorRole.MAIN}
     assert "main@example.org is already the main coordinator of Hayes Lane Watch" in outcome.summary()
@@ -195,7 +195,7 @@ def test_add_to_a_missing_scheme_is_refused(me):
     before = _snapshot()
     for scheme_id in (None, 0, 424242):
         with pytest.raises(AdminError, match="Choose the scheme to add them to"):
-            services.bulk_add_to_scheme([user.id], [user.id], scheme_id, CoordinatorRole.MAIN, me)
+            bulk_actions.bulk_add_to_scheme([user.id], [user.id], scheme_id, CoordinatorRole.MAIN, me)
     assert _snapshot() == before
 
 
@@ -214,7 +214,7 @@ def test_move_between_schemes_keeps_or_sets_the_place(me):
     )
     db.session.flush()
     ids = [main.id, deputy.id, outsider.id, both.id]
-    outcome = services.bulk_move_to_scheme(ids, ids, source.id, target.id, None, me)
+    outcome = bulk_actions.bulk_move_to_scheme(ids, ids, source.id, target.id, None, me)
     assert sorted(u.id for u in outcome.changed) == sorted([main.id, deputy.id, both.id])
     assert _places(main) == {target.id: CoordinatorRole.MAIN}
     assert _places(deputy) == {target.id: CoordinatorRole.DEPUTY}
@@ -229,7 +229,7 @@ def test_move_between_schemes_keeps_or_sets_the_place(me):
 
     # Back again, all as deputies this time.
     back = [main.id, deputy.id]
-    services.bulk_move_to_scheme(back, back, target.id, source.id, CoordinatorRole.DEPUTY, me)
+    bulk_actions.bulk_move_to_scheme(back, back, target.id, source.id, CoordinatorRole.DEPUTY, me)
     assert _places(main) == {source.id: CoordinatorRole.DEPUTY} == _places(deputy)
 
 
@@ -241,17 +241,17 @@ def test_move_needs_two_different_existing_schemes(me):
     db.session.commit()
     before = _snapshot()
     with pytest.raises(AdminError, match="Choose two different schemes"):
-        services.bulk_move_to_scheme([user.id], [user.id], scheme.id, scheme.id, None, me)
+        bulk_actions.bulk_move_to_scheme([user.id], [user.id], scheme.id, scheme.id, None, me)
     with pytest.raises(AdminError, match="Choose the scheme they join"):
-        services.bulk_move_to_scheme([user.id], [user.id], scheme.id, 424242, None, me)
+        bulk_actions.bulk_move_to_scheme([user.id], [user.id], scheme.id, 424242, None, me)
     with pytest.raises(AdminError, match="Choose the scheme they leave"):
-        services.bulk_move_to_scheme([user.id], [user.id], None, scheme.id, None, me)
+        bulk_actions.bulk_move_to_scheme([user.id], [user.id], None, scheme.id, None, me)
     assert _snapshot() == before
 
 
 def test_nothing_changed_writes_no_summary_entry(me):
     active = make_user()
-    outcome = services.bulk_reactivate([active.id], [active.id], me)
+    outcome = bulk_actions.bulk_reactivate([active.id], [active.id], me)
     assert outcome.changed == [] and actions("users.bulk_reactivated") == []
 
 

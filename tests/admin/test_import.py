@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from coordinator.admin.services import import_coordinators
+from coordinator.admin.coordinator_import import import_coordinators
 from coordinator.audit.models import AuditEntry
 from coordinator.auth.models import User
 from coordinator.extensions import db

@@ -1,11 +1,11 @@
-"""Admin rules, without HTTP: coordinators, scheme places, schemes, dashboard figures."""
+"""Admin rules, without HTTP: the coordinators list, inviting, dashboard figures."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
-from coordinator.admin import services
+from coordinator.admin import dashboard, services
 from coordinator.admin.services import AccountStatus, AdminError, UserFilter
 from coordinator.auth.models import Role, User
 from coordinator.extensions import db
@@ -28,21 +28,21 @@ def test_dashboard_counts(app):
     make_street(scheme, households=30)
     make_street(scheme, households=12)
     make_scheme()
-    counts = services.dashboard_counts()
+    counts = dashboard.dashboard_counts()
     assert (counts.coordinators_active, counts.coordinators_invited, counts.coordinators_deactivated) == (1, 2, 1)
     assert (counts.admins, counts.schemes, counts.streets, counts.households) == (1, 2, 2, 42)
 
 
 def test_dashboard_counts_on_an_empty_database(app):
-    counts = services.dashboard_counts()
-    assert counts == services.DashboardCounts(0, 0, 0, 0, 0, 0, 0)
+    counts = dashboard.dashboard_counts()
+    assert counts == dashboard.DashboardCounts(0, 0, 0, 0, 0, 0, 0)
 
 
 def test_invited_not_active_lists_accounts_without_a_password(app):
     waiting = make_user(password=None)
     make_user()
     make_user(password=None, active=False)
-    assert services.invited_not_active() == [waiting]
+    assert dashboard.invited_not_active() == [waiting]
 
 
 def test_account_status(app):

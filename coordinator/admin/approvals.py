@@ -1,0 +1,50 @@
+"""The approval queue: every content version, local notice and bulletin awaiting an admin's decision, in one list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class QueueEntry:
+    """One item awaiting an admin's decision, whatever its kind."""
+
+    kind: str
+    title: str
+    detail: str
+    submitted_by: str
+    submitted_at: object
+    review_endpoint: str
+    review_args: dict
+
+
+def approval_queue() -> list[QueueEntry]:
+    """Every item awaiting approval (content, local notices, bulletins), oldest submission first."""
+    from coordinator.bulletins.services import bulletins_awaiting_approval
+    from coordinator.content.services import versions_awaiting_approval
+
+    entries = [
+        QueueEntry(
+            kind=version.kind.label,
+            title=version.title,
+            detail=f"version {version.number}" + (f", {version.item.scheme.name}" if version.item.scheme else ""),
+            submitted_by=version.submitted_by.name if version.submitted_by else "",
+            submitted_at=version.submitted_at,
+            review_endpoint="content.review_version",
+            review_args={"version_id": version.id},
+        )
+        for version in versions_awaiting_approval()
+    ]
+    entries += [
+        QueueEntry(
+            kind="bulletin",
+            title=bulletin.subject,
+            detail=bulletin.scheme.name if bulletin.scheme else "",
+            submitted_by=bulletin.submitted_by.name if bulletin.submitted_by else bulletin.author_label,
+            submitted_at=bulletin.submitted_at,
+            review_endpoint="bulletins.bulletin_detail",
+            review_args={"scheme_id": bulletin.scheme_id, "bulletin_id": bulletin.id},
+        )
+        for bulletin in bulletins_awaiting_approval()
+    ]
+    return sorted(entries, key=lambda e: (e.submitted_at is None, e.submitted_at))
