@@ -20,7 +20,7 @@ class QueueEntry:
 
 def approval_queue() -> list[QueueEntry]:
     """Every item awaiting approval (content, local notices, bulletins), oldest submission first."""
-    from coordinator.bulletins.services import bulletins_awaiting_approval
+    from coordinator.bulletins.approval import bulletins_awaiting_approval
     from coordinator.content.services import versions_awaiting_approval
 
     entries = [

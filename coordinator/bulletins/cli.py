@@ -9,12 +9,14 @@ import click
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from coordinator.bulletins import services
+from coordinator.bulletins import batches, subscriber_data, subscriber_import
 from coordinator.bulletins.models import BulletinState
 from coordinator.bulletins.render import is_outbox_folder
 from coordinator.bulletins.sending import send_later
+from coordinator.bulletins.transitions import BulletinError
 from coordinator.cli import finish_import
 from coordinator.extensions import db
+from coordinator.schemes.lookup import find_scheme_by_name
 from coordinator.schemes.models import Scheme
 
 
@@ -27,17 +29,17 @@ def import_subscribers_command(scheme_name: str, csv_file: Path) -> None:
 
     Each address becomes pending and is sent a confirmation request; nothing else until it is confirmed.
     """
-    scheme = services.find_scheme_by_name(scheme_name)
+    scheme = find_scheme_by_name(scheme_name)
     if scheme is None:
         raise click.ClickException(f"No scheme is called {scheme_name!r}.")
-    finish_import(services.import_subscribers(scheme, csv_file.read_bytes(), actor=None))
+    finish_import(subscriber_import.import_subscribers(scheme, csv_file.read_bytes(), actor=None))
 
 
 @click.command("expire-subscribers")
 @with_appcontext
 def expire_subscribers_command() -> None:
     """Forget sign-ups whose confirmation link expired unanswered (run daily)."""
-    count = services.expire_unconfirmed()
+    count = subscriber_data.expire_unconfirmed()
     db.session.commit()
     click.echo(f"{count} unconfirmed sign-up(s) expired.")
 
@@ -66,15 +68,15 @@ def bulletin_send_command(scheme_name: str | None, all_schemes: bool, campaign_s
     if all_schemes:
         schemes = list(db.session.scalars(select(Scheme).order_by(Scheme.name)))
     else:
-        scheme = services.find_scheme_by_name(scheme_name)
+        scheme = find_scheme_by_name(scheme_name)
         if scheme is None:
             raise click.ClickException(f"No scheme is called {scheme_name!r}.")
         schemes = [scheme]
     try:
-        report = services.send_campaign_to_schemes(
+        report = batches.send_campaign_to_schemes(
             schemes, list(campaign_slugs), helplines_slug, subject, intro, None, actor_label="command line"
         )
-    except services.BulletinError as exc:
+    except BulletinError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     db.session.commit()

@@ -1,7 +1,7 @@
 """Forms for residents' sign-up, the coordinator's subscriber pages, and composing and sending bulletins.
 
-The rules live in `coordinator.bulletins.services`; these forms label the fields and hand what was
-typed to the same checks the CSV import uses.
+The rules live in `coordinator.bulletins.subscribers` and `.drafts`; these forms label the fields and hand
+what was typed to the same checks the CSV import uses.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from coordinator.bulletins import services as subscribers
+from coordinator.bulletins import drafts, subscribers
 from coordinator.content import services as content
 from coordinator.schemes.forms import ProblemsMixin
 from coordinator.schemes.models import Scheme
@@ -182,12 +182,12 @@ class BulletinForm(ProblemsMixin, FlaskForm):
     subject = StringField(
         "Subject",
         filters=[_strip],
-        description=f"What residents see in their inbox: one line, up to {subscribers.MAX_SUBJECT} characters.",
-        render_kw={"maxlength": subscribers.MAX_SUBJECT},
+        description=f"What residents see in their inbox: one line, up to {drafts.MAX_SUBJECT} characters.",
+        render_kw={"maxlength": drafts.MAX_SUBJECT},
     )
     intro = TextAreaField(
         "A few words from you (optional)",
-        description=f"Shown first, up to {subscribers.MAX_INTRO} characters. Plain text: line breaks are kept, "
+        description=f"Shown first, up to {drafts.MAX_INTRO} characters. Plain text: line breaks are kept, "
         "and links or formatting are shown just as typed.",
         render_kw={"rows": 5},
     )
@@ -215,7 +215,7 @@ class BulletinForm(ProblemsMixin, FlaskForm):
     )
 
     @classmethod
-    def for_scheme(cls, scheme: Scheme, draft: subscribers.BulletinDraft | None = None) -> BulletinForm:
+    def for_scheme(cls, scheme: Scheme, draft: drafts.BulletinDraft | None = None) -> BulletinForm:
         """The form with today's choices for this scheme, filled from a saved bulletin on a GET."""
         data = None
         if draft is not None:
@@ -229,7 +229,7 @@ class BulletinForm(ProblemsMixin, FlaskForm):
                 "streets": draft.street_ids,
             }
         form = cls(data=data)
-        choices = subscribers.bulletin_choices(scheme)
+        choices = drafts.bulletin_choices(scheme)
         form.campaigns.choices = [
             SelectChoice(value=v.id, label=v.title + (f" (until {v.last_day:%-d %B %Y})" if v.last_day else ""))
             for v in choices.campaigns
@@ -245,9 +245,9 @@ class BulletinForm(ProblemsMixin, FlaskForm):
         form.audience.choices[0] = SelectChoice(value="scheme", label=f"Everyone subscribed to {scheme.name}")
         return form
 
-    def to_draft(self) -> subscribers.BulletinDraft:
+    def to_draft(self) -> drafts.BulletinDraft:
         """What was typed and chosen, for the service to check."""
-        return subscribers.BulletinDraft(
+        return drafts.BulletinDraft(
             subject=self.subject.data or "",
             intro=self.intro.data or "",
             campaign_version_ids=_ids(self.campaigns),
@@ -318,9 +318,9 @@ class AllSchemesBulletinForm(ProblemsMixin, FlaskForm):
     scheme = SelectField("Scheme", coerce=_as_id, validate_choice=False)
     campaigns = MultiCheckboxField("Campaigns", validate_choice=False)
     helpline_set = RadioField("Helpline set", validate_choice=False)
-    subject = StringField("Subject", filters=[_strip], render_kw={"maxlength": subscribers.MAX_SUBJECT})
+    subject = StringField("Subject", filters=[_strip], render_kw={"maxlength": drafts.MAX_SUBJECT})
     intro = TextAreaField("A few words at the top (optional)", render_kw={"rows": 4},
-                          description=f"Up to {subscribers.MAX_INTRO} characters of plain text.")
+                          description=f"Up to {drafts.MAX_INTRO} characters of plain text.")
 
     @classmethod
     def with_choices(cls, schemes: list[Scheme]) -> AllSchemesBulletinForm:

@@ -93,7 +93,7 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
 
 
 class BulletinState(enum.StrEnum):
-    """Where one bulletin stands. The moves between states are listed once, in `services.BULLETIN_TRANSITIONS`."""
+    """Where one bulletin stands. The moves between states are listed once, in `transitions.BULLETIN_TRANSITIONS`."""
 
     DRAFT = "draft"
     AWAITING_APPROVAL = "awaiting_approval"

@@ -1,7 +1,7 @@
 """Sending bulletins: one job per bulletin, working through its outbox over one SMTP connection.
 
 `send_bulletin(bulletin_id)` is the job (`jobs.enqueue(SEND_JOB, bulletin_id)`). When the bulletin is
-due it makes one outbox row per recipient (`services.start_sending`, recipients read at that moment),
+due it makes one outbox row per recipient (`progress.start_sending`, recipients read at that moment),
 then takes the bulletin's *lease* (one worker per bulletin; the lease is renewed while it works) and
 goes through the rows in order:
 
@@ -57,7 +57,7 @@ from sqlalchemy.pool import Pool
 
 from coordinator import jobs
 from coordinator.auth.models import User
-from coordinator.bulletins import services
+from coordinator.bulletins import progress, subscribers
 from coordinator.bulletins.models import (
     UNFINISHED_DELIVERY_STATES,
     Bulletin,
@@ -68,6 +68,7 @@ from coordinator.bulletins.models import (
     SubscriberStatus,
 )
 from coordinator.bulletins.render import RenderedBulletin, render_bulletin, sender_domain
+from coordinator.bulletins.transitions import BulletinError
 from coordinator.db import utcnow
 from coordinator.extensions import db
 from coordinator.links import public_url
@@ -546,7 +547,7 @@ class BulletinSender:
             # After the failure itself is on record; the session holds no snapshot older than it.
             db.session.rollback()
             for subscriber_id, error in self.bounced:
-                services.record_hard_bounce(subscriber_id, error, self.bounce_limit)
+                subscribers.record_hard_bounce(subscriber_id, error, self.bounce_limit)
             db.session.commit()
             self.bounced = []
 
@@ -554,7 +555,7 @@ class BulletinSender:
         """Build one resident's message and hand it over; one fresh connection is tried if the old one dropped."""
         assert self.rendered is not None and self.transport is not None
         try:
-            token = services.make_unsubscribe_token_for(row.subscriber_id, self.scheme_id)
+            token = subscribers.make_unsubscribe_token_for(row.subscriber_id, self.scheme_id)
             data = self.rendered.message(
                 row.to_address, row.name, row.message_id, self.unsubscribe_url.replace(_TOKEN_MARK, token)
             )
@@ -652,7 +653,7 @@ class BulletinSender:
                         return self.sent
             self._close_connection()
             bulletin = db.session.get(Bulletin, self.bulletin_id)
-            if services.finish_sending(bulletin):
+            if progress.finish_sending(bulletin):
                 db.session.commit()
             return self.sent
         except _LeaseLost:
@@ -671,7 +672,7 @@ class BulletinSender:
                 self._release_lease()
                 bulletin = db.session.get(Bulletin, self.bulletin_id)
                 if bulletin is not None and bulletin.state == BulletinState.CANCELLED:
-                    services.refresh_counts(bulletin)
+                    progress.refresh_counts(bulletin)
                 db.session.commit()
             except Exception:  # the lease runs out by itself; a later job finishes the bookkeeping
                 db.session.rollback()
@@ -696,8 +697,8 @@ def send_bulletin(bulletin_id: int) -> int:
         return 0
     if bulletin.state in (BulletinState.APPROVED, BulletinState.SCHEDULED):
         try:
-            is_started = services.start_sending(bulletin, sender_domain())
-        except services.BulletinError:  # started (or cancelled) by someone else a moment ago
+            is_started = progress.start_sending(bulletin, sender_domain())
+        except BulletinError:  # started (or cancelled) by someone else a moment ago
             is_started = False
         if not is_started:
             db.session.rollback()

@@ -14,8 +14,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from coordinator import jobs
-from coordinator.bulletins import bp
-from coordinator.bulletins import services as subscribers
+from coordinator.bulletins import approval, batches, bp, drafts, progress, subscriber_data, subscribers
 from coordinator.bulletins.forms import (
     AllSchemesBulletinForm,
     BulletinActionForm,
@@ -29,15 +28,25 @@ from coordinator.bulletins.forms import (
     SubscriberFilterForm,
     SubscriberImportForm,
 )
-from coordinator.bulletins.models import Bulletin, BulletinState, Subscriber
-from coordinator.bulletins.render import is_outbox_folder, public_eml, public_html, public_text, render_bulletin
+from coordinator.bulletins.models import Bulletin, BulletinState, Subscriber, SubscriberStatus
+from coordinator.bulletins.render import (
+    campaign_picture,
+    is_outbox_folder,
+    public_eml,
+    public_html,
+    public_text,
+    render_bulletin,
+)
 from coordinator.bulletins.sending import TEST_JOB, send_later
+from coordinator.bulletins.subscriber_import import IMPORT_COLUMNS, import_subscribers
+from coordinator.bulletins.transitions import BulletinError, BulletinPermissionError, BulletinProblems
 from coordinator.content.images import picture_extension
 from coordinator.content.services import usable_helplines
 from coordinator.db import utcnow
 from coordinator.extensions import csrf, db, limiter, submitted_email
 from coordinator.links import public_url
 from coordinator.mail import send_queued_mail_later
+from coordinator.schemes.lookup import find_scheme_by_slug
 from coordinator.schemes.models import Scheme
 from coordinator.security import admin_required, get_my_scheme_or_404
 
@@ -51,7 +60,7 @@ def _email_limit() -> str:
 
 
 def _scheme_for_slug_or_404(slug: str) -> Scheme:
-    scheme = subscribers.find_scheme_by_slug(slug)
+    scheme = find_scheme_by_slug(slug)
     if scheme is None:
         abort(404)
     return scheme
@@ -135,7 +144,7 @@ def unsubscribe(token: str):
         "bulletins/unsubscribe.html",
         scheme=subscriber.scheme,
         address=subscribers.masked_email(subscriber.email) if not subscriber.is_erased else "",
-        is_unsubscribed=subscriber.status == subscribers.SubscriberStatus.UNSUBSCRIBED,
+        is_unsubscribed=subscriber.status == SubscriberStatus.UNSUBSCRIBED,
     )
 
 
@@ -191,7 +200,7 @@ def subscriber_export(scheme_id: int, subscriber_id: int):
     subscriber = _subscriber_or_404(scheme, subscriber_id)
     if not ExportSubscriberForm().validate_on_submit():
         abort(400)
-    data = subscribers.export_subscriber(subscriber, actor=current_user._get_current_object())
+    data = subscriber_data.export_subscriber(subscriber, actor=current_user._get_current_object())
     db.session.commit()
     return Response(
         json.dumps(data, indent=2, ensure_ascii=False) + "\n",
@@ -210,7 +219,7 @@ def subscriber_erase(scheme_id: int, subscriber_id: int):
     subscriber = _subscriber_or_404(scheme, subscriber_id)
     form = EraseSubscriberForm()
     if form.validate_on_submit():
-        subscribers.erase_subscriber(subscriber, actor=current_user._get_current_object())
+        subscriber_data.erase_subscriber(subscriber, actor=current_user._get_current_object())
         db.session.commit()
         flash(f"Subscriber #{subscriber.id} is erased: their address and name are gone.", "success")
         return redirect(url_for("bulletins.subscriber_list", scheme_id=scheme.id))
@@ -224,7 +233,7 @@ def subscriber_import(scheme_id: int):
     form = SubscriberImportForm()
     report = None
     if form.validate_on_submit():
-        report = subscribers.import_subscribers(
+        report = import_subscribers(
             scheme, form.file.data.read(), actor=current_user._get_current_object()
         )
         if report.ok:
@@ -238,7 +247,7 @@ def subscriber_import(scheme_id: int):
         scheme=scheme,
         form=form,
         report=report,
-        columns=subscribers.IMPORT_COLUMNS,
+        columns=IMPORT_COLUMNS,
         max_kb=current_app.config["CSV_MAX_BYTES"] // 1024,
     )
 
@@ -258,7 +267,7 @@ def _me():
 
 
 def _bulletin_or_404(scheme: Scheme, bulletin_id: int) -> Bulletin:
-    bulletin = subscribers.get_scheme_bulletin(scheme, bulletin_id)
+    bulletin = drafts.get_scheme_bulletin(scheme, bulletin_id)
     if bulletin is None:
         abort(404)
     return bulletin
@@ -282,7 +291,7 @@ def _flash_queued(bulletin: Bulletin, state: BulletinState) -> None:
     if state == BulletinState.APPROVED:
         flash("Sending has started. This page shows how far it has gone.", "success")
     elif state == BulletinState.SCHEDULED:
-        flash(f"Scheduled: it goes on {subscribers.local_time_text(bulletin.send_at)}.", "success")
+        flash(f"Scheduled: it goes on {approval.local_time_text(bulletin.send_at)}.", "success")
     elif state == BulletinState.AWAITING_APPROVAL:
         flash("Sent for approval. An admin checks it; it goes once they approve it.", "success")
 
@@ -303,8 +312,8 @@ def _detail_page(scheme: Scheme, bulletin: Bulletin, send_form=None, review_form
         "bulletins/bulletin.html",
         scheme=scheme,
         bulletin=bulletin,
-        progress=subscribers.bulletin_progress(bulletin),
-        problem=subscribers.waiting_problem(bulletin) if state == BulletinState.SENDING else "",
+        progress=progress.bulletin_progress(bulletin),
+        problem=progress.waiting_problem(bulletin) if state == BulletinState.SENDING else "",
         recipients_now=subscribers.count_recipients(
             scheme, None if bulletin.is_whole_scheme else bulletin.street_ids
         ) if is_waiting_to_send else None,
@@ -317,13 +326,13 @@ def _detail_page(scheme: Scheme, bulletin: Bulletin, send_form=None, review_form
                            **({"from": "queue"} if request.args.get("from") == "queue" else {})),
         action_form=BulletinActionForm(),
         is_outbox_folder=is_outbox_folder(),
-        is_approval_required=subscribers.is_approval_required(),
+        is_approval_required=approval.is_approval_required(),
         # While the bulletin is going, progress.js updates the progress in place (no reload of the page, WCAG 2.2.1)
         # with a button to pause it (2.2.2); without JavaScript, a link refreshes the page.
         is_in_progress=state in (BulletinState.APPROVED, BulletinState.SENDING),
         update_seconds=PROGRESS_UPDATE_SECONDS,
-        local_time_text=subscribers.local_time_text,
-        now_text=subscribers.local_time_text(utcnow()),
+        local_time_text=approval.local_time_text,
+        now_text=approval.local_time_text(utcnow()),
         streets={s.id: s for s in scheme.streets},
     )
 
@@ -335,7 +344,7 @@ def bulletin_list(scheme_id: int):
     return render_template(
         "bulletins/bulletins.html",
         scheme=scheme,
-        bulletins=subscribers.scheme_bulletins(scheme),
+        bulletins=drafts.scheme_bulletins(scheme),
         counts=subscribers.count_subscribers(scheme),
         is_outbox_folder=is_outbox_folder(),
     )
@@ -348,10 +357,10 @@ def bulletin_new(scheme_id: int):
     form = BulletinForm.for_scheme(scheme)
     if form.validate_on_submit():
         try:
-            bulletin = subscribers.create_bulletin(scheme, form.to_draft(), _me())
-        except subscribers.BulletinPermissionError:
+            bulletin = drafts.create_bulletin(scheme, form.to_draft(), _me())
+        except BulletinPermissionError:
             abort(403)
-        except subscribers.BulletinProblems as exc:
+        except BulletinProblems as exc:
             form.add_problems(exc.errors)
         else:
             db.session.commit()
@@ -369,14 +378,14 @@ def bulletin_edit(scheme_id: int, bulletin_id: int):
     if not bulletin.is_editable:
         flash(f"This bulletin is {bulletin.state.label}: only a draft can be changed.", "error")
         return redirect(_detail_url(bulletin))
-    saved = None if request.method == "POST" else subscribers.draft_from_bulletin(bulletin)
+    saved = None if request.method == "POST" else drafts.draft_from_bulletin(bulletin)
     form = BulletinForm.for_scheme(scheme, saved)
     if form.validate_on_submit():
         try:
-            subscribers.update_bulletin(bulletin, form.to_draft(), _me())
-        except subscribers.BulletinPermissionError:
+            drafts.update_bulletin(bulletin, form.to_draft(), _me())
+        except BulletinPermissionError:
             abort(403)
-        except subscribers.BulletinProblems as exc:
+        except BulletinProblems as exc:
             form.add_problems(exc.errors)
         else:
             db.session.commit()
@@ -415,8 +424,8 @@ def bulletin_test(scheme_id: int, bulletin_id: int):
     if not BulletinActionForm().validate_on_submit():
         abort(400)
     try:
-        address = subscribers.record_test_message(bulletin, _me())
-    except subscribers.BulletinPermissionError:
+        address = drafts.record_test_message(bulletin, _me())
+    except BulletinPermissionError:
         abort(403)
     db.session.commit()
     jobs.enqueue(TEST_JOB, bulletin.id, current_user.id)
@@ -433,12 +442,12 @@ def bulletin_send(scheme_id: int, bulletin_id: int):
     form = SendBulletinForm()
     if form.validate_on_submit():
         try:
-            state = subscribers.queue_bulletin(bulletin, _me(), form.chosen_time())
-        except subscribers.BulletinPermissionError:
+            state = approval.queue_bulletin(bulletin, _me(), form.chosen_time())
+        except BulletinPermissionError:
             abort(403)
-        except subscribers.BulletinProblems as exc:
+        except BulletinProblems as exc:
             form.add_problems(exc.errors)
-        except subscribers.BulletinError as exc:
+        except BulletinError as exc:
             form.form_errors.append(str(exc))
         else:
             db.session.commit()
@@ -457,9 +466,9 @@ def _simple_move(scheme_id: int, bulletin_id: int, move, message: str):
         abort(400)
     try:
         move(bulletin, _me())
-    except subscribers.BulletinPermissionError:
+    except BulletinPermissionError:
         abort(403)
-    except subscribers.BulletinError as exc:
+    except BulletinError as exc:
         db.session.rollback()
         flash(str(exc), "error")
     else:
@@ -471,14 +480,14 @@ def _simple_move(scheme_id: int, bulletin_id: int, move, message: str):
 @bp.post("/schemes/<int:scheme_id>/bulletins/<int:bulletin_id>/withdraw")
 @login_required
 def bulletin_withdraw(scheme_id: int, bulletin_id: int):
-    return _simple_move(scheme_id, bulletin_id, subscribers.withdraw_bulletin,
+    return _simple_move(scheme_id, bulletin_id, approval.withdraw_bulletin,
                         "Taken back from approval: it is a draft again.")
 
 
 @bp.post("/schemes/<int:scheme_id>/bulletins/<int:bulletin_id>/cancel")
 @login_required
 def bulletin_cancel(scheme_id: int, bulletin_id: int):
-    return _simple_move(scheme_id, bulletin_id, subscribers.cancel_bulletin,
+    return _simple_move(scheme_id, bulletin_id, approval.cancel_bulletin,
                         "Cancelled: no more copies of this bulletin will be sent.")
 
 
@@ -492,10 +501,10 @@ def bulletin_review(scheme_id: int, bulletin_id: int):
     form = BulletinReviewForm()
     if form.validate_on_submit():
         try:
-            state = subscribers.decide_bulletin(bulletin, _me(), form.decision.data or "", form.reason.data or "")
-        except subscribers.BulletinProblems as exc:
+            state = approval.decide_bulletin(bulletin, _me(), form.decision.data or "", form.reason.data or "")
+        except BulletinProblems as exc:
             form.add_problems(exc.errors)
-        except subscribers.BulletinError as exc:
+        except BulletinError as exc:
             form.form_errors.append(str(exc))
         else:
             db.session.commit()
@@ -557,7 +566,7 @@ def bulletin_share(scheme_id: int, bulletin_id: int):
 @bp.get("/bulletin-images/<sha256>.<extension>")
 def bulletin_image(sha256: str, extension: str):
     # Public: residents' mail programs load campaign pictures from here. Only approved (or retired) pictures.
-    picture = subscribers.campaign_picture(sha256)
+    picture = campaign_picture(sha256)
     if picture is None or extension != picture_extension(picture.media_type):
         abort(404)
     response = Response(picture.data, mimetype=picture.media_type)
@@ -571,18 +580,18 @@ def bulletin_image(sha256: str, extension: str):
 @bp.get("/admin/bulletins")
 @admin_required
 def admin_bulletins():
-    awaiting = subscribers.bulletins_awaiting_approval()
-    batches: dict[str, list[Bulletin]] = {}
+    awaiting = approval.bulletins_awaiting_approval()
+    by_batch: dict[str, list[Bulletin]] = {}
     for bulletin in awaiting:
         if bulletin.batch:
-            batches.setdefault(bulletin.batch, []).append(bulletin)
+            by_batch.setdefault(bulletin.batch, []).append(bulletin)
     return render_template(
         "bulletins/admin_bulletins.html",
         awaiting=awaiting,
-        batches=batches,
-        recent=subscribers.recent_bulletins(),
+        batches=by_batch,
+        recent=drafts.recent_bulletins(),
         action_form=BulletinActionForm(),
-        is_approval_required=subscribers.is_approval_required(),
+        is_approval_required=approval.is_approval_required(),
         is_outbox_folder=is_outbox_folder(),
     )
 
@@ -601,11 +610,11 @@ def admin_send_to_schemes():
             chosen = schemes
         if chosen:
             try:
-                report = subscribers.send_campaign_to_schemes(
+                report = batches.send_campaign_to_schemes(
                     chosen, form.campaigns.data or [], form.helpline_set.data or "", form.subject.data or "",
                     form.intro.data or "", _me(),
                 )
-            except subscribers.BulletinProblems as exc:
+            except BulletinProblems as exc:
                 db.session.rollback()
                 form.add_problems(exc.errors)
             else:
@@ -617,7 +626,7 @@ def admin_send_to_schemes():
                       "skipped.", "success")
                 return redirect(url_for("bulletins.admin_bulletins"))
     return render_template("bulletins/admin_send.html", form=form, is_outbox_folder=is_outbox_folder(),
-                           is_approval_required=subscribers.is_approval_required())
+                           is_approval_required=approval.is_approval_required())
 
 
 @bp.post("/admin/bulletins/batches/<batch>/approve")
@@ -625,7 +634,7 @@ def admin_send_to_schemes():
 def admin_approve_batch(batch: str):
     if not BulletinActionForm().validate_on_submit():
         abort(400)
-    approved, problems = subscribers.approve_batch(batch, _me())
+    approved, problems = approval.approve_batch(batch, _me())
     db.session.commit()
     send_later([b.id for b in approved if b.state == BulletinState.APPROVED])
     flash(f"{len(approved)} bulletin(s) approved.", "success")

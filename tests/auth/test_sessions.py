@@ -11,7 +11,7 @@ from freezegun import freeze_time
 from sqlalchemy import func, select
 
 from coordinator.auth.models import LoginSession
-from coordinator.bulletins.services import unsubscribe_url
+from coordinator.bulletins.subscribers import unsubscribe_url
 from coordinator.extensions import db
 from tests.bulletins.conftest import make_subscriber, two_schemes  # noqa: F401 - fixtures
 from tests.conftest import csrf_from, login_as, post_form

@@ -13,6 +13,7 @@ from coordinator.auth.models import User
 from coordinator.bulletins.models import Subscriber, SubscriberStatus
 from coordinator.db import utcnow
 from coordinator.extensions import db
+from coordinator.mail import OutgoingMail
 from coordinator.schemes.models import Scheme, Street
 from tests.factories import make_scheme, make_street, make_user
 
@@ -68,6 +69,21 @@ def make_subscriber(scheme: Scheme, email: str | None = None, status: Subscriber
     db.session.add(subscriber)
     db.session.flush()
     return subscriber
+
+
+def mail_to(address: str) -> list[OutgoingMail]:
+    """Every transactional message to this address, queued or gone."""
+    return list(db.session.scalars(select(OutgoingMail).where(OutgoingMail.to_address == address)))
+
+
+def subscribers_of(scheme: Scheme) -> list[Subscriber]:
+    """A scheme's subscribers, oldest first."""
+    return list(db.session.scalars(select(Subscriber).where(Subscriber.scheme_id == scheme.id).order_by(Subscriber.id)))
+
+
+def token_in(row: OutgoingMail) -> str:
+    """The token of the confirmation link in a queued message's plain text."""
+    return row.text_body.split("/join/confirm/", 1)[1].split()[0]
 
 
 def confirmation_link(message) -> str:
@@ -147,7 +163,7 @@ def world(two_schemes) -> BulletinWorld:
 
 def bulletin_draft(world: BulletinWorld, **overrides):
     """A complete draft for scheme A: the campaign, the set, the notice, the whole scheme."""
-    from coordinator.bulletins.services import BulletinDraft
+    from coordinator.bulletins.drafts import BulletinDraft
 
     values = {
         "subject": "Doorstep scams: what to do",
@@ -164,7 +180,7 @@ def bulletin_draft(world: BulletinWorld, **overrides):
 
 def make_bulletin(world: BulletinWorld, scheme: Scheme | None = None, actor: User | None = None, **overrides):
     """A draft bulletin made through the service, committed."""
-    from coordinator.bulletins.services import create_bulletin
+    from coordinator.bulletins.drafts import create_bulletin
 
     scheme = scheme or world.s.scheme_a
     if scheme is not world.s.scheme_a:

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from coordinator.audit.models import AuditEntry
-from coordinator.bulletins import services
-from coordinator.bulletins.models import Bulletin, BulletinState, DeliveryState
+from coordinator.bulletins import approval, batches, progress
+from coordinator.bulletins.models import Bulletin, BulletinDelivery, BulletinState, DeliveryState
 from coordinator.db import utcnow
 from coordinator.extensions import db
 from coordinator.settings import get_settings
@@ -169,7 +169,7 @@ def test_editing_shows_the_saved_choices_and_only_drafts_can_be_edited(client, w
     db.session.refresh(bulletin)
     assert bulletin.subject == "Changed" and bulletin.is_whole_scheme
 
-    services.queue_bulletin(bulletin, s.coordinator_a, utcnow() + timedelta(days=1))
+    approval.queue_bulletin(bulletin, s.coordinator_a, utcnow() + timedelta(days=1))
     db.session.commit()
     response = client.get(f"{page_of(bulletin)}/edit")
     assert response.status_code == 302 and response.headers["Location"].endswith(page_of(bulletin))
@@ -197,15 +197,15 @@ def test_send_now_sends_and_the_page_shows_the_progress(client, world, smtp_serv
 def test_the_progress_updates_in_place_while_the_bulletin_is_going(client, world):
     make_recipients(world.s.scheme_a, 4)
     bulletin = make_bulletin(world)
-    services.queue_bulletin(bulletin, world.s.coordinator_a)
-    services.start_sending(bulletin, "example.org")
+    approval.queue_bulletin(bulletin, world.s.coordinator_a)
+    progress.start_sending(bulletin, "example.org")
     db.session.commit()
-    row_ids = list(db.session.scalars(select(services.BulletinDelivery.id).order_by(services.BulletinDelivery.id)))
-    db.session.execute(update(services.BulletinDelivery).where(services.BulletinDelivery.id == row_ids[0])
+    row_ids = list(db.session.scalars(select(BulletinDelivery.id).order_by(BulletinDelivery.id)))
+    db.session.execute(update(BulletinDelivery).where(BulletinDelivery.id == row_ids[0])
                        .values(state=DeliveryState.SENT))
-    db.session.execute(update(services.BulletinDelivery).where(services.BulletinDelivery.id == row_ids[1])
+    db.session.execute(update(BulletinDelivery).where(BulletinDelivery.id == row_ids[1])
                        .values(state=DeliveryState.FAILED, last_error="550 no"))
-    db.session.execute(update(services.BulletinDelivery).where(services.BulletinDelivery.id == row_ids[2])
+    db.session.execute(update(BulletinDelivery).where(BulletinDelivery.id == row_ids[2])
                        .values(state=DeliveryState.DEFERRED, last_error="451 4.7.1 <script>greylisted</script>"))
     db.session.commit()
     login_as(client, world.s.coordinator_a)
@@ -243,14 +243,14 @@ def test_send_at_a_time_keeps_a_wrong_time_on_the_page(client, world):
     db.session.refresh(bulletin)
     assert bulletin.state == B.DRAFT
 
-    future = (utcnow() + timedelta(days=3)).astimezone(services.LOCAL_TIME)
+    future = (utcnow() + timedelta(days=3)).astimezone(approval.LOCAL_TIME)
     response = post_form(client, url, {"when": "later", "send_at": future.strftime("%Y-%m-%dT%H:%M")},
                          page=page_of(bulletin))
     assert response.status_code == 302
     db.session.refresh(bulletin)
     assert bulletin.state == B.SCHEDULED
     page = client.get(page_of(bulletin)).get_data(as_text=True)
-    assert f"It goes at {services.local_time_text(bulletin.send_at)}" in page
+    assert f"It goes at {approval.local_time_text(bulletin.send_at)}" in page
 
 
 def test_a_test_goes_to_the_coordinator_only(client, world, smtp_server):
@@ -318,7 +318,7 @@ def test_an_admin_asking_for_changes_must_say_why(client, world):
     settings.is_bulletin_approval_required = True
     db.session.commit()
     bulletin = make_bulletin(world)
-    services.queue_bulletin(bulletin, world.s.coordinator_a)
+    approval.queue_bulletin(bulletin, world.s.coordinator_a)
     db.session.commit()
     login_as(client, world.admin)
     page = post_form(client, f"{page_of(bulletin)}/review", {"decision": "request_changes", "reason": ""},
@@ -408,7 +408,7 @@ def test_a_batch_awaiting_approval_is_approved_at_once(client, world, smtp_serve
     s = world.s
     make_recipients(s.scheme_a, 1, prefix="a")
     make_recipients(s.scheme_b, 1, prefix="b")
-    report = services.send_campaign_to_schemes(
+    report = batches.send_campaign_to_schemes(
         [s.scheme_a, s.scheme_b], [world.campaign.item.slug], world.helpline_set.item.slug, "Scams", "", None,
     )
     db.session.commit()
@@ -430,7 +430,7 @@ def test_a_review_opened_from_the_approval_queue_goes_back_to_it(client, world):
     settings.is_bulletin_approval_required = True
     db.session.commit()
     bulletin = make_bulletin(world)
-    services.queue_bulletin(bulletin, world.s.coordinator_a)
+    approval.queue_bulletin(bulletin, world.s.coordinator_a)
     db.session.commit()
     login_as(client, world.admin)
     page = client.get(f"{page_of(bulletin)}?from=queue").get_data(as_text=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
-from coordinator.bulletins import services, views
+from coordinator.bulletins import approval, progress, views
 from coordinator.bulletins.models import BulletinDelivery, DeliveryState
 from coordinator.extensions import db
 from coordinator.settings import get_settings
@@ -78,7 +78,7 @@ def test_the_admin_bulletin_pages_pass_axe(page, world):  # noqa: F811
     settings.is_bulletin_approval_required = True
     db.session.commit()
     bulletin = make_bulletin(world)
-    services.queue_bulletin(bulletin, world.s.coordinator_a)
+    approval.queue_bulletin(bulletin, world.s.coordinator_a)
     db.session.commit()
     log_in(page, world.admin.email, PASSWORD)
     page.goto("/admin/bulletins")
@@ -106,8 +106,8 @@ def test_the_progress_of_a_bulletin_going_out_updates_in_place(page, world, monk
     monkeypatch.setattr(views, "PROGRESS_UPDATE_SECONDS", 1)  # the page's own figure: no test waits 5 s a step
     make_recipients(world.s.scheme_a, 4)
     bulletin = make_bulletin(world)
-    services.queue_bulletin(bulletin, world.s.coordinator_a)
-    services.start_sending(bulletin, "example.org")
+    approval.queue_bulletin(bulletin, world.s.coordinator_a)
+    progress.start_sending(bulletin, "example.org")
     db.session.commit()
     log_in(page, world.s.coordinator_a.email, PASSWORD)
     fetches: list[str] = []
@@ -141,7 +141,7 @@ def test_the_progress_of_a_bulletin_going_out_updates_in_place(page, world, monk
     expect(page.get_by_role("button", name="Resume updates")).to_be_focused()
     fetched = len(fetches)
     _mark_sent(2)
-    services.finish_sending(bulletin)
+    progress.finish_sending(bulletin)
     db.session.commit()
     page.wait_for_timeout(2_500)
     assert len(fetches) == fetched

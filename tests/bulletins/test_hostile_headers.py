@@ -12,7 +12,7 @@ from email import policy
 import pytest
 from sqlalchemy import select, update
 
-from coordinator.bulletins import services
+from coordinator.bulletins import approval, subscriber_import, subscribers
 from coordinator.bulletins.models import (
     Bulletin,
     BulletinDelivery,
@@ -78,7 +78,7 @@ def test_a_bulletin_has_exactly_the_headers_meant_whatever_its_subject_and_names
     ]
     bulletin = make_bulletin(world)
     bulletin.subject = subject
-    services.queue_bulletin(bulletin, world.s.coordinator_a)
+    approval.queue_bulletin(bulletin, world.s.coordinator_a)
     db.session.commit()
 
     assert send_bulletin(bulletin.id) == len(residents)
@@ -97,7 +97,7 @@ def test_a_bulletin_has_exactly_the_headers_meant_whatever_its_subject_and_names
         assert message["Subject"] == subject  # the characters typed, not what they would decode to
         assert "\u202e" not in message["Subject"] and "\r" not in message["Subject"]
         assert message["List-Id"].endswith(f"<{scheme.slug}.bulletins.bromley-watch.example.org>")
-        assert message["List-Unsubscribe"] == f"<{services.unsubscribe_url(resident)}>"
+        assert message["List-Unsubscribe"] == f"<{subscribers.unsubscribe_url(resident)}>"
         assert message.get_content_type() == "multipart/alternative"
         assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain", "text/html"]
 
@@ -111,7 +111,7 @@ def test_a_confirmation_request_has_exactly_the_headers_meant(app, world, smtp_s
     for n, name in enumerate(HOSTILE_RESIDENT_NAMES):
         subscriber = make_subscriber(scheme, email=f"joining{n}@example.net", name=name,
                                      status=SubscriberStatus.PENDING)
-        services.request_confirmation(subscriber)
+        subscribers.request_confirmation(subscriber)
         expected[subscriber.email] = name
     db.session.commit()
 
@@ -136,7 +136,7 @@ def test_a_contact_address_no_mail_server_takes_fails_each_message_once_with_the
     for n in range(3):
         make_subscriber(scheme, email=f"resident{n}@example.net")
     bulletin = make_bulletin(world)
-    services.queue_bulletin(bulletin, world.s.coordinator_a)
+    approval.queue_bulletin(bulletin, world.s.coordinator_a)
     db.session.commit()
 
     assert send_bulletin(bulletin.id) == 0
@@ -156,7 +156,7 @@ def test_a_contact_address_no_mail_server_takes_fails_each_message_once_with_the
 def test_a_transactional_message_that_cannot_be_built_fails_once_with_the_reason(world, smtp_server):
     db.session.execute(update(OutgoingMail).values(status=MailStatus.SENT))  # the approvals' emails to admins
     subscriber = make_subscriber(world.s.scheme_a, status=SubscriberStatus.PENDING)
-    row = services.request_confirmation(subscriber)
+    row = subscribers.request_confirmation(subscriber)
     row.to_address = "robin@"  # as if stored some other way
     db.session.commit()
 
@@ -226,7 +226,7 @@ def test_an_import_refuses_mail_code_in_a_name(two_schemes):
 
     data = csv_bytes("robin@example.net,Robin =?utf-8?q?Ash=0D=0ABcc:_victim@evil.example?=,",
                      "ash@example.net,Ash =?utf-8?q?Khan?=,", "good@example.net,Zoë Łukasz,")
-    report = services.import_subscribers(two_schemes.scheme_a, data, actor=two_schemes.coordinator_a)
+    report = subscriber_import.import_subscribers(two_schemes.scheme_a, data, actor=two_schemes.coordinator_a)
     assert not report.ok
     problems = {row.line: " ".join(row.problems) for row in report.rows}
     assert "The name contains mail code like =?utf-8?q?...?= that hides a line break" in problems[2]

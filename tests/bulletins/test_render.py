@@ -12,7 +12,7 @@ import dkim
 import pytest
 from dkim import dknewkey
 
-from coordinator.bulletins import services
+from coordinator.bulletins import transitions
 from coordinator.bulletins.render import (
     html_to_text,
     public_eml,
@@ -168,7 +168,7 @@ def test_hostile_names_are_escaped_and_cannot_break_the_to_header(world):
 
 
 def test_cr_lf_in_a_subject_is_refused_by_the_service(world):
-    with pytest.raises(services.BulletinProblems) as raised:
+    with pytest.raises(transitions.BulletinProblems) as raised:
         make_bulletin(world, subject="Hello\r\nBcc: everyone@example.net")
     assert "one line" in raised.value.errors["subject"][0]
 

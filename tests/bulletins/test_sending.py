@@ -11,7 +11,7 @@ from freezegun import freeze_time
 from sqlalchemy import func, select, update
 
 from coordinator.audit.models import AuditEntry
-from coordinator.bulletins import services
+from coordinator.bulletins import approval, progress, subscriber_data, subscribers
 from coordinator.bulletins.models import Bulletin, BulletinDelivery, BulletinState, DeliveryState, SubscriberStatus
 from coordinator.bulletins.sending import (
     SEND_JOB,
@@ -31,7 +31,7 @@ Status = SubscriberStatus
 
 
 def queue(world, bulletin, send_at=None) -> BulletinState:
-    state = services.queue_bulletin(bulletin, world.s.coordinator_a, send_at)
+    state = approval.queue_bulletin(bulletin, world.s.coordinator_a, send_at)
     db.session.commit()
     return state
 
@@ -69,7 +69,7 @@ def test_every_message_parses_with_both_parts_and_all_headers(world, smtp_server
         text, html = body(message, "plain"), body(message, "html")
         assert f"Hello {resident.name}," in text and f"Hello {resident.name}," in html
         # Each resident's own unsubscribe link, in both parts and in the header.
-        link = services.unsubscribe_url(resident)
+        link = subscribers.unsubscribe_url(resident)
         assert message["List-Unsubscribe"] == f"<{link}>" and link in text and link in html
         message_ids.add(message["Message-ID"])
     assert len(message_ids) == 12
@@ -92,7 +92,7 @@ def test_unconfirmed_unsubscribed_bouncing_and_erased_addresses_never_receive_it
     make_subscriber(s.scheme_a, "bouncing@example.net", status=Status.BOUNCING)
     erased = make_subscriber(s.scheme_a, "erased@example.net")
     make_subscriber(s.scheme_b, "other-scheme@example.net")
-    services.erase_subscriber(erased, actor=None)
+    subscriber_data.erase_subscriber(erased, actor=None)
     db.session.commit()
     bulletin = make_bulletin(world)
     queue(world, bulletin)
@@ -125,9 +125,9 @@ def test_someone_who_leaves_after_sending_starts_is_skipped_not_sent(world, smtp
     db.session.commit()
     bulletin = make_bulletin(world)
     queue(world, bulletin)
-    assert services.start_sending(bulletin, "example.org")
+    assert progress.start_sending(bulletin, "example.org")
     db.session.commit()
-    services.unsubscribe(leaves)
+    subscribers.unsubscribe(leaves)
     db.session.commit()
     send_bulletin(bulletin.id)
 
@@ -293,7 +293,7 @@ def test_a_row_caught_in_sending_by_a_crash_is_sent_again_after_the_lease_runs_o
     make_recipients(world.s.scheme_a, 3)
     bulletin = make_bulletin(world)
     queue(world, bulletin)
-    services.start_sending(bulletin, "example.org")
+    progress.start_sending(bulletin, "example.org")
     db.session.commit()
     rows = deliveries(bulletin)
     # A worker that died after claiming the first row, while its lease (60 s) still looked alive.
@@ -351,9 +351,9 @@ def test_stopping_a_bulletin_while_it_goes_skips_the_rest(world, smtp_server):
     make_recipients(world.s.scheme_a, 5)
     bulletin = make_bulletin(world)
     queue(world, bulletin)
-    services.start_sending(bulletin, "example.org")
+    progress.start_sending(bulletin, "example.org")
     db.session.commit()
-    assert services.cancel_bulletin(bulletin, world.s.coordinator_a) == 5
+    assert approval.cancel_bulletin(bulletin, world.s.coordinator_a) == 5
     db.session.commit()
     assert send_bulletin(bulletin.id) == 0
     assert smtp_server.count() == 0
@@ -369,22 +369,22 @@ def test_erasing_a_subscriber_scrubs_their_outbox_rows(world, smtp_server):
     first = make_bulletin(world)
     queue(world, first)
     send_bulletin(first.id)
-    before = services.export_subscriber(sent_to, actor=None)["bulletins"]
+    before = subscriber_data.export_subscriber(sent_to, actor=None)["bulletins"]
     assert [(b["state"], b["to"], b["attempts"]) for b in before] == [("sent", "sent@example.net", 1)]
     waiting = make_subscriber(world.s.scheme_a, "waiting@example.net")
     db.session.commit()
     second = make_bulletin(world)
     queue(world, second)
-    services.start_sending(second, "example.org")
+    progress.start_sending(second, "example.org")
     db.session.commit()
 
     for subscriber in (sent_to, waiting):
-        services.erase_subscriber(subscriber, actor=None)
+        subscriber_data.erase_subscriber(subscriber, actor=None)
     db.session.commit()
     addresses = db.session.scalars(select(BulletinDelivery.to_address)).all()
     assert "sent@example.net" not in addresses and "waiting@example.net" not in addresses
     assert all(address.endswith("@invalid") for address in addresses)
-    exported = services.export_subscriber(sent_to, actor=None)
+    exported = subscriber_data.export_subscriber(sent_to, actor=None)
     # The record of what was sent stays, without the address; the copy still waiting will never go.
     assert [(b["bulletin_id"], b["state"], b["to"]) for b in exported["bulletins"]] == [
         (first.id, "sent", f"erased-{sent_to.id}@invalid"), (second.id, "skipped", f"erased-{sent_to.id}@invalid")
@@ -449,9 +449,9 @@ def test_a_refused_sender_address_is_our_problem_not_the_residents(world, smtp_s
         db.session.refresh(resident)
         assert resident.hard_bounce_count == 0 and resident.status == Status.CONFIRMED
 
-    assert services.waiting_problem(bulletin).startswith("the mail server refused the sender address")
+    assert progress.waiting_problem(bulletin).startswith("the mail server refused the sender address")
 
     smtp_server.refuse_sender = ""
     send_bulletin(bulletin.id)
     assert smtp_server.count() == 3
-    assert services.waiting_problem(bulletin) == ""
+    assert progress.waiting_problem(bulletin) == ""

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from coordinator.audit.models import AuditEntry
-from coordinator.bulletins import services as subscribers
+from coordinator.bulletins import subscribers
 from coordinator.bulletins.models import Subscriber, SubscriberStatus
 from coordinator.extensions import db
 from tests.bulletins.conftest import HOSTILE_TEXTS, confirmation_link, csv_bytes, everything_stored, make_subscriber

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from coordinator.bulletins import services as subscribers
+from coordinator.bulletins import subscribers
 from coordinator.extensions import db
 from tests.e2e.conftest import focused
 from tests.factories import make_scheme, make_street
