@@ -38,9 +38,7 @@ from coordinator.bulletins import approval, drafts
 from coordinator.bulletins.models import Bulletin, BulletinDelivery, Subscriber, SubscriberStatus
 from coordinator.bulletins.render import render_bulletin
 from coordinator.bulletins.sending import send_bulletin
-from coordinator.content import drafting
 from coordinator.content import services as content
-from coordinator.content.approval import approve_version, submit_version
 from coordinator.content.models import ContentKind
 from coordinator.db import utcnow
 from coordinator.extensions import db
@@ -157,7 +155,7 @@ def make_scheme(count: int) -> tuple[Scheme, User, int, int]:
     scheme = Scheme(name="Hayes Lane Watch", slug="hayes-lane-watch", contact_email="hayes@example.org")
     db.session.add_all([admin, coordinator, scheme])
     db.session.flush()
-    campaign = drafting.create_item(ContentKind.CAMPAIGN, {
+    campaign = content.create_item(ContentKind.CAMPAIGN, {
         "title": "Doorstep scams",
         "summary": "Cold callers who pressure you are not to be trusted.",
         "body": "## Say no\n\nNever let a caller rush you into anything. Shut the door and ask a neighbour.\n\n"
@@ -169,7 +167,7 @@ def make_scheme(count: int) -> tuple[Scheme, User, int, int]:
         "web_address": "www.met.police.uk/scams",
     }, admin)
     helplines = [
-        drafting.create_item(ContentKind.HELPLINE, {"title": name, "number": number, "who_for": who}, admin)
+        content.create_item(ContentKind.HELPLINE, {"title": name, "number": number, "who_for": who}, admin)
         for name, number, who in (
             ("Victim Support", "0808 168 9111", "anyone affected by crime"),
             ("Crimestoppers", "0800 555 111", "reporting crime anonymously"),
@@ -177,15 +175,15 @@ def make_scheme(count: int) -> tuple[Scheme, User, int, int]:
         )
     ]
     for version in (campaign, *helplines):
-        submit_version(version, admin)
-        approve_version(version, admin)
+        content.submit_version(version, admin)
+        content.approve_version(version, admin)
     for helpline in helplines:
         content.reverify_helpline(helpline.item, admin)
-    helpline_set = drafting.create_item(
+    helpline_set = content.create_item(
         ContentKind.HELPLINE_SET, {"title": "Victims and witnesses", "helplines": [h.item for h in helplines]}, admin
     )
-    submit_version(helpline_set, admin)
-    approve_version(helpline_set, admin)
+    content.submit_version(helpline_set, admin)
+    content.approve_version(helpline_set, admin)
     now = utcnow()
     db.session.execute(insert(Subscriber), [
         {"scheme_id": scheme.id, "email": f"resident{n}@example.net", "name": f"Resident Number {n}",

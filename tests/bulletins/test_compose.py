@@ -11,8 +11,7 @@ from sqlalchemy import select
 from coordinator.audit.models import AuditEntry
 from coordinator.bulletins import approval, batches, drafts, progress, subscribers, transitions
 from coordinator.bulletins.models import BulletinState
-from coordinator.content import drafting
-from coordinator.content.approval import approve_version, submit_version
+from coordinator.content import services as content
 from coordinator.content.models import VersionState
 from coordinator.db import UTC, utcnow
 from coordinator.extensions import db
@@ -115,10 +114,10 @@ def test_only_drafts_change_and_a_change_unfixes_the_helplines(world):
 
 def test_editing_a_draft_offers_the_newer_version_of_changed_content(world):
     bulletin = make_bulletin(world)
-    newer = drafting.edit_item(world.campaign.item, {**drafting.version_fields(world.campaign), "title": "Scams v2"},
+    newer = content.edit_item(world.campaign.item, {**content.version_fields(world.campaign), "title": "Scams v2"},
                               world.admin)
-    submit_version(newer, world.admin)
-    approve_version(newer, make_admin())
+    content.submit_version(newer, world.admin)
+    content.approve_version(newer, make_admin())
     db.session.commit()
     draft = drafts.draft_from_bulletin(bulletin)
     assert draft.campaign_version_ids == [newer.id]

@@ -16,7 +16,6 @@ from sqlalchemy import select, update
 from coordinator.auth.services import PURPOSE_INVITATION, account_link, find_user_by_email, hash_password
 from coordinator.bulletins import approval, progress, subscribers
 from coordinator.bulletins.models import BulletinDelivery, DeliveryState
-from coordinator.content import drafting
 from coordinator.content import services as content
 from coordinator.content.models import ContentKind, VersionState
 from coordinator.db import utcnow
@@ -266,7 +265,7 @@ def test_content_pages(page):
     crawl = Crawl(page)
     author, reviewer = make_admin(name="Alex Author"), make_admin(name="Rae Reviewer")
     campaign = make_campaign(author, title="Lock it or lose it", hashtag="#LockItOrLoseIt")
-    draft = drafting.edit_item(campaign.item, campaign_fields(title="Lock it, or lose it", summary="New words."), author)
+    draft = content.edit_item(campaign.item, campaign_fields(title="Lock it, or lose it", summary="New words."), author)
     settle(draft, VersionState.SUBMITTED, submitter=author)
     helplines = [make_helpline(author, title="Victim Support"), make_helpline(author, title="Crimestoppers")]
     helpline_set = make_helpline_set(helplines, author, title="Borough helplines")

@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from coordinator.bulletins import subscribers
 from coordinator.bulletins.models import SubscriberStatus
-from coordinator.content import drafting
 from coordinator.content import services as content
 from coordinator.content.models import VersionState
 from coordinator.extensions import db
@@ -38,7 +37,7 @@ def test_admin_approves_a_campaign_another_admin_submitted(app, page):
     author, reviewer = make_admin(name="Alex Author"), make_admin(name="Rae Reviewer")
     first = make_campaign(author, title="Lock it or lose it", summary="Lock your car.")
     changed = campaign_fields(title="Lock it or lose it", summary="Lock your car, always.")
-    second = drafting.edit_item(first.item, changed, author)
+    second = content.edit_item(first.item, changed, author)
     settle(second, VersionState.SUBMITTED, submitter=author)
     db.session.commit()
 
