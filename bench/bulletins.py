@@ -34,11 +34,13 @@ from sqlalchemy import insert, text
 from config import TestConfig
 from coordinator import create_app
 from coordinator.auth.models import Role, User
-from coordinator.bulletins import approval, drafts
+from coordinator.bulletins import services
 from coordinator.bulletins.models import Bulletin, BulletinDelivery, Subscriber, SubscriberStatus
 from coordinator.bulletins.render import render_bulletin
 from coordinator.bulletins.sending import send_bulletin
+from coordinator.content import drafting
 from coordinator.content import services as content
+from coordinator.content.approval import approve_version, submit_version
 from coordinator.content.models import ContentKind
 from coordinator.db import utcnow
 from coordinator.extensions import db
@@ -155,7 +157,7 @@ def make_scheme(count: int) -> tuple[Scheme, User, int, int]:
     scheme = Scheme(name="Hayes Lane Watch", slug="hayes-lane-watch", contact_email="hayes@example.org")
     db.session.add_all([admin, coordinator, scheme])
     db.session.flush()
-    campaign = content.create_item(ContentKind.CAMPAIGN, {
+    campaign = drafting.create_item(ContentKind.CAMPAIGN, {
         "title": "Doorstep scams",
         "summary": "Cold callers who pressure you are not to be trusted.",
         "body": "## Say no\n\nNever let a caller rush you into anything. Shut the door and ask a neighbour.\n\n"
@@ -167,7 +169,7 @@ def make_scheme(count: int) -> tuple[Scheme, User, int, int]:
         "web_address": "www.met.police.uk/scams",
     }, admin)
     helplines = [
-        content.create_item(ContentKind.HELPLINE, {"title": name, "number": number, "who_for": who}, admin)
+        drafting.create_item(ContentKind.HELPLINE, {"title": name, "number": number, "who_for": who}, admin)
         for name, number, who in (
             ("Victim Support", "0808 168 9111", "anyone affected by crime"),
             ("Crimestoppers", "0800 555 111", "reporting crime anonymously"),
@@ -175,15 +177,15 @@ def make_scheme(count: int) -> tuple[Scheme, User, int, int]:
         )
     ]
     for version in (campaign, *helplines):
-        content.submit_version(version, admin)
-        content.approve_version(version, admin)
+        submit_version(version, admin)
+        approve_version(version, admin)
     for helpline in helplines:
         content.reverify_helpline(helpline.item, admin)
-    helpline_set = content.create_item(
+    helpline_set = drafting.create_item(
         ContentKind.HELPLINE_SET, {"title": "Victims and witnesses", "helplines": [h.item for h in helplines]}, admin
     )
-    content.submit_version(helpline_set, admin)
-    content.approve_version(helpline_set, admin)
+    submit_version(helpline_set, admin)
+    approve_version(helpline_set, admin)
     now = utcnow()
     db.session.execute(insert(Subscriber), [
         {"scheme_id": scheme.id, "email": f"resident{n}@example.net", "name": f"Resident Number {n}",
@@ -203,13 +205,13 @@ def make_scheme(count: int) -> tuple[Scheme, User, int, int]:
 
 def make_bulletin(scheme: Scheme, coordinator: User, campaign_id: int, helpline_set_id: int) -> int:
     """A bulletin of the scheme's, queued to go to every subscriber."""
-    bulletin = drafts.create_bulletin(scheme, drafts.BulletinDraft(
+    bulletin = services.create_bulletin(scheme, services.BulletinDraft(
         subject="Doorstep scams: what to do this autumn",
         intro="Hello from your coordinators. Please read this one and pass it on to a neighbour who is not online.",
         campaign_version_ids=[campaign_id],
         helpline_set_version_id=helpline_set_id,
     ), coordinator)
-    approval.queue_bulletin(bulletin, coordinator)
+    services.queue_bulletin(bulletin, coordinator)
     db.session.commit()
     return bulletin.id
 

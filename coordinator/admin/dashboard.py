@@ -1,14 +1,22 @@
-"""What the admin home page shows: the figures, accounts still to set a password, and the latest activity."""
+"""What the admin home page shows: the figures, accounts still to set a password, content awaiting a decision, and
+the latest activity."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import case, func, select
 
 from coordinator.audit.models import AuditEntry
 from coordinator.audit.services import AuditFilter, audit_query
 from coordinator.auth.models import Role, User
+from coordinator.content.models import ContentVersion, HelplineVersion
+from coordinator.content.services import (
+    HelplineReview,
+    helplines_needing_review,
+    versions_awaiting_approval,
+)
 from coordinator.extensions import db
 from coordinator.schemes.models import Scheme, Street
 
@@ -77,3 +85,16 @@ def recent_activity(limit: int = 10) -> list[AuditEntry]:
 def settings_history(limit: int = 5) -> list[AuditEntry]:
     """The latest changes to the association's settings, newest first."""
     return list(db.session.scalars(audit_query(AuditFilter(action=SETTINGS_CHANGED)).limit(limit)))
+
+
+@dataclass(frozen=True)
+class ContentSummary:
+    """What an admin's dashboard shows about content: versions awaiting approval, helplines to verify."""
+
+    awaiting: list[ContentVersion]
+    helplines: list[tuple[HelplineVersion, HelplineReview]]
+
+
+def content_summary(on: date | None = None) -> ContentSummary:
+    """Versions awaiting approval and helplines that are unverified, due or overdue, for the admin dashboard."""
+    return ContentSummary(versions_awaiting_approval(), helplines_needing_review(on))

@@ -11,7 +11,13 @@ from flask_login import current_user
 from coordinator.admin import bp, bulk_actions, reach, services
 from coordinator.admin.approvals import approval_queue
 from coordinator.admin.coordinator_import import import_coordinators
-from coordinator.admin.dashboard import dashboard_counts, invited_not_active, recent_activity, settings_history
+from coordinator.admin.dashboard import (
+    content_summary,
+    dashboard_counts,
+    invited_not_active,
+    recent_activity,
+    settings_history,
+)
 from coordinator.admin.forms import (
     AuditFilterForm,
     BulkForm,
@@ -29,7 +35,6 @@ from coordinator.audit.export import export_audit_csv
 from coordinator.audit.services import audit_query, known_actions, known_object_types
 from coordinator.auth import services as accounts
 from coordinator.auth.models import Role, User
-from coordinator.content import services as content_services
 from coordinator.extensions import db
 from coordinator.mail import send_queued_mail_later
 from coordinator.schemes import membership, setup
@@ -64,7 +69,7 @@ def dashboard():
         counts=dashboard_counts(),
         invited=invited_not_active(),
         activity=recent_activity(),
-        content_summary=content_services.dashboard_summary(),
+        content_summary=content_summary(),
         approvals=(approvals := approval_queue()),
         approval_kinds=sorted(Counter(entry.kind for entry in approvals).items()),
     )

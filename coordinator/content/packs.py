@@ -28,6 +28,7 @@ from sqlalchemy import exists, select
 
 from coordinator import audit
 from coordinator.auth.models import User
+from coordinator.content import approval, drafting
 from coordinator.content import services as content
 from coordinator.content.fields import FieldErrors, check_slug
 from coordinator.content.images import MAX_IMAGE_BYTES, CleanImage, ImageError, clean_image
@@ -268,13 +269,13 @@ def _check_fields(
             raise FieldErrors({"helplines": f"helpline '{missing[0][:60]}' is neither in the pack nor in the library."})
         # Stand-ins with one identity per slug let the usual checks (count, duplicates) run before anything exists.
         stand_ins = {s: object() for s in slugs}
-        cleaned = content.clean_fields(kind, {**fields, "helplines": [stand_ins[s] for s in slugs]})
+        cleaned = drafting.clean_fields(kind, {**fields, "helplines": [stand_ins[s] for s in slugs]})
         return item_fields, cleaned, None
     if kind == ContentKind.CAMPAIGN:
         raw_image = item_fields.pop("image", None)
         if raw_image is not None:
             picture = _picture(raw_image, where)
-    return item_fields, content.clean_fields(kind, item_fields), picture
+    return item_fields, drafting.clean_fields(kind, item_fields), picture
 
 
 def _unchanged(plan: _Planned) -> bool:
@@ -336,17 +337,17 @@ def import_pack(
         if plan.kind == ContentKind.HELPLINE and plan.existing is not None:
             fields.setdefault("review_interval_months", plan.existing.latest_version.review_interval_months)
         if plan.existing is None:
-            version = content.create_item(plan.kind, fields, actor, slug=plan.slug, system_label=system_label)
+            version = drafting.create_item(plan.kind, fields, actor, slug=plan.slug, system_label=system_label)
             report.added.append(plan.label)
         else:
-            version = content.start_new_version(plan.existing, actor, system_label=system_label)
-            content.update_version(version, fields, actor, system_label=system_label)
+            version = drafting.start_new_version(plan.existing, actor, system_label=system_label)
+            drafting.update_version(version, fields, actor, system_label=system_label)
             report.updated.append(plan.label)
-        content.submit_version(version, actor, system_label=system_label)
+        approval.submit_version(version, actor, system_label=system_label)
         submitted.append(version)
     for version in submitted:
         if approve_as is not None:
-            content.approve_version(version, approve_as)
+            approval.approve_version(version, approve_as)
     audit.record(
         "content.pack_imported", None,
         f"content pack: {len(report.added)} new, {len(report.updated)} changed, {len(report.unchanged)} unchanged"

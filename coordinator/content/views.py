@@ -13,7 +13,7 @@ from flask import Response, abort, flash, redirect, render_template, request, se
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from coordinator.content import bp
+from coordinator.content import approval, bp, comparison, drafting
 from coordinator.content import services as content
 from coordinator.content.fields import FieldErrors, web_href
 from coordinator.content.forms import LibraryFilterForm, PackImportForm, ReviewForm, form_for
@@ -114,7 +114,7 @@ def new_item(kind: str):
     _prepare(form, kind)
     if form.validate_on_submit():
         try:
-            version = content.create_item(kind, _form_fields(form, kind), current_user)
+            version = drafting.create_item(kind, _form_fields(form, kind), current_user)
         except FieldErrors as exc:
             form.add_problems(exc.errors)
         else:
@@ -155,7 +155,7 @@ def edit_item(item_id: int):
     _prepare(form, found.kind)
     if form.validate_on_submit():
         try:
-            version = content.edit_item(found, _form_fields(form, found.kind), current_user)
+            version = drafting.edit_item(found, _form_fields(form, found.kind), current_user)
         except FieldErrors as exc:
             form.add_problems(exc.errors)
         except content.ContentError as exc:
@@ -183,13 +183,13 @@ def _act(version_id: int, action, done: str):
 @bp.post("/versions/<int:version_id>/submit")
 @login_required
 def submit_version(version_id: int):
-    return _act(version_id, content.submit_version, "Version {number} is submitted. An admin will review it.")
+    return _act(version_id, approval.submit_version, "Version {number} is submitted. An admin will review it.")
 
 
 @bp.post("/versions/<int:version_id>/withdraw")
 @login_required
 def withdraw_version(version_id: int):
-    return _act(version_id, content.withdraw_version, "Version {number} is back in draft.")
+    return _act(version_id, approval.withdraw_version, "Version {number} is back in draft.")
 
 
 @bp.post("/items/<int:item_id>/retire")
@@ -199,7 +199,7 @@ def retire_item(item_id: int):
     version = found.current_version
     if version is None:
         abort(404)
-    return _act(version.id, lambda v, actor: content.retire_item(found, actor),
+    return _act(version.id, lambda v, actor: approval.retire_item(found, actor),
                 "It is retired: no longer offered for new leaflets and bulletins.")
 
 
@@ -214,7 +214,7 @@ def review_version(version_id: int):
     form = ReviewForm()
     if form.validate_on_submit():
         try:
-            content.decide_version(version, current_user, form.decision.data, form.reason.data or "")
+            approval.decide_version(version, current_user, form.decision.data, form.reason.data or "")
         except content.ContentError as exc:
             db.session.rollback()
             target = form.reason if form.decision.data == "request_changes" else form.decision
@@ -230,7 +230,7 @@ def review_version(version_id: int):
         form=form,
         version=version,
         approved=approved,
-        changes=content.compare_versions(approved, version),
+        changes=comparison.compare_versions(approved, version),
         is_own_submission=version.submitted_by_id == current_user.id,
     )
 
@@ -291,7 +291,7 @@ def new_notice(scheme_id: int):
     form = form_for(ContentKind.LOCAL_NOTICE)
     if form.validate_on_submit():
         try:
-            version = content.create_item(ContentKind.LOCAL_NOTICE, form.to_fields(), current_user, scheme=scheme)
+            version = drafting.create_item(ContentKind.LOCAL_NOTICE, form.to_fields(), current_user, scheme=scheme)
         except FieldErrors as exc:
             form.add_problems(exc.errors)
         except content.ContentPermissionError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from coordinator.content import services as content
+from coordinator.content import approval, drafting
 from coordinator.content.models import ContentKind, VersionState
 from tests.factories import make_admin
 
@@ -38,22 +38,22 @@ def settle(version, state: VersionState, submitter=None, approver=None, reason: 
     if state == VersionState.DRAFT:
         return version
     submitter = submitter or version.created_by
-    content.submit_version(version, submitter)
+    approval.submit_version(version, submitter)
     if state == VersionState.SUBMITTED:
         return version
     approver = approver or make_admin()
     if state == VersionState.CHANGES_REQUESTED:
-        return content.request_changes(version, approver, reason)
-    content.approve_version(version, approver)
+        return approval.request_changes(version, approver, reason)
+    approval.approve_version(version, approver)
     if state == VersionState.RETIRED:
-        content.retire_item(version.item, approver)
+        approval.retire_item(version.item, approver)
     return version
 
 
 def make_content(kind: ContentKind, fields: dict, author=None, state: VersionState = VersionState.APPROVED,
                  scheme=None, approver=None):
     author = author or make_admin()
-    version = content.create_item(kind, fields, author, scheme=scheme)
+    version = drafting.create_item(kind, fields, author, scheme=scheme)
     return settle(version, state, author, approver)
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from coordinator.content import approval, drafting
 from coordinator.content import services as content
 from coordinator.content.models import ContentKind, VersionState
 from coordinator.extensions import db
@@ -50,8 +51,8 @@ def test_only_an_approved_campaign_in_its_window_is_running(app):
 def test_a_new_version_waiting_for_approval_never_replaces_the_approved_one(app):
     admin = make_admin()
     approved = make_campaign(admin, title="Lock up", summary="The approved words.")
-    edited = content.edit_item(approved.item, {**content.version_fields(approved), "summary": "Words in review."}, admin)
-    content.submit_version(edited, admin)
+    edited = drafting.edit_item(approved.item, {**drafting.version_fields(approved), "summary": "Words in review."}, admin)
+    approval.submit_version(edited, admin)
     db.session.commit()
 
     assert content.running_campaign(approved.item.slug) == approved

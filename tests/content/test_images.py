@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from coordinator.content import services as content
+from coordinator.content import drafting
 from coordinator.content.fields import FieldErrors
 from coordinator.content.images import MAX_SIDE, ImageError, clean_image
 from coordinator.content.models import ContentImage, ContentKind
@@ -88,8 +88,8 @@ def test_files_over_5_mb_are_refused_with_their_size():
 def test_a_campaign_keeps_its_cleaned_picture_once():
     admin = make_admin()
     original = jpeg_with_exif()
-    first = content.create_item(ContentKind.CAMPAIGN, campaign_fields(image_upload=original), admin)
-    second = content.create_item(ContentKind.CAMPAIGN, campaign_fields(image_upload=original), admin)
+    first = drafting.create_item(ContentKind.CAMPAIGN, campaign_fields(image_upload=original), admin)
+    second = drafting.create_item(ContentKind.CAMPAIGN, campaign_fields(image_upload=original), admin)
     assert first.image is not None and first.image is second.image
     assert b"SecretCam" not in first.image.data
     assert db.session.query(ContentImage).count() == 1
@@ -97,5 +97,5 @@ def test_a_campaign_keeps_its_cleaned_picture_once():
 
 def test_a_bad_picture_is_a_field_error_on_the_campaign():
     with pytest.raises(FieldErrors) as caught:
-        content.create_item(ContentKind.CAMPAIGN, campaign_fields(image_upload=b"<svg/>"), make_admin())
+        drafting.create_item(ContentKind.CAMPAIGN, campaign_fields(image_upload=b"<svg/>"), make_admin())
     assert caught.value.errors["image_upload"].startswith("Picture:")

@@ -10,6 +10,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from coordinator.admin.dashboard import content_summary
+from coordinator.content import approval
 from coordinator.content import services as content
 from coordinator.content.models import ContentItem, ContentKind, ContentVersion, VersionState
 from coordinator.content.starter import STARTER_PACK
@@ -155,7 +157,7 @@ def test_editing_an_approved_campaign_starts_a_draft_and_review_marks_the_differ
     draft = item.open_version
     assert (draft.number, draft.state, draft.summary) == (2, S.DRAFT, "Lock your windows at night.")
     assert item.current_version.summary == "Lock your doors at night."
-    content.submit_version(draft, author)
+    approval.submit_version(draft, author)
     db.session.commit()
     client.post("/account/logout", data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page(
         client, "/content/library")).group(1)})
@@ -260,7 +262,7 @@ def test_a_picture_is_served_to_coordinators_only_once_approved(client, admins):
     db.session.commit()
     login_as(client, coordinator)
     assert client.get(f"/content/images/{waiting.image_id}").status_code == 404
-    content.approve_version(waiting, admins[1])
+    approval.approve_version(waiting, admins[1])
     db.session.commit()
     response = client.get(f"/content/images/{waiting.image_id}")
     assert response.status_code == 200 and response.mimetype == "image/jpeg"
@@ -353,7 +355,7 @@ def test_packs_page_exports_and_imports_with_a_report(client, admins):
     assert response.status_code == 200 and "18 new and 0 changed items are awaiting approval" in html
     assert db.session.scalar(select(func.count()).select_from(ContentVersion)) == 18
     for version in content.versions_awaiting_approval():
-        content.approve_version(version, admins[1])
+        approval.approve_version(version, admins[1])
     db.session.commit()
     exported = client.get("/content/packs/export.json")
     assert exported.status_code == 200 and "attachment" in exported.headers["Content-Disposition"]
@@ -379,7 +381,7 @@ def test_the_dashboard_panel_lists_waiting_versions_and_helplines_to_verify(clie
     waiting = make_campaign(admins[0], S.SUBMITTED, title="Waiting campaign")
     make_helpline(title="Unchecked line")
     with client.application.test_request_context():
-        html = render_template("content/_dashboard_panel.html", content_summary=content.dashboard_summary())
+        html = render_template("content/_dashboard_panel.html", content_summary=content_summary())
     assert f"/content/versions/{waiting.id}/review" in html and "Waiting campaign" in html
     assert "Unchecked line" in html and "verify before use" in html
 

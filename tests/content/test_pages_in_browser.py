@@ -5,6 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from coordinator.auth.services import find_user_by_email, hash_password
+from coordinator.content import drafting
 from coordinator.content import services as content
 from coordinator.content.models import ContentKind, VersionState
 from coordinator.demo import seed_demo
@@ -18,7 +19,7 @@ def test_admin_content_pages_pass_axe(page):  # noqa: F811
     seed_demo()
     reviewer = make_admin(name="Rae Reviewer")
     item = content.find_item(ContentKind.CAMPAIGN, "its-not-ok")
-    draft = content.edit_item(item, campaign_fields(title="#ITSNOTOK, revised", summary="New words."), make_admin())
+    draft = drafting.edit_item(item, campaign_fields(title="#ITSNOTOK, revised", summary="New words."), make_admin())
     settle(draft, VersionState.SUBMITTED)
     db.session.commit()
     log_in(page, reviewer.email, PASSWORD)

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from coordinator.audit.models import AuditEntry
+from coordinator.content import approval, comparison, drafting
 from coordinator.content import services as content
 from coordinator.content.models import ContentKind, VersionState
 from coordinator.extensions import db
@@ -80,10 +81,10 @@ def test_a_changed_number_needs_verifying_again_but_other_edits_do_not():
     author, approver = make_admin(), make_admin()
     helpline = make_helpline(author, approver=approver, number="0808 802 4040")
     content.reverify_helpline(helpline.item, approver, on=date(2026, 11, 1))
-    hours = content.edit_item(helpline.item, helpline_fields(title=helpline.title, opening_hours="9 to 5"), author)
+    hours = drafting.edit_item(helpline.item, helpline_fields(title=helpline.title, opening_hours="9 to 5"), author)
     settle(hours, S.APPROVED, author, approver)
     assert content.helpline_review(hours, on=date(2026, 11, 2)).status == R.OK
-    moved = content.edit_item(helpline.item, helpline_fields(number="0808 801 0327"), author)
+    moved = drafting.edit_item(helpline.item, helpline_fields(number="0808 801 0327"), author)
     settle(moved, S.APPROVED, author, approver)
     assert content.helpline_review(moved, on=date(2026, 11, 2)).status == R.UNVERIFIED
 
@@ -96,7 +97,7 @@ def test_usable_helplines_leave_out_overdue_and_unverified_ones_with_reasons():
     content.reverify_helpline(overdue.item, admin, on=date(2026, 1, 1))
     retired = make_helpline(title="Gone")
     set_version = make_helpline_set([fresh, unverified, due, overdue, retired])
-    content.retire_item(retired.item, admin)
+    approval.retire_item(retired.item, admin)
     usable, left_out = content.usable_helplines(set_version, on=date(2026, 11, 24))
     assert [v.title for v in usable] == ["Fresh", "Due"]
     reasons = {row.title: row.reason for row in left_out}
@@ -112,7 +113,7 @@ def test_a_set_follows_each_helplines_current_approved_version_but_pins_the_orde
     for h in (first, second):
         content.reverify_helpline(h.item, approver, on=date(2026, 11, 1))
     set_version = make_helpline_set([second, first])
-    newer = content.edit_item(first.item, helpline_fields(title="First, renamed", number="0808 802 4040"), author)
+    newer = drafting.edit_item(first.item, helpline_fields(title="First, renamed", number="0808 802 4040"), author)
     settle(newer, S.APPROVED, author, approver)
     usable, _ = content.usable_helplines(set_version, on=date(2026, 11, 24))
     assert [v.title for v in usable] == ["Second", "First, renamed"]
@@ -148,7 +149,7 @@ def test_campaign_windows():
 def test_current_campaigns_use_the_latest_approved_version_only():
     author, approver = make_admin(), make_admin()
     first = make_campaign(author, approver=approver, title="Old words")
-    draft = content.edit_item(first.item, campaign_fields(title="New words, not approved"), author)
+    draft = drafting.edit_item(first.item, campaign_fields(title="New words, not approved"), author)
     assert content.current_campaigns() == [first]
     settle(draft, S.APPROVED, author, approver)
     assert content.current_campaigns() == [draft]
@@ -179,9 +180,9 @@ def test_library_filters_by_kind_and_state():
 def test_review_comparison_marks_removed_and_added_words():
     author, approver = make_admin(), make_admin()
     first = make_campaign(author, approver=approver, summary="Lock your doors at night.")
-    draft = content.edit_item(first.item, campaign_fields(title=first.title, summary="Lock your windows at night."),
+    draft = drafting.edit_item(first.item, campaign_fields(title=first.title, summary="Lock your windows at night."),
                               author)
-    changes = {c.label: c for c in content.compare_versions(first, draft)}
+    changes = {c.label: c for c in comparison.compare_versions(first, draft)}
     summary = changes["Summary"]
     assert summary.is_changed
     assert ("del", "doors") in summary.old and ("ins", "windows") in summary.new

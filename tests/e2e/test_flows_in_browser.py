@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from coordinator.bulletins import subscribers
+from coordinator.bulletins import services as subscribers
 from coordinator.bulletins.models import SubscriberStatus
+from coordinator.content import drafting
 from coordinator.content import services as content
 from coordinator.content.models import VersionState
 from coordinator.extensions import db
@@ -37,7 +38,7 @@ def test_admin_approves_a_campaign_another_admin_submitted(app, page):
     author, reviewer = make_admin(name="Alex Author"), make_admin(name="Rae Reviewer")
     first = make_campaign(author, title="Lock it or lose it", summary="Lock your car.")
     changed = campaign_fields(title="Lock it or lose it", summary="Lock your car, always.")
-    second = content.edit_item(first.item, changed, author)
+    second = drafting.edit_item(first.item, changed, author)
     settle(second, VersionState.SUBMITTED, submitter=author)
     db.session.commit()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from coordinator.audit.models import AuditEntry
+from coordinator.content import approval
 from coordinator.content import services as content
 from coordinator.content.models import ContentKind
 from coordinator.extensions import db
@@ -46,7 +47,7 @@ def test_a_record_makes_the_same_pdf_again_after_the_content_and_settings_move_o
     # Later: the association renames itself, the scheme changes its contact lines, the campaign is retired.
     get_settings().association_name = "Another name"
     scheme.contact_email = "new@example.org"
-    content.retire_item(content.find_item(ContentKind.CAMPAIGN, "its-not-ok"), admin)
+    approval.retire_item(content.find_item(ContentKind.CAMPAIGN, "its-not-ok"), admin)
     app_cache().evict()  # nothing to evict; the cache is small
     assert recipes.recipe_of(record) == prepared.recipe
     for path in list(app_cache().folder.rglob("*.pdf")):

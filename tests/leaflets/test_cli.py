@@ -9,6 +9,7 @@ import zipfile
 from sqlalchemy import select
 
 from coordinator.audit.models import AuditEntry
+from coordinator.content import approval
 from coordinator.content import services as content
 from coordinator.content.models import ContentKind
 from coordinator.extensions import db
@@ -50,7 +51,7 @@ def test_leaflet_render_for_the_shop_in_large_print_without_a_scheme(runner, tmp
 
 def test_leaflet_render_refuses_with_a_message(runner, tmp_path):
     admin = load_starter()
-    content.retire_item(content.find_item(ContentKind.CAMPAIGN, "metoo-bystanders"), admin)
+    approval.retire_item(content.find_item(ContentKind.CAMPAIGN, "metoo-bystanders"), admin)
     db.session.commit()
     out = tmp_path / "x.pdf"
     base = ["leaflet", "render", "--out", str(out)]

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from coordinator.content import approval, drafting
 from coordinator.content import services as content
 from coordinator.content.models import ContentKind, VersionState
 from coordinator.extensions import db
@@ -72,9 +73,9 @@ def test_a_campaign_replaced_by_a_newer_version_is_refused_by_its_old_id():
     scheme, _ = make_coordinated_scheme()
     old_choice = starter_choice()
     item = content.find_item(ContentKind.CAMPAIGN, "its-not-ok")
-    new = content.edit_item(item, {**content.version_fields(item.current_version), "title": "#ITSNOTOK 2026"}, admin)
-    content.submit_version(new, admin)
-    content.approve_version(new, make_admin())  # four eyes: another admin approves
+    new = drafting.edit_item(item, {**drafting.version_fields(item.current_version), "title": "#ITSNOTOK 2026"}, admin)
+    approval.submit_version(new, admin)
+    approval.approve_version(new, make_admin())  # four eyes: another admin approves
     with pytest.raises(LeafletChoiceError, match="changed or ended"):
         recipes.prepare_leaflet(scheme, old_choice)
     assert recipes.prepare_leaflet(scheme, starter_choice()).recipe.data.headline == "#ITSNOTOK 2026"

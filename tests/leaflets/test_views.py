@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from coordinator.content import approval
 from coordinator.content import services as content
 from coordinator.content.models import ContentKind, VersionState
 from coordinator.extensions import db
@@ -266,7 +267,7 @@ def test_another_schemes_street_cannot_be_slipped_into_a_print_run(client, coord
 def test_a_retired_campaign_cannot_be_slipped_into_a_print_run(client, coordinator_scheme):
     admin, scheme, _ = coordinator_scheme
     choice = starter_choice("metoo-bystanders")
-    content.retire_item(content.find_item(ContentKind.CAMPAIGN, "metoo-bystanders"), admin)
+    approval.retire_item(content.find_item(ContentKind.CAMPAIGN, "metoo-bystanders"), admin)
     db.session.commit()
     url = f"/leaflets/schemes/{scheme.id}/print-runs/new"
     response = post_form(client, url, print_run_form(choice, [s.id for s in scheme.streets], create="x"))
