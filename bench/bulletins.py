@@ -34,7 +34,7 @@ from sqlalchemy import insert, text
 from config import TestConfig
 from coordinator import create_app
 from coordinator.auth.models import Role, User
-from coordinator.bulletins import services
+from coordinator.bulletins import approval, drafts
 from coordinator.bulletins.models import Bulletin, BulletinDelivery, Subscriber, SubscriberStatus
 from coordinator.bulletins.render import render_bulletin
 from coordinator.bulletins.sending import send_bulletin
@@ -205,13 +205,13 @@ def make_scheme(count: int) -> tuple[Scheme, User, int, int]:
 
 def make_bulletin(scheme: Scheme, coordinator: User, campaign_id: int, helpline_set_id: int) -> int:
     """A bulletin of the scheme's, queued to go to every subscriber."""
-    bulletin = services.create_bulletin(scheme, services.BulletinDraft(
+    bulletin = drafts.create_bulletin(scheme, drafts.BulletinDraft(
         subject="Doorstep scams: what to do this autumn",
         intro="Hello from your coordinators. Please read this one and pass it on to a neighbour who is not online.",
         campaign_version_ids=[campaign_id],
         helpline_set_version_id=helpline_set_id,
     ), coordinator)
-    services.queue_bulletin(bulletin, coordinator)
+    approval.queue_bulletin(bulletin, coordinator)
     db.session.commit()
     return bulletin.id
 

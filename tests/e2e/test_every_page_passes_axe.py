@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select, update
 
 from coordinator.auth.services import PURPOSE_INVITATION, account_link, find_user_by_email, hash_password
-from coordinator.bulletins import services as subscribers
+from coordinator.bulletins import approval, progress, subscribers
 from coordinator.bulletins.models import BulletinDelivery, DeliveryState
 from coordinator.content import drafting
 from coordinator.content import services as content
@@ -416,25 +416,25 @@ def test_bulletin_pages(page, world):  # noqa: F811 - the bulletins' fixture
     draft = make_bulletin(world, subject=f"Draft: {HOSTILE}", intro=HOSTILE)
     awaiting, changes_asked = make_bulletin(world, subject="Awaiting approval"), make_bulletin(world, subject="Fix")
     settings.is_bulletin_approval_required = True
-    subscribers.queue_bulletin(awaiting, coordinator)
-    subscribers.queue_bulletin(changes_asked, coordinator)
-    subscribers.request_bulletin_changes(changes_asked, world.admin, f"Say which hall. {HOSTILE}")
+    approval.queue_bulletin(awaiting, coordinator)
+    approval.queue_bulletin(changes_asked, coordinator)
+    approval.request_bulletin_changes(changes_asked, world.admin, f"Say which hall. {HOSTILE}")
     settings.is_bulletin_approval_required = False
     scheduled = make_bulletin(world, subject="Scheduled")
-    subscribers.queue_bulletin(scheduled, coordinator, utcnow() + timedelta(days=1))
+    approval.queue_bulletin(scheduled, coordinator, utcnow() + timedelta(days=1))
     ready = make_bulletin(world, subject="Ready to send")
-    subscribers.queue_bulletin(ready, coordinator)  # approved; its sending job has not started yet
+    approval.queue_bulletin(ready, coordinator)  # approved; its sending job has not started yet
     sending, sent = make_bulletin(world, subject="Sending"), make_bulletin(world, subject="Sent")
     for bulletin in (sending, sent):
-        subscribers.queue_bulletin(bulletin, coordinator)
-        subscribers.start_sending(bulletin, "example.org")
+        approval.queue_bulletin(bulletin, coordinator)
+        progress.start_sending(bulletin, "example.org")
     _deliveries(sending, DeliveryState.SENT, 1)
     _deliveries(sending, DeliveryState.DEFERRED, 1, last_error=f"451 4.7.1 greylisted {HOSTILE}")
     _deliveries(sent, DeliveryState.SENT, 2)
     _deliveries(sent, DeliveryState.FAILED, 1, last_error="550 no such mailbox")
-    subscribers.finish_sending(sent)
+    progress.finish_sending(sent)
     cancelled = make_bulletin(world, subject="Cancelled")
-    subscribers.cancel_bulletin(cancelled, coordinator)
+    approval.cancel_bulletin(cancelled, coordinator)
     db.session.commit()
     _switch_to(page, coordinator)
 

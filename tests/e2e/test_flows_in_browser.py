@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from coordinator.bulletins import services as subscribers
+from coordinator.bulletins import subscribers
 from coordinator.bulletins.models import SubscriberStatus
 from coordinator.content import drafting
 from coordinator.content import services as content
