@@ -142,7 +142,8 @@ class Config:
     BULLETIN_RETRY_MAX_ATTEMPTS = _int("BULLETIN_RETRY_MAX_ATTEMPTS", 8)
     BULLETIN_HARD_BOUNCE_LIMIT = _int("BULLETIN_HARD_BOUNCE_LIMIT", 3)
     BULLETIN_LEASE_SECONDS = _int("BULLETIN_LEASE_SECONDS", 60)
-    # DKIM signing of bulletins: on when a selector and a key file are set (the domain defaults to the sender's).
+    # DKIM signing of every message (bulletins and transactional mail): on when a selector and a key file are set;
+    # the domain defaults to the From address's.
     DKIM_SELECTOR = os.environ.get("DKIM_SELECTOR", "")
     DKIM_DOMAIN = os.environ.get("DKIM_DOMAIN", "")
     DKIM_PRIVATE_KEY_PATH = os.environ.get("DKIM_PRIVATE_KEY_PATH", "")

@@ -1,10 +1,24 @@
-"""Transactional email: a saved outbox row per message, sent after the commit.
+"""Mail: transactional messages from a saved outbox, and the one way every message leaves.
 
-Messages are built from a template pair `templates/email/<name>.txt` + `.html`; the subject is
-set in the .txt template with `{% set subject = "..." %}`. The headers are written by
-`coordinator.mailheaders`, as bulletins' are: the subject and the recipient's name are stored as a person
-reads them and encoded there. With `MAIL_SERVER` unset, messages are written as .eml files to
-`instance/outbox/` instead of being sent.
+Transactional email (invitations, password resets, residents' confirmation requests ...) is a saved outbox
+row per message, sent after the commit by `deliver_queued_mail`. Messages are built from a template pair
+`templates/email/<name>.txt` + `.html`; the subject is set in the .txt template with
+`{% set subject = "..." %}`. The headers are written by `coordinator.mailheaders`, as bulletins' are: the
+subject and the recipient's name are stored as a person reads them and encoded there.
+
+Bulletins keep their own outbox, lease and pacing (`bulletins/sending.py`), but every message, transactional
+or bulletin, leaves the same way:
+- `MailTransport`: one SMTP connection kept open for many messages (MAIL_SERVER, MAIL_PORT, MAIL_USE_TLS,
+  MAIL_USERNAME, MAIL_PASSWORD), a connection the server dropped replaced once, and `ServerUnavailable` when
+  no connection can be made; or, when `is_outbox_folder()` (no MAIL_SERVER), .eml files written to
+  MAIL_OUTBOX_DIR (instance/outbox/). `server_problem()` tells a failure that is the server's or ours
+  from one about the recipient;
+- `dkim_sign()`: with DKIM_SELECTOR and DKIM_PRIVATE_KEY_PATH set, every message is signed for DKIM_DOMAIN,
+  or else for the domain of its From address.
+
+An outage costs no one a message: while the server cannot be reached, or refuses our TLS, login or sender
+address, a transactional message waits in the queue with the try not counted, and the sweeper tries again a
+minute later.
 """
 
 from __future__ import annotations
@@ -31,6 +45,7 @@ log = logging.getLogger(__name__)
 
 # The body parts (MIME) are made by the email package, with CRLF line ends; the headers a person reads are not.
 _BODY_POLICY = policy.default.clone(linesep="\r\n")
+SMTP_TIMEOUT_SECONDS = 30.0
 
 
 class MailStatus(enum.StrEnum):
@@ -109,7 +124,10 @@ def sender() -> tuple[str, str]:
 
 
 def build_message(row: OutgoingMail) -> bytes:
-    """The RFC 5322 message for one outbox row, CRLF line ends; MessageError when an address is not one."""
+    """The RFC 5322 message for one outbox row, CRLF line ends, DKIM-signed when a key is configured.
+
+    MessageError when an address is not one.
+    """
     from_name, from_address = sender()
     try:
         from_header = mailbox(from_address, from_name, "From")
@@ -128,52 +146,211 @@ def build_message(row: OutgoingMail) -> bytes:
     if row.html_body:
         body.add_alternative(row.html_body, subtype="html")
     # The body's own headers (MIME-Version, Content-Type ...) follow ours; it carries no header a person reads.
-    return header_lines(headers) + body.as_bytes()
+    return dkim_sign(header_lines(headers) + body.as_bytes(), from_address.rpartition("@")[2])
+
+
+# --- The way out: SMTP, or the outbox folder -------------------------------------------------------------------
+
+
+# An OSError, like the failures it stands for, so that a caller handling network failures handles it too.
+class ServerUnavailable(OSError):
+    """The mail server could not be reached, or refused the connection, TLS or login: nothing about a recipient."""
+
+
+def is_outbox_folder() -> bool:
+    """True when no SMTP server is configured, so messages are written to the outbox folder instead."""
+    return not current_app.config.get("MAIL_SERVER")
+
+
+def is_connection_lost(exc: BaseException) -> bool:
+    """The connection broke (hung up, reset, timed out), as opposed to a reply from the server."""
+    # smtplib's exceptions are OSErrors too: only the ones that carry no reply count here.
+    return isinstance(exc, smtplib.SMTPServerDisconnected) or (
+        isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
+    )
+
+
+def reply_code(exc: BaseException) -> int | None:
+    """The server's reply code behind an smtplib exception (the recipient's, when it refused the recipient)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return next(iter(exc.recipients.values()), (None, b""))[0]
+    return getattr(exc, "smtp_code", None)
+
+
+def reply_text(code: int | None, message: bytes | str) -> str:
+    """A server's reply as one line of at most 500 characters, its code first."""
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+    return " ".join(f"{code or ''} {text}".split())[:500]
+
+
+def server_problem(exc: BaseException) -> str:
+    """Why nothing could go to anyone, when a failure is the server's or ours; "" when it is about the recipient.
+
+    The server's or ours: no connection could be made (unreachable, TLS or login refused), the connection
+    broke again on a fresh one, or the server refused our sender address. Such a try is counted against no one.
+    """
+    if isinstance(exc, ServerUnavailable) or is_connection_lost(exc):
+        return f"the mail server is unavailable: {exc}"[:500]
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return f"the mail server refused the sender address: {reply_text(exc.smtp_code, exc.smtp_error)}"[:500]
+    return ""
 
 
 class MailTransport:
-    """Sends messages over one reused SMTP connection, or writes them to the outbox folder."""
+    """One SMTP connection kept open for many messages, or, with no MAIL_SERVER, .eml files in MAIL_OUTBOX_DIR."""
 
-    def __init__(self) -> None:
+    def __init__(self, timeout: float = SMTP_TIMEOUT_SECONDS) -> None:
         config = current_app.config
-        self.server = config["MAIL_SERVER"]
+        self.server = config.get("MAIL_SERVER") or ""
+        self.port = int(config.get("MAIL_PORT") or 25)
+        self.use_tls = bool(config.get("MAIL_USE_TLS"))
+        self.username = config.get("MAIL_USERNAME") or ""
+        self.password = config.get("MAIL_PASSWORD") or ""
         self.outbox = Path(config["MAIL_OUTBOX_DIR"])
+        self.timeout = timeout
         self._smtp: smtplib.SMTP | None = None
 
     @property
     def is_outbox_folder(self) -> bool:
+        """True when messages go to the outbox folder, not to a server."""
         return not self.server
 
     def send(self, from_address: str, to_address: str, data: bytes, filename: str) -> None:
-        """Deliver one message; raises smtplib exceptions on refusal."""
+        """Hand one message to the server, or write it to the outbox folder as `<filename>.eml`.
+
+        A connection the server has closed since the last message (421, hung up, reset) is replaced once.
+        Raises ServerUnavailable when no connection can be made, and smtplib's exceptions when the server
+        refuses the message.
+        """
         if self.is_outbox_folder:
             self.outbox.mkdir(parents=True, exist_ok=True)
             path = self.outbox / f"{filename}.eml"
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(data)
-            tmp.replace(path)
+            temporary = path.with_suffix(".tmp")
+            temporary.write_bytes(data)
+            temporary.replace(path)
             return
         options = ["SMTPUTF8"] if needs_smtputf8(to_address) else []
-        self._connection().sendmail(from_address, [to_address], data, mail_options=options)
+        for attempt in (1, 2):
+            connection = self._connection()
+            try:
+                connection.sendmail(from_address, [to_address], data, mail_options=options)
+                return
+            except (smtplib.SMTPException, OSError) as exc:
+                # Servers close long-used connections (421, hanging up, a reset): once more, on a fresh one.
+                if is_connection_lost(exc) or reply_code(exc) == 421:
+                    self.drop()
+                    if attempt == 1:
+                        continue
+                raise
 
     def _connection(self) -> smtplib.SMTP:
         if self._smtp is None:
-            config = current_app.config
-            smtp = smtplib.SMTP(self.server, config["MAIL_PORT"], timeout=30)
-            if config["MAIL_USE_TLS"]:
-                smtp.starttls()
-            if config["MAIL_USERNAME"]:
-                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+            smtp = None
+            try:
+                smtp = smtplib.SMTP(self.server, self.port, timeout=self.timeout)
+                if self.use_tls:
+                    smtp.starttls()
+                if self.username:
+                    smtp.login(self.username, self.password)
+            except BaseException as exc:
+                if smtp is not None:
+                    smtp.close()
+                if isinstance(exc, (smtplib.SMTPException, OSError)):
+                    raise ServerUnavailable(f"{type(exc).__name__}: {exc}") from exc
+                raise
             self._smtp = smtp
         return self._smtp
 
+    def drop(self) -> None:
+        """Forget the connection without a goodbye (it has gone bad); the next send opens a new one."""
+        if self._smtp is not None:
+            try:
+                self._smtp.close()
+            finally:
+                self._smtp = None
+
     def close(self) -> None:
+        """Say goodbye to the server and close the connection."""
         if self._smtp is not None:
             try:
                 self._smtp.quit()
-            except smtplib.SMTPException:
-                pass
+            except (smtplib.SMTPException, OSError):
+                self._smtp.close()
             self._smtp = None
+
+
+# --- DKIM ----------------------------------------------------------------------------------------------------------
+
+
+# Which headers a DKIM signature covers, of those a message has; RFC 8058 asks for both List-Unsubscribe headers.
+DKIM_HEADERS = (
+    b"From", b"To", b"Subject", b"Date", b"Message-ID", b"Reply-To", b"List-Id", b"List-Unsubscribe",
+    b"List-Unsubscribe-Post", b"MIME-Version", b"Content-Type",
+)
+# The key file's contents, read again when the file changes (a rotated key needs no restart).
+_dkim_keys: dict[tuple[str, int], bytes] = {}
+
+
+def dkim_sign(message: bytes, from_domain: str) -> bytes:
+    """The message with a DKIM-Signature header in front, when DKIM_SELECTOR and DKIM_PRIVATE_KEY_PATH are set.
+
+    The signing domain is DKIM_DOMAIN, else `from_domain` (the From address's, as DMARC alignment wants).
+    An unreadable key raises OSError: the message is not sent unsigned.
+    """
+    config = current_app.config
+    selector, key_path = config.get("DKIM_SELECTOR"), config.get("DKIM_PRIVATE_KEY_PATH")
+    if not selector or not key_path:
+        return message
+    import dkim
+
+    path = Path(key_path)
+    version = (str(path), path.stat().st_mtime_ns)
+    key = _dkim_keys.get(version)
+    if key is None:
+        _dkim_keys.clear()
+        key = _dkim_keys[version] = path.read_bytes()
+    domain = config.get("DKIM_DOMAIN") or from_domain or "localhost"
+    present = {line.split(b":", 1)[0].lower() for line in message.split(b"\r\n\r\n", 1)[0].split(b"\r\n")}
+    headers = [h for h in DKIM_HEADERS if h.lower() in present]
+    signature = dkim.sign(message, selector.encode(), domain.encode(), key, include_headers=headers)
+    return signature + message
+
+
+# --- Sending the transactional outbox ----------------------------------------------------------------------------
+
+
+def _send_row(row: OutgoingMail, transport: MailTransport, max_attempts: int) -> bool:
+    """Build and hand over one claimed row and record the answer (the caller commits); False on an outage.
+
+    Raises what building raised when it is not the message's fault (an unreadable DKIM key).
+    """
+    row.attempts += 1
+    try:
+        data = build_message(row)
+    except MessageError as exc:
+        # Nothing a retry would change: failed once, with the reason, instead of on every sweep.
+        row.status = MailStatus.FAILED
+        row.last_error = f"not sent: {exc}"[:500]
+        log.warning("mail %s to %s not built: %s", row.id, row.to_address, exc)
+        return True
+    try:
+        transport.send(sender()[1], row.to_address, data, f"{row.created_at:%Y%m%d-%H%M%S}-{row.kind}-{row.id}")
+    except (smtplib.SMTPException, OSError, ValueError) as exc:
+        log.warning("mail %s to %s not sent: %s", row.id, row.to_address, exc)
+        problem = server_problem(exc)
+        if problem:
+            # The server, or our own setup, was the problem, not the message: the try is not counted.
+            row.attempts -= 1
+            row.last_error = problem
+            return False
+        row.last_error = str(exc)[:500]
+        code = reply_code(exc)
+        if row.attempts >= max_attempts or (code is not None and 500 <= code < 600):
+            row.status = MailStatus.FAILED
+        return True
+    row.status = MailStatus.SENT
+    row.sent_at = utcnow()
+    return True
 
 
 def deliver_queued_mail(max_attempts: int = 5) -> int:
@@ -182,7 +359,8 @@ def deliver_queued_mail(max_attempts: int = 5) -> int:
     Each row is read again just before its send and marked sent right after it, in one transaction; on
     PostgreSQL the read locks the row, so a second worker waits and then skips it. A crash between the
     server's "250 OK" and that commit leaves the row queued and the next run sends it again: a crash costs
-    at most one duplicate message, and never loses one.
+    at most one duplicate message, and never loses one. While the server is unavailable, or a message cannot
+    be built for a reason of ours (an unreadable DKIM key), the run stops and the rest wait for the next.
     """
     ids = list(db.session.scalars(select(OutgoingMail.id).where(OutgoingMail.status == MailStatus.QUEUED)))
     transport = MailTransport()
@@ -194,31 +372,17 @@ def deliver_queued_mail(max_attempts: int = 5) -> int:
             if row is None or row.status != MailStatus.QUEUED:
                 db.session.rollback()
                 continue
-            row.attempts += 1
             try:
-                data = build_message(row)
-            except MessageError as exc:
-                # Nothing a retry would change: failed once, with the reason, instead of on every sweep.
-                row.status = MailStatus.FAILED
-                row.last_error = f"not sent: {exc}"[:500]
-                log.warning("mail %s to %s not built: %s", row.id, row.to_address, exc)
-                db.session.commit()
-                continue
-            try:
-                transport.send(sender()[1], row.to_address, data, f"{row.created_at:%Y%m%d-%H%M%S}-{row.kind}-{row.id}")
-            except (smtplib.SMTPException, OSError, ValueError) as exc:
-                row.last_error = str(exc)[:500]
-                if row.attempts >= max_attempts or (
-                    isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600
-                ):
-                    row.status = MailStatus.FAILED
-                log.warning("mail %s to %s not sent: %s", row.id, row.to_address, exc)
-                transport.close()
-            else:
-                row.status = MailStatus.SENT
-                row.sent_at = utcnow()
+                is_server_up = _send_row(row, transport, max_attempts)
+            except Exception:  # e.g. an unreadable DKIM key: ours to fix, and no one's message is lost meanwhile
+                db.session.rollback()
+                log.exception("mail %s not built; the queue waits", row_id)
+                break
+            if row.status == MailStatus.SENT:
                 sent += 1
             db.session.commit()
+            if not is_server_up:
+                break
     finally:
         transport.close()
     return sent

@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from coordinator.bulletins import batches, subscriber_data, subscriber_import
 from coordinator.bulletins.models import BulletinState
-from coordinator.bulletins.render import is_outbox_folder
 from coordinator.bulletins.sending import send_later
 from coordinator.bulletins.transitions import BulletinError
 from coordinator.cli import finish_import
 from coordinator.extensions import db
+from coordinator.mail import is_outbox_folder
 from coordinator.schemes.lookup import find_scheme_by_name
 from coordinator.schemes.models import Scheme
 

@@ -15,8 +15,8 @@ be made (a scheme contact address no mail server would take, stored before it wa
 previews still show and each resident's message fails with the reason, once. The message is
 multipart/alternative, both parts quoted-printable, with a boundary starting "=_" (which
 quoted-printable text can never contain). With DKIM configured
-(DKIM_SELECTOR and DKIM_PRIVATE_KEY_PATH), every message is signed with dkimpy, the
-List-Unsubscribe headers included, as RFC 8058 asks.
+(DKIM_SELECTOR and DKIM_PRIVATE_KEY_PATH), every message is signed by `coordinator.mail.dkim_sign`, as
+transactional mail is, the List-Unsubscribe headers included, as RFC 8058 asks.
 
 The same code renders the preview pages, the test message, the downloads (.eml, .html) and the
 plain text for WhatsApp or Facebook: what a coordinator checks is what residents get.
@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime, parseaddr
 from html.parser import HTMLParser
-from pathlib import Path
 
 import css_inline
 from flask import current_app, render_template
@@ -45,16 +44,12 @@ from coordinator.content.models import CampaignVersion, ContentImage, ContentKin
 from coordinator.db import utcnow
 from coordinator.extensions import db
 from coordinator.links import public_url
+from coordinator.mail import dkim_sign
 from coordinator.mailheaders import MessageError, encode_text, header_lines, mailbox, one_line, phrase
 from coordinator.settings import get_settings
 
 # Media queries (dark mode, narrow screens) cannot be inlined: keep_at_rules leaves them in a <style> block.
 _inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_at_rules=True)
-# Which headers the DKIM signature covers; RFC 8058 asks for both List-Unsubscribe headers.
-DKIM_HEADERS = (
-    b"From", b"To", b"Subject", b"Date", b"Message-ID", b"Reply-To", b"List-Id", b"List-Unsubscribe",
-    b"List-Unsubscribe-Post", b"MIME-Version", b"Content-Type",
-)
 _MESSAGE_ID = re.compile(r"<[!-~]+@[!-~]+>")
 _NOT_IN_MESSAGE_ID = re.compile(r"[\s<>\"(),;:\\\[\]]")
 
@@ -81,11 +76,6 @@ def list_id(scheme_slug: str, domain: str) -> str:
 def from_name(scheme_name: str, association_name: str) -> str:
     """The From display name: "<Scheme> via <Association>"."""
     return one_line(f"{scheme_name} via {association_name}")
-
-
-def is_outbox_folder() -> bool:
-    """True when no SMTP server is configured, so messages are written to instance/outbox/ instead."""
-    return not current_app.config.get("MAIL_SERVER")
 
 
 class _TextFromHTML(HTMLParser):
@@ -321,8 +311,7 @@ class RenderedBulletin:
             _quoted_printable(self._html(hello, unsubscribe_url)),
             f"\r\n--{b}--\r\n".encode(),
         ]
-        data = b"".join(lines)
-        return dkim_sign(data)
+        return dkim_sign(b"".join(lines), self.sender.rpartition("@")[2])
 
 
 def greeting(name: str) -> str:
@@ -411,31 +400,3 @@ def public_eml(bulletin: Bulletin) -> bytes:
     """The bulletin as an .eml file addressed to nobody, with no one's name or unsubscribe link."""
     rendered = render_bulletin(bulletin, is_public=True)
     return rendered.message("", "", f"<bulletin-{bulletin.id}.download.{secrets.token_hex(6)}@{sender_domain()}>")
-
-
-# --- DKIM ----------------------------------------------------------------------------------------------------------
-
-
-# The key file's contents, read again when the file changes (a rotated key needs no restart).
-_dkim_keys: dict[tuple[str, int], bytes] = {}
-
-
-def dkim_sign(message: bytes) -> bytes:
-    """The message with a DKIM-Signature header in front, when DKIM_SELECTOR and DKIM_PRIVATE_KEY_PATH are set."""
-    config = current_app.config
-    selector, key_path = config.get("DKIM_SELECTOR"), config.get("DKIM_PRIVATE_KEY_PATH")
-    if not selector or not key_path:
-        return message
-    import dkim
-
-    path = Path(key_path)
-    version = (str(path), path.stat().st_mtime_ns)
-    key = _dkim_keys.get(version)
-    if key is None:
-        _dkim_keys.clear()
-        key = _dkim_keys[version] = path.read_bytes()
-    domain = config.get("DKIM_DOMAIN") or sender_domain()
-    present = {line.split(b":", 1)[0].lower() for line in message.split(b"\r\n\r\n", 1)[0].split(b"\r\n")}
-    headers = [h for h in DKIM_HEADERS if h.lower() in present]
-    signature = dkim.sign(message, selector.encode(), domain.encode(), key, include_headers=headers)
-    return signature + message

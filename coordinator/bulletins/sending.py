@@ -8,8 +8,9 @@ goes through the rows in order:
 1. claim the row: one UPDATE that moves it from queued (or deferred, when due) to sending, and only if
    the resident is still a confirmed, unerased subscriber with the same address; committed before
    anything is sent. A row that can no longer be claimed is skipped, never sent;
-2. hand the message to the mail server (or write it to instance/outbox/ when MAIL_SERVER is empty),
-   paced to the association's messages-per-second setting, on one SMTP connection kept open throughout;
+2. hand the message to the mail server through `coordinator.mail.MailTransport`, as transactional mail
+   goes (or write it to instance/outbox/ when MAIL_SERVER is empty), paced to the association's
+   messages-per-second setting, on one SMTP connection kept open throughout;
 3. record the answer: sent; deferred for a 4xx ("try later": again after 1, 2, 4 ... times
    BULLETIN_RETRY_BASE_SECONDS, up to an hour, at most BULLETIN_RETRY_MAX_ATTEMPTS tries); or failed for
    a 5xx, which also counts against the address: after BULLETIN_HARD_BOUNCE_LIMIT (3) refusals the
@@ -49,7 +50,6 @@ import smtplib
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import Connection, and_, bindparam, event, exists, func, not_, or_, select, update
@@ -72,7 +72,8 @@ from coordinator.bulletins.transitions import BulletinError
 from coordinator.db import utcnow
 from coordinator.extensions import db
 from coordinator.links import public_url
-from coordinator.mailheaders import MessageError, needs_smtputf8
+from coordinator.mail import SMTP_TIMEOUT_SECONDS, MailTransport, reply_code, reply_text, server_problem
+from coordinator.mailheaders import MessageError
 from coordinator.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,6 @@ TEST_JOB = "coordinator.bulletins.sending:send_test_message"
 IN_JOB_WAIT_SECONDS = 30.0
 MAX_RETRY_DELAY_SECONDS = 3600.0
 PAGE_SIZE = 500
-SMTP_TIMEOUT_SECONDS = 30.0
 _TOKEN_MARK = "TOKEN0unsubscribe0TOKEN"
 
 _DUE = (DeliveryState.QUEUED, DeliveryState.DEFERRED)
@@ -158,85 +158,6 @@ _MARK_SENT = (
 _SENT_AND_CLAIM = _CLAIM.returning(_deliveries.c.id).add_cte(_MARK_SENT)
 
 
-# --- The way out: SMTP, or the outbox folder -------------------------------------------------------------------
-
-
-class ServerUnavailable(Exception):
-    """The mail server could not be reached, or refused the connection, TLS or login: nothing about a resident."""
-
-
-class BulletinTransport:
-    """One SMTP connection kept open for many messages (MAIL_SERVER, MAIL_PORT, MAIL_USE_TLS, MAIL_USERNAME,
-    MAIL_PASSWORD), or, with no MAIL_SERVER, .eml files written to MAIL_OUTBOX_DIR (instance/outbox/)."""
-
-    def __init__(self, timeout: float = SMTP_TIMEOUT_SECONDS) -> None:
-        config = current_app.config
-        self.server = config.get("MAIL_SERVER") or ""
-        self.port = int(config.get("MAIL_PORT") or 25)
-        self.use_tls = bool(config.get("MAIL_USE_TLS"))
-        self.username = config.get("MAIL_USERNAME") or ""
-        self.password = config.get("MAIL_PASSWORD") or ""
-        self.outbox = Path(config["MAIL_OUTBOX_DIR"])
-        self.timeout = timeout
-        self._smtp: smtplib.SMTP | None = None
-
-    @property
-    def is_outbox_folder(self) -> bool:
-        """True when messages go to the outbox folder, not to a server."""
-        return not self.server
-
-    def send(self, sender: str, recipient: str, data: bytes, filename: str) -> None:
-        """Hand one message to the server (raises smtplib's exceptions on refusal) or write it to the folder."""
-        if self.is_outbox_folder:
-            self.outbox.mkdir(parents=True, exist_ok=True)
-            path = self.outbox / f"{filename}.eml"
-            temporary = path.with_suffix(".tmp")
-            temporary.write_bytes(data)
-            temporary.replace(path)
-            return
-        options = ["SMTPUTF8"] if needs_smtputf8(recipient) else []
-        try:
-            connection = self._connection()
-        except (smtplib.SMTPException, OSError) as exc:
-            raise ServerUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        try:
-            connection.sendmail(sender, [recipient], data, mail_options=options)
-        except smtplib.SMTPServerDisconnected:
-            self._smtp = None
-            raise
-
-    def _connection(self) -> smtplib.SMTP:
-        if self._smtp is None:
-            smtp = smtplib.SMTP(self.server, self.port, timeout=self.timeout)
-            try:
-                if self.use_tls:
-                    smtp.starttls()
-                if self.username:
-                    smtp.login(self.username, self.password)
-            except BaseException:
-                smtp.close()
-                raise
-            self._smtp = smtp
-        return self._smtp
-
-    def drop(self) -> None:
-        """Forget the connection without a goodbye (it has gone bad); the next send opens a new one."""
-        if self._smtp is not None:
-            try:
-                self._smtp.close()
-            finally:
-                self._smtp = None
-
-    def close(self) -> None:
-        """Say goodbye to the server and close the connection."""
-        if self._smtp is not None:
-            try:
-                self._smtp.quit()
-            except (smtplib.SMTPException, OSError):
-                self._smtp.close()
-            self._smtp = None
-
-
 # --- What a server's answer means -------------------------------------------------------------------------------
 
 
@@ -258,26 +179,6 @@ class Outcome:
 SENT = Outcome(DeliveryState.SENT)
 
 
-def _reply_text(code: int | None, message: bytes | str) -> str:
-    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
-    return " ".join(f"{code or ''} {text}".split())[:500]
-
-
-def is_connection_lost(exc: BaseException) -> bool:
-    """The connection broke (hung up, reset, timed out), as opposed to a reply from the server."""
-    # smtplib's exceptions are OSErrors too: only the ones that carry no reply count here.
-    return isinstance(exc, smtplib.SMTPServerDisconnected) or (
-        isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
-    )
-
-
-def reply_code(exc: BaseException) -> int | None:
-    """The server's reply code behind an smtplib exception (the recipient's, when it refused the recipient)."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return next(iter(exc.recipients.values()), (None, b""))[0]
-    return getattr(exc, "smtp_code", None)
-
-
 def classify_failure(exc: BaseException, attempts: int, retry_base: float, max_attempts: int) -> Outcome:
     """What a failed hand-over means for the row.
 
@@ -287,17 +188,15 @@ def classify_failure(exc: BaseException, attempts: int, retry_base: float, max_a
       connection lost twice): the row goes back to the queue with the try not counted, and the run stops.
       The sweeper tries again a minute later, as long as it takes: an outage never costs a resident.
     """
-    if isinstance(exc, ServerUnavailable) or is_connection_lost(exc):
-        return Outcome(DeliveryState.QUEUED, f"the mail server is unavailable: {exc}"[:500])
-    if isinstance(exc, smtplib.SMTPSenderRefused):
-        error = _reply_text(exc.smtp_code, exc.smtp_error)
-        return Outcome(DeliveryState.QUEUED, f"the mail server refused the sender address: {error}"[:500])
+    problem = server_problem(exc)
+    if problem:
+        return Outcome(DeliveryState.QUEUED, problem)
     if isinstance(exc, smtplib.SMTPNotSupportedError):  # connection-time refusals are ServerUnavailable
         return Outcome(DeliveryState.FAILED, f"the mail server cannot take this address ({exc})"[:500])
     code = reply_code(exc)
     message = next(iter(exc.recipients.values()), (None, b""))[1] if isinstance(
         exc, smtplib.SMTPRecipientsRefused) else getattr(exc, "smtp_error", str(exc))
-    error = _reply_text(code, message)
+    error = reply_text(code, message)
     if code is not None and 500 <= code < 600:
         return Outcome(DeliveryState.FAILED, error, is_bounce=True)
     if attempts >= max_attempts:
@@ -408,7 +307,7 @@ class BulletinSender:
         self.sent = 0
         self.bounced: list[tuple[int, str]] = []
         self.conn: Connection | None = None
-        self.transport: BulletinTransport | None = None
+        self.transport: MailTransport | None = None
         self.rendered: RenderedBulletin | None = None
         self.scheme_id = 0
         # The unsubscribe link with a mark where each resident's token goes: the URL is built once.
@@ -552,7 +451,7 @@ class BulletinSender:
             self.bounced = []
 
     def _deliver(self, row: _Row) -> Outcome:
-        """Build one resident's message and hand it over; one fresh connection is tried if the old one dropped."""
+        """Build one resident's message and hand it over."""
         assert self.rendered is not None and self.transport is not None
         try:
             token = subscribers.make_unsubscribe_token_for(row.subscriber_id, self.scheme_id)
@@ -564,21 +463,12 @@ class BulletinSender:
         except Exception as exc:  # e.g. an unreadable DKIM key: ours to fix, and the resident must not lose out
             log.exception("bulletin %s: message not built", self.bulletin_id)
             return Outcome(DeliveryState.QUEUED, f"not sent: the message could not be built ({exc})"[:500])
-        filename = f"bulletin-{self.bulletin_id}-{row.id}"
-        for attempt in (1, 2):
-            try:
-                self.transport.send(self.rendered.sender, row.to_address, data, filename)
-                return SENT
-            except ServerUnavailable as exc:
-                return classify_failure(exc, row.attempts, self.retry_base, self.max_attempts)
-            except (smtplib.SMTPException, OSError) as exc:
-                # A server that closes long-used connections (421, hanging up, a reset): once more, on a fresh one.
-                if is_connection_lost(exc) or reply_code(exc) == 421:
-                    self.transport.drop()
-                    if attempt == 1:
-                        continue
-                return classify_failure(exc, row.attempts, self.retry_base, self.max_attempts)
-        raise AssertionError("unreachable")
+        try:
+            # A connection the server dropped is replaced once by the transport; ServerUnavailable is an OSError.
+            self.transport.send(self.rendered.sender, row.to_address, data, f"bulletin-{self.bulletin_id}-{row.id}")
+        except (smtplib.SMTPException, OSError) as exc:
+            return classify_failure(exc, row.attempts, self.retry_base, self.max_attempts)
+        return SENT
 
     def _sleep(self, seconds: float) -> None:
         """Wait, renewing the lease as it goes."""
@@ -604,7 +494,7 @@ class BulletinSender:
         pacer = _Pacer(get_settings().messages_per_second)
         # The session holds no transaction while the job's connection writes (SQLite allows one writer).
         db.session.commit()
-        self.transport = BulletinTransport(timeout=min(SMTP_TIMEOUT_SECONDS, max(self.lease.total_seconds() / 2, 1)))
+        self.transport = MailTransport(timeout=min(SMTP_TIMEOUT_SECONDS, max(self.lease.total_seconds() / 2, 1)))
         # Autocommit: each statement is its own transaction, with no BEGIN or COMMIT round trips. Nothing here
         # needs two statements to stand or fall together: an answer is recorded before the next claim, and a
         # claim before its message goes, which is all the crash policy asks.
@@ -725,7 +615,7 @@ def send_test_message(bulletin_id: int, user_id: int) -> bool:
         log.warning("test of bulletin %s to %s not built: %s", bulletin.id, user.email, exc)
         db.session.rollback()
         return False
-    transport = BulletinTransport()
+    transport = MailTransport()
     try:
         transport.send(rendered.sender, user.email, data, f"bulletin-{bulletin.id}-test-{secrets.token_hex(4)}")
     except (smtplib.SMTPException, OSError) as exc:

@@ -29,14 +29,7 @@ from coordinator.bulletins.forms import (
     SubscriberImportForm,
 )
 from coordinator.bulletins.models import Bulletin, BulletinState, Subscriber, SubscriberStatus
-from coordinator.bulletins.render import (
-    campaign_picture,
-    is_outbox_folder,
-    public_eml,
-    public_html,
-    public_text,
-    render_bulletin,
-)
+from coordinator.bulletins.render import campaign_picture, public_eml, public_html, public_text, render_bulletin
 from coordinator.bulletins.sending import TEST_JOB, send_later
 from coordinator.bulletins.subscriber_import import IMPORT_COLUMNS, import_subscribers
 from coordinator.bulletins.transitions import BulletinError, BulletinPermissionError, BulletinProblems
@@ -45,7 +38,7 @@ from coordinator.content.services import usable_helplines
 from coordinator.db import utcnow
 from coordinator.extensions import csrf, db, limiter, submitted_email
 from coordinator.links import public_url
-from coordinator.mail import send_queued_mail_later
+from coordinator.mail import is_outbox_folder, send_queued_mail_later
 from coordinator.schemes.lookup import find_scheme_by_slug
 from coordinator.schemes.models import Scheme
 from coordinator.security import admin_required, get_my_scheme_or_404
