@@ -39,6 +39,7 @@ from coordinator.db import utcnow
 from coordinator.extensions import csrf, db, limiter, submitted_email
 from coordinator.links import public_url
 from coordinator.mail import is_outbox_folder, send_queued_mail_later
+from coordinator.mailheaders import MessageError
 from coordinator.schemes.lookup import find_scheme_by_slug
 from coordinator.schemes.models import Scheme
 from coordinator.security import admin_required, get_my_scheme_or_404
@@ -529,7 +530,13 @@ def _download(data: bytes | str, mimetype: str, filename: str) -> Response:
 def bulletin_download_eml(scheme_id: int, bulletin_id: int):
     scheme = get_my_scheme_or_404(scheme_id)
     bulletin = _bulletin_or_404(scheme, bulletin_id)
-    return _download(public_eml(bulletin), "message/rfc822", f"{scheme.slug}-bulletin-{bulletin.id}.eml")
+    try:
+        data = public_eml(bulletin)
+    except MessageError as exc:
+        # An address stored before it was checked (a scheme's contact email): say what to correct, not a 500.
+        flash(f"The .eml file cannot be made: {exc}.", "error")
+        return redirect(_detail_url(bulletin))
+    return _download(data, "message/rfc822", f"{scheme.slug}-bulletin-{bulletin.id}.eml")
 
 
 @bp.get("/schemes/<int:scheme_id>/bulletins/<int:bulletin_id>/bulletin.html")

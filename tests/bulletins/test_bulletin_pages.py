@@ -364,6 +364,19 @@ def test_downloads_and_the_text_to_share_carry_no_personal_data(client, world):
     assert '<textarea class="input" id="share-text" rows="24" readonly>' in share
 
 
+def test_an_eml_that_cannot_be_made_says_what_to_correct_instead_of_failing(client, world):
+    world.s.scheme_a.contact_email = "hayes.watch@"  # stored before the contact form checked it
+    bulletin = make_bulletin(world)
+    login_as(client, world.s.coordinator_a)
+    response = client.get(f"{page_of(bulletin)}/bulletin.eml")
+    assert response.status_code == 302 and response.headers["Location"] == page_of(bulletin)
+    page = client.get(page_of(bulletin)).get_data(as_text=True)
+    assert "The .eml file cannot be made" in page and "correct it on the scheme&#39;s page" in page
+    assert "hayes.watch@" in page
+    # The other downloads carry no headers and still work.
+    assert client.get(f"{page_of(bulletin)}/bulletin.html").status_code == 200
+
+
 def test_the_all_schemes_page_is_for_admins_and_makes_a_bulletin_per_scheme(app, client, world, smtp_server):
     fast_sending()
     s = world.s
