@@ -25,23 +25,22 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, and_, cast, exists, func, select
 from wtforms import BooleanField, Form, SelectField
 from wtforms.fields import DateField
 from wtforms.validators import Optional, ValidationError
 
-from coordinator import audit
+from coordinator import audit, dates
 from coordinator.bulletins.models import Bulletin, BulletinDelivery, BulletinState, DeliveryState
 from coordinator.content.models import ContentItem, ContentKind, ContentVersion, VersionState
 from coordinator.csvfiles import write_csv
+from coordinator.dates import LOCAL_TIME
 from coordinator.db import UTC
 from coordinator.extensions import db
 from coordinator.leaflets.models import LeafletRecord, PrintRun, PrintRunStreet
 from coordinator.schemes.models import Scheme, Street
 
-LOCAL_TIME = ZoneInfo("Europe/London")
 SCHEMES_PER_PAGE = 50
 NO_WARD = "No ward given"
 NO_SCHEME = "No scheme (made from the command line)"
@@ -54,7 +53,7 @@ SENT_STATES = (BulletinState.SENDING, BulletinState.SENT)
 
 def default_period(today: date | None = None) -> tuple[date, date]:
     """The last 12 months: from the day after this date last year up to today, both included."""
-    today = today or datetime.now(LOCAL_TIME).date()
+    today = today or dates.today()
     return _year_before(today) + timedelta(days=1), today
 
 

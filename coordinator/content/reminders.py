@@ -20,7 +20,8 @@ from coordinator import audit, jobs
 from coordinator.auth.models import Role, User
 from coordinator.content import services as content
 from coordinator.content.models import ReviewReminder
-from coordinator.content.services import LOCAL_TIME, ReviewStatus
+from coordinator.content.services import ReviewStatus
+from coordinator.dates import LOCAL_TIME
 from coordinator.extensions import db
 from coordinator.links import public_url
 from coordinator.mail import queue_mail, send_queued_mail_later

@@ -12,8 +12,7 @@ from __future__ import annotations
 import enum
 from calendar import monthrange
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -32,11 +31,10 @@ from coordinator.content.models import (
     VersionState,
 )
 from coordinator.content.phones import is_police_number
+from coordinator.dates import today
 from coordinator.extensions import db
 from coordinator.schemes.models import Scheme, SchemeCoordinator
 from coordinator.settings import get_settings
-
-LOCAL_TIME = ZoneInfo("Europe/London")
 
 
 class ContentError(Exception):
@@ -63,11 +61,6 @@ def review_grace_days() -> int:
 def default_review_interval_months() -> int:
     """The review interval a new helpline gets when none is given."""
     return get_settings().helpline_review_months
-
-
-def today() -> date:
-    """Today's date in the association's time zone."""
-    return datetime.now(LOCAL_TIME).date()
 
 
 # --- Who may do what ----------------------------------------------------------------------------

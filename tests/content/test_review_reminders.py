@@ -10,7 +10,7 @@ from coordinator.audit.models import AuditEntry
 from coordinator.content import reminders
 from coordinator.content import services as content
 from coordinator.content.models import ReviewReminder
-from coordinator.content.services import LOCAL_TIME
+from coordinator.dates import LOCAL_TIME
 from coordinator.extensions import db
 from tests.conftest import outbox_messages
 from tests.content.factories import make_helpline
