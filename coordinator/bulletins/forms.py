@@ -27,7 +27,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from coordinator.bulletins import drafts, subscribers
 from coordinator.content import services as content
-from coordinator.schemes.forms import ProblemsMixin
+from coordinator.forms import ProblemsMixin
 from coordinator.schemes.models import Scheme
 
 

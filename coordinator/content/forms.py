@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -35,6 +38,7 @@ from coordinator.content.models import (
     LocalNoticeVersion,
     VersionState,
 )
+from coordinator.forms import ProblemsMixin
 from coordinator.plain_text import PlainText
 
 
@@ -43,8 +47,12 @@ def options(*pairs: tuple[object, str]) -> list[SelectChoice]:
     return [SelectChoice(value=value, label=label) for value, label in pairs]
 
 
-class _ContentForm(FlaskForm):
+class _ContentForm(ProblemsMixin, FlaskForm):
     """Shared: no hidden control characters in any typed field; service field errors beside the fields."""
+
+    problem_fields: ClassVar[Mapping[str, str]] = {
+        "image_upload": "image", "is_free_to_call": "free_to_call", "helplines": "helpline_1"
+    }
 
     def validate(self, extra_validators=None) -> bool:
         """WTForms' checks, with every text field (StringField and TextAreaField) refusing hidden characters."""
@@ -53,19 +61,6 @@ class _ContentForm(FlaskForm):
             if isinstance(field, StringField) and not isinstance(field, HiddenField):
                 extra.setdefault(name, []).append(PlainText())
         return super().validate(extra)
-
-    def add_problems(self, errors: dict[str, str]) -> None:
-        """Show each service error beside its field (or at the top when no field matches)."""
-        for name, message in errors.items():
-            field = getattr(self, _FORM_NAMES.get(name, name), None)
-            if field is not None and hasattr(field, "errors"):
-                field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
-            else:
-                self.form_errors.append(message)
-
-
-# Service field names that a form shows under another name.
-_FORM_NAMES = {"image_upload": "image", "is_free_to_call": "free_to_call", "helplines": "helpline_1"}
 
 
 class CampaignForm(_ContentForm):

@@ -6,29 +6,15 @@ was typed to the same checks the CSV import uses, so both say the same thing abo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import EmailField, StringField, TextAreaField, ValidationError
 
 from coordinator.csvfiles import looks_like_formula
+from coordinator.forms import ProblemsMixin
 from coordinator.plain_text import PlainText, field_name
 from coordinator.schemes import services as schemes
 from coordinator.schemes.models import Street
-
-
-class ProblemsMixin:
-    """Puts a service's SchemeProblems beside the fields they belong to."""
-
-    def add_problems(self, errors: Mapping[str, list[str]]) -> None:
-        """Show each message beside its field (or above the form when no field has that name)."""
-        for name, messages in errors.items():
-            target = self._fields.get(name)
-            if target is None:
-                self.form_errors.extend(messages)
-            else:
-                target.errors = [*target.errors, *messages]
 
 
 def _checked_by(check):
