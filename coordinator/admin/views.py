@@ -8,7 +8,7 @@ from datetime import date
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from coordinator.admin import bp, bulk_actions, reach, services
+from coordinator.admin import bp, bulk_actions, reach, reach_charts, services
 from coordinator.admin.approvals import approval_queue
 from coordinator.admin.coordinator_import import import_coordinators
 from coordinator.admin.dashboard import (
@@ -504,8 +504,8 @@ def reach_report():
         "admin/reach.html",
         form=form,
         report=report,
-        ward_charts=reach.ward_charts(report),
-        scheme_chart=reach.top_schemes_chart(report),
+        ward_charts=reach_charts.ward_charts(report),
+        scheme_chart=reach_charts.top_schemes_chart(report),
         schemes_page=reach.page_of(rows, _page_number()),
         filter_args=form.filter_args(),
         format_percent=reach.format_percent,

@@ -35,7 +35,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import event, select
 
-from coordinator.admin import reach
+from coordinator.admin import reach, reach_charts
 from coordinator.audit.models import AuditEntry
 from coordinator.bulletins.models import (
     Bulletin,
@@ -417,26 +417,26 @@ def test_page_charts_are_accessible_svg_with_proportional_bars(client, admin, kn
     # A full bar is 100%: the widths are the shares, in the same proportion.
     (bickley_value, bickley_width, _), (darwin_value, darwin_width, _) = bars(households)
     assert bickley_value == pytest.approx(100 * 325 / 420) and darwin_value == pytest.approx(20.0)
-    assert bickley_width == pytest.approx(reach.BAR_AREA * 325 / 420, abs=0.01)
-    assert darwin_width == pytest.approx(reach.BAR_AREA * 0.2, abs=0.01)
+    assert bickley_width == pytest.approx(reach_charts.BAR_AREA * 325 / 420, abs=0.01)
+    assert darwin_width == pytest.approx(reach_charts.BAR_AREA * 0.2, abs=0.01)
 
     copies = bars(charts["chart-ward-copies"])
     assert [value for value, _w, _f in copies] == [495, 28, 7]
-    assert copies[0][1] == reach.BAR_AREA
+    assert copies[0][1] == reach_charts.BAR_AREA
     for value, width, _fill in copies:
-        assert width == pytest.approx(reach.BAR_AREA * value / 495, abs=0.01)
+        assert width == pytest.approx(reach_charts.BAR_AREA * value / 495, abs=0.01)
 
     bulletin_bars = bars(charts["chart-ward-bulletins"])
     assert [(value, fill) for value, _w, fill in bulletin_bars] == [
         (6, "#00703c"), (1, "#b10e1e"), (4, "#00703c"), (2, "#b10e1e")]
     for value, width, _fill in bulletin_bars:
-        assert width == pytest.approx(reach.BAR_AREA * value / 6, abs=0.01)
+        assert width == pytest.approx(reach_charts.BAR_AREA * value / 6, abs=0.01)
     texts = [t.text for t in charts["chart-ward-bulletins"].iter("text")]
     assert texts == ["Bickley", "6 delivered", "1 failed", "Darwin", "4 delivered", "2 failed"]
 
     top = charts["chart-top-schemes"]
     assert [t.text for t in top.iter("text") if t.get("font-weight")] == [
-        "Bickley Park Watch", "Hayes Lane Watch", FORMULA_NAME[: reach.LABEL_MAX - 1] + "…"]
+        "Bickley Park Watch", "Hayes Lane Watch", FORMULA_NAME[: reach_charts.LABEL_MAX - 1] + "…"]
     assert FORMULA_NAME in top.find("desc").text  # the description has the name whole
 
 
