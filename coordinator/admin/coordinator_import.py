@@ -98,24 +98,31 @@ def import_coordinators(data: bytes, actor: User | None, send_invitations: bool 
             row.problems.append(str(exc))
         scheme = _check_import_scheme(row, schemes_by_key)
         role = _check_import_role(row)
-
-        # Duplicates within the file: the same person twice in one scheme, or one email with two names.
         if email:
-            key = normalise_email(email)
-            earlier_name, earlier_line = first_name_for.setdefault(key, (row.name.strip(), row.line))
-            if earlier_name != row.name.strip():
-                row.problems.append(f"Line {earlier_line} gives this email a different name.")
-            if scheme is not None:
-                first_line = first_line_for_pair.setdefault((key, scheme.id), row.line)
-                if first_line != row.line:
-                    row.problems.append(f"Line {first_line} already adds this email to this scheme.")
-
+            _check_repeats(row, normalise_email(email), scheme, first_name_for, first_line_for_pair)
         if row.is_ok:
             accepted.append((row, email, scheme, role))
 
     if report.ok:
         _create_imported(report, accepted, actor, send_invitations)
     return report
+
+
+def _check_repeats(
+    row: ImportRow,
+    key: str,
+    scheme: Scheme | None,
+    first_name_for: dict[str, tuple[str, int]],
+    first_line_for_pair: dict[tuple[str, int], int],
+) -> None:
+    """Note a repeat within the file: the same person twice in one scheme, or one email with two names."""
+    earlier_name, earlier_line = first_name_for.setdefault(key, (row.name.strip(), row.line))
+    if earlier_name != row.name.strip():
+        row.problems.append(f"Line {earlier_line} gives this email a different name.")
+    if scheme is not None:
+        first_line = first_line_for_pair.setdefault((key, scheme.id), row.line)
+        if first_line != row.line:
+            row.problems.append(f"Line {first_line} already adds this email to this scheme.")
 
 
 def _check_import_email(row: ImportRow, existing_emails: set[str]) -> str:
