@@ -6,4 +6,4 @@ from flask import Blueprint
 # under the scheme they belong to, /schemes/<id>/subscribers/...
 bp = Blueprint("bulletins", __name__)
 
-from coordinator.bulletins import views  # noqa: F401
+from coordinator.bulletins import bulletin_pages, views  # noqa: F401

@@ -6,7 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
-from coordinator.bulletins import approval, progress, views
+from coordinator.bulletins import approval, bulletin_pages, progress
 from coordinator.bulletins.models import BulletinDelivery, DeliveryState
 from coordinator.extensions import db
 from coordinator.settings import get_settings
@@ -103,7 +103,7 @@ def _mark_sent(count: int) -> None:
 
 
 def test_the_progress_of_a_bulletin_going_out_updates_in_place(page, world, monkeypatch):  # noqa: F811
-    monkeypatch.setattr(views, "PROGRESS_UPDATE_SECONDS", 1)  # the page's own figure: no test waits 5 s a step
+    monkeypatch.setattr(bulletin_pages, "PROGRESS_UPDATE_SECONDS", 1)  # the page's own figure: no test waits 5 s a step
     make_recipients(world.s.scheme_a, 4)
     bulletin = make_bulletin(world)
     approval.queue_bulletin(bulletin, world.s.coordinator_a)
