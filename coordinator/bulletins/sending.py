@@ -306,6 +306,8 @@ class BulletinSender:
         self.renewed_at = 0.0
         self.sent = 0
         self.bounced: list[tuple[int, str]] = []
+        # The last message's answer, written with the next claim (one statement on PostgreSQL).
+        self.pending: tuple[_Row, Outcome] | None = None
         self.conn: Connection | None = None
         self.transport: MailTransport | None = None
         self.rendered: RenderedBulletin | None = None
@@ -480,11 +482,8 @@ class BulletinSender:
 
     # The run -------------------------------------------------------------------------------------------------
 
-    def run(self) -> int:
-        """Send every due copy; returns how many were sent. Does nothing if another worker holds the lease."""
-        if not self._take_lease():
-            db.session.rollback()
-            return 0
+    def _prepare(self) -> _Pacer:
+        """Requeue a dead worker's rows, render the bulletin once, open the transport and the job's connection."""
         self._requeue_abandoned()
         db.session.commit()
         bulletin = db.session.get(Bulletin, self.bulletin_id)
@@ -499,48 +498,68 @@ class BulletinSender:
         # needs two statements to stand or fall together: an answer is recorded before the next claim, and a
         # claim before its message goes, which is all the crash policy asks.
         self.conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        pending: tuple[_Row, Outcome] | None = None
+        return pacer
+
+    def _record_pending(self) -> None:
+        """Write the last message's answer, if one is still to be written."""
+        if self.pending:
+            self._record(*self.pending)
+            self.pending = None
+
+    def _work_through_outbox(self, pacer: _Pacer) -> bool:
+        """Send every due row, page by page, waiting here for retries due soon; False when the server is down."""
+        while True:
+            rows = self._due_rows()
+            if not rows:
+                self._record_pending()
+                self._renew_lease(force=True)
+                self._commit()
+                wait = self._seconds_to_next_retry()
+                if wait is None or wait > IN_JOB_WAIT_SECONDS:
+                    return True
+                self._sleep(wait)
+                continue
+            for row in rows:
+                if not self._send_next(row, pacer):
+                    return False
+
+    def _send_next(self, row: _Row, pacer: _Pacer) -> bool:
+        """Claim one row and hand its message over, at the association's pace; False when the server is down."""
+        delay = pacer.delay()
+        if delay > 0:
+            # Record the last answer before waiting, so the page shows it while we wait.
+            if self.pending:
+                self._record_pending()
+                self._commit()
+            time.sleep(delay)
+        # The last answer, then this row's claim: both in the database before its message goes.
+        self._renew_lease()  # stops here if cancelled; the last answer is recorded on the way out
+        is_claimed = self._record_and_claim(self.pending, row)
+        self.pending = None
+        self._commit()
+        if not is_claimed:
+            return True
+        pacer.used()
+        outcome = self._deliver(row)
+        self.pending = (row, outcome)
+        if outcome.is_server_down:
+            log.warning("bulletin %s: mail server unavailable (%s); the next sweep tries again",
+                        self.bulletin_id, outcome.error)
+            self._record_pending()
+            self._commit()
+            return False
+        return True
+
+    def run(self) -> int:
+        """Send every due copy; returns how many were sent. Does nothing if another worker holds the lease."""
+        if not self._take_lease():
+            db.session.rollback()
+            return 0
+        pacer = self._prepare()
         try:
             _relax_durability(self.conn)
-            while True:
-                rows = self._due_rows()
-                if not rows:
-                    if pending:
-                        self._record(*pending)
-                        pending = None
-                    self._renew_lease(force=True)
-                    self._commit()
-                    wait = self._seconds_to_next_retry()
-                    if wait is None or wait > IN_JOB_WAIT_SECONDS:
-                        break
-                    self._sleep(wait)
-                    continue
-                for row in rows:
-                    delay = pacer.delay()
-                    if delay > 0:
-                        # Record the last answer before waiting, so the page shows it while we wait.
-                        if pending:
-                            self._record(*pending)
-                            pending = None
-                            self._commit()
-                        time.sleep(delay)
-                    # The last answer, then this row's claim: both in the database before its message goes.
-                    self._renew_lease()  # stops here if cancelled; the last answer is recorded on the way out
-                    is_claimed = self._record_and_claim(pending, row)
-                    pending = None
-                    self._commit()
-                    if not is_claimed:
-                        continue
-                    pacer.used()
-                    outcome = self._deliver(row)
-                    pending = (row, outcome)
-                    if outcome.is_server_down:
-                        log.warning("bulletin %s: mail server unavailable (%s); the next sweep tries again",
-                                    self.bulletin_id, outcome.error)
-                        self._record(*pending)
-                        pending = None
-                        self._commit()
-                        return self.sent
+            if not self._work_through_outbox(pacer):
+                return self.sent
             self._close_connection()
             bulletin = db.session.get(Bulletin, self.bulletin_id)
             if progress.finish_sending(bulletin):
@@ -552,21 +571,25 @@ class BulletinSender:
             log.info("bulletin %s: stopped (cancelled, or another worker took over)", self.bulletin_id)
             return self.sent
         finally:
-            try:
-                if pending and self.conn is not None:
-                    self._record(*pending)
-                    self._commit()
-                self._close_connection()
-                self.transport.close()
-                db.session.rollback()
-                self._release_lease()
-                bulletin = db.session.get(Bulletin, self.bulletin_id)
-                if bulletin is not None and bulletin.state == BulletinState.CANCELLED:
-                    progress.refresh_counts(bulletin)
-                db.session.commit()
-            except Exception:  # the lease runs out by itself; a later job finishes the bookkeeping
-                db.session.rollback()
-                log.exception("bulletin %s: could not tidy up after sending", self.bulletin_id)
+            self._tidy_up()
+
+    def _tidy_up(self) -> None:
+        """Record the last answer, close the connections, give the lease back, and recount a cancelled bulletin."""
+        try:
+            if self.pending and self.conn is not None:
+                self._record_pending()
+                self._commit()
+            self._close_connection()
+            self.transport.close()
+            db.session.rollback()
+            self._release_lease()
+            bulletin = db.session.get(Bulletin, self.bulletin_id)
+            if bulletin is not None and bulletin.state == BulletinState.CANCELLED:
+                progress.refresh_counts(bulletin)
+            db.session.commit()
+        except Exception:  # the lease runs out by itself; a later job finishes the bookkeeping
+            db.session.rollback()
+            log.exception("bulletin %s: could not tidy up after sending", self.bulletin_id)
 
     def _close_connection(self) -> None:
         if self.conn is not None:
