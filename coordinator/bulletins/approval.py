@@ -50,6 +50,13 @@ def check_send_at(value: datetime | None, now: datetime | None = None) -> dateti
     return value
 
 
+def local_time_text(value: datetime | None) -> str:
+    """A time as people in Bromley read it: "Tuesday 7 October 2025, 18:30 (UK time)"."""
+    if value is None:
+        return ""
+    return value.astimezone(LOCAL_TIME).strftime("%A %-d %B %Y, %H:%M") + " (UK time)"
+
+
 def is_approval_required() -> bool:
     """Whether the association wants an admin to approve each bulletin before it goes."""
     return get_settings().is_bulletin_approval_required
@@ -187,9 +194,3 @@ def cancel_bulletin(bulletin: Bulletin, actor: User | None, *, actor_label: str 
         refresh_counts(bulletin)
     return stopped
 
-
-def local_time_text(value: datetime | None) -> str:
-    """A time as people in Bromley read it: "Tuesday 7 October 2025, 18:30 (UK time)"."""
-    if value is None:
-        return ""
-    return value.astimezone(LOCAL_TIME).strftime("%A %-d %B %Y, %H:%M") + " (UK time)"

@@ -418,6 +418,10 @@ def get_scheme_subscriber(scheme: Scheme, subscriber_id: int) -> Subscriber | No
     )
 
 
+# ---------------------------------------------------------------------------------------------------------------------
+# Who a bulletin goes to
+
+
 def recipients_query(scheme: Scheme, street_ids: Sequence[int] | None = None) -> Select:
     """The query behind `recipients_for`: confirmed, not erased, of this scheme (and of these streets, if given)."""
     stmt = (
