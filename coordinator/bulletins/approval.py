@@ -8,7 +8,6 @@ admin who submitted it may not approve it while another active admin exists. An 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
@@ -25,6 +24,7 @@ from coordinator.bulletins.transitions import (
     transition,
 )
 from coordinator.content import services as content
+from coordinator.dates import LOCAL_TIME
 from coordinator.db import UTC, utcnow
 from coordinator.extensions import db
 from coordinator.settings import get_settings
@@ -32,7 +32,6 @@ from coordinator.settings import get_settings
 REASON_MAX = 1000
 # The furthest ahead a bulletin may be scheduled.
 MAX_SCHEDULE_AHEAD = timedelta(days=90)
-LOCAL_TIME = ZoneInfo("Europe/London")
 
 
 def check_send_at(value: datetime | None, now: datetime | None = None) -> datetime | None:

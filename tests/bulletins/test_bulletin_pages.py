@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from coordinator.audit.models import AuditEntry
 from coordinator.bulletins import approval, batches, progress
 from coordinator.bulletins.models import Bulletin, BulletinDelivery, BulletinState, DeliveryState
+from coordinator.dates import LOCAL_TIME
 from coordinator.db import utcnow
 from coordinator.extensions import db
 from coordinator.settings import get_settings
@@ -243,7 +244,7 @@ def test_send_at_a_time_keeps_a_wrong_time_on_the_page(client, world):
     db.session.refresh(bulletin)
     assert bulletin.state == B.DRAFT
 
-    future = (utcnow() + timedelta(days=3)).astimezone(approval.LOCAL_TIME)
+    future = (utcnow() + timedelta(days=3)).astimezone(LOCAL_TIME)
     response = post_form(client, url, {"when": "later", "send_at": future.strftime("%Y-%m-%dT%H:%M")},
                          page=page_of(bulletin))
     assert response.status_code == 302
