@@ -14,6 +14,7 @@ from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, 
 from wtforms.fields import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from coordinator.forms import ProblemsMixin
 from coordinator.leaflets.layouts import HOME, SHOP
 from coordinator.leaflets.offers import ContentOffer, LeafletChoice
 from coordinator.schemes.models import Scheme
@@ -52,19 +53,6 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
-
-
-class ProblemsMixin:
-    """Puts a service's LeafletChoiceError messages beside their fields, or above the form."""
-
-    def add_problems(self, errors: Mapping[str, str]) -> None:
-        """Show each message beside its field (or in the error summary when no field has that name)."""
-        for name, message in errors.items():
-            target = self._fields.get(name)
-            if target is None or name == "csrf_token":
-                self.form_errors.append(message)
-            else:
-                target.errors = [*target.errors, message]
 
 
 class LeafletForm(ProblemsMixin, FlaskForm):
