@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
+from coordinator import approvals
 from coordinator.auth.models import User
 from coordinator.bulletins.drafts import check_still_current, fix_helplines
 from coordinator.bulletins.models import Bulletin, BulletinDelivery, BulletinState, DeliveryState
@@ -23,7 +24,6 @@ from coordinator.bulletins.transitions import (
     check_may_work_on,
     transition,
 )
-from coordinator.content import services as content
 from coordinator.dates import LOCAL_TIME
 from coordinator.db import UTC, utcnow
 from coordinator.extensions import db
@@ -105,8 +105,7 @@ def withdraw_bulletin(bulletin: Bulletin, actor: User) -> None:
 def _check_may_approve(bulletin: Bulletin, actor: User) -> None:
     if actor is None or not actor.is_active_account or not actor.is_admin:
         raise BulletinPermissionError("Only an admin can approve bulletins or ask for changes.")
-    submitted_by = bulletin.submitted_by_id or bulletin.created_by_id
-    if content.four_eyes_required() and submitted_by == actor.id and content.other_active_admin_exists(actor):
+    if approvals.is_refused_by_four_eyes(bulletin.submitted_by_id or bulletin.created_by_id, actor):
         raise BulletinPermissionError(
             "You submitted this bulletin, so another admin must approve it. Four eyes see everything we send."
         )

@@ -2,41 +2,37 @@
 
 Every change of a bulletin's state goes through `transition()`: it checks the move is in
 BULLETIN_TRANSITIONS, makes it as a compare-and-set in the database (so two people, or a person and the
-sending job, can never both make a move from the same state), and writes the audit entry `bulletins.<move>`.
-Drafts, approval, the sending job's progress and batches all make their moves here.
+sending job, can never both make a move from the same state), and writes the audit entry `bulletins.<move>`;
+coordinator/approvals.py does all three, as it does for content. Drafts, approval, the sending job's progress
+and batches all make their moves here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import update
-from sqlalchemy.orm.attributes import set_committed_value
-
-from coordinator import audit
+from coordinator import approvals
 from coordinator.auth.models import User
 from coordinator.bulletins.models import Bulletin, BulletinState
 from coordinator.content import services as content
-from coordinator.extensions import db
 from coordinator.schemes.models import Scheme
 
 B = BulletinState
-BULLETIN_TRANSITIONS: dict[str, frozenset[tuple[BulletinState, BulletinState]]] = {
+# Each move's name (in the audit log as bulletins.<name>) and the (from, to) pairs it may make.
+BULLETIN_TRANSITIONS = approvals.Moves(Bulletin, "bulletins", {
     # Saved as a draft, then either sent for approval (when the association requires it) or queued.
-    "submitted": frozenset({(B.DRAFT, B.AWAITING_APPROVAL)}),
-    "withdrawn": frozenset({(B.AWAITING_APPROVAL, B.DRAFT)}),
-    "changes_requested": frozenset({(B.AWAITING_APPROVAL, B.DRAFT)}),
-    "approved": frozenset({(B.AWAITING_APPROVAL, B.APPROVED), (B.AWAITING_APPROVAL, B.SCHEDULED)}),
-    "queued": frozenset({(B.DRAFT, B.APPROVED), (B.DRAFT, B.SCHEDULED)}),
+    "submitted": {(B.DRAFT, B.AWAITING_APPROVAL)},
+    "withdrawn": {(B.AWAITING_APPROVAL, B.DRAFT)},
+    "changes_requested": {(B.AWAITING_APPROVAL, B.DRAFT)},
+    "approved": {(B.AWAITING_APPROVAL, B.APPROVED), (B.AWAITING_APPROVAL, B.SCHEDULED)},
+    "queued": {(B.DRAFT, B.APPROVED), (B.DRAFT, B.SCHEDULED)},
     # The sending job's moves.
-    "started": frozenset({(B.APPROVED, B.SENDING), (B.SCHEDULED, B.SENDING)}),
-    "sent": frozenset({(B.SENDING, B.SENT)}),
-    "cancelled": frozenset(
+    "started": {(B.APPROVED, B.SENDING), (B.SCHEDULED, B.SENDING)},
+    "sent": {(B.SENDING, B.SENT)},
+    "cancelled": {
         (state, B.CANCELLED) for state in (B.DRAFT, B.AWAITING_APPROVAL, B.APPROVED, B.SCHEDULED, B.SENDING)
-    ),
-}
-ADMIN_ONLY_MOVES = frozenset({"approved", "changes_requested"})
-SYSTEM_MOVES = frozenset({"started", "sent"})
+    },
+})
 
 
 class BulletinError(Exception):
@@ -78,26 +74,17 @@ def transition(
 ) -> None:
     """Make one move of the state machine as a compare-and-set; BulletinError if it is not allowed from here."""
     from_state = bulletin.state
-    if (from_state, to_state) not in BULLETIN_TRANSITIONS[name]:
+    try:
+        approvals.move(
+            bulletin, BULLETIN_TRANSITIONS, name, to_state, actor=actor, actor_label=actor_label,
+            summary=summary or f"Bulletin “{bulletin.subject}” of {bulletin.scheme.name} {name.replace('_', ' ')}",
+            scheme_id=bulletin.scheme_id, previous_state=from_state.value, **details,
+        )
+    except approvals.MoveNotDeclared as exc:
         raise BulletinError(
             f"This bulletin is {from_state.label}; it cannot be {name.replace('_', ' ')} from there."
-        )
-    db.session.flush()
-    result = db.session.execute(
-        update(Bulletin).where(Bulletin.id == bulletin.id, Bulletin.state == from_state).values(state=to_state),
-        execution_options={"synchronize_session": False},
-    )
-    if result.rowcount != 1:
-        db.session.expire(bulletin, ["state"])
-        raise BulletinError("Someone changed this bulletin a moment ago. Reload the page to see where it stands.")
-    set_committed_value(bulletin, "state", to_state)
-    audit.record(
-        f"bulletins.{name}",
-        bulletin,
-        summary or f"Bulletin “{bulletin.subject}” of {bulletin.scheme.name} {name.replace('_', ' ')}",
-        actor=actor,
-        actor_label=None if actor is not None else (actor_label or "system"),
-        scheme_id=bulletin.scheme_id,
-        previous_state=from_state.value,
-        **details,
-    )
+        ) from exc
+    except approvals.StaleState as exc:
+        raise BulletinError(
+            "Someone changed this bulletin a moment ago. Reload the page to see where it stands."
+        ) from exc

@@ -1,21 +1,20 @@
 """Approving content: the one state machine every version goes through, and the verbs the pages call.
 
-Every state change goes through `transition()`: it checks the move is allowed from the current state, checks who
-may make it (only admins approve; four eyes), stamps who and when, writes the audit entry `content.<transition>`
-and queues the submitter's email. Services flush; the view or command commits, then sends queued mail.
+Every state change goes through `transition()`: it checks the move is declared from the current state (TRANSITIONS),
+checks who may make it (only admins approve; four eyes), stamps who and when, makes the move as a compare-and-set
+with its audit entry `content.<transition>` (coordinator/approvals.py) and queues the submitter's email. Services
+flush; the view or command commits, then sends queued mail.
 """
 
 from __future__ import annotations
 
-from coordinator import audit
+from coordinator import approvals
 from coordinator.auth.models import User
 from coordinator.content.models import ContentItem, ContentVersion, VersionState
 from coordinator.content.services import (
     ContentError,
     ContentPermissionError,
     can_edit,
-    four_eyes_required,
-    other_active_admin_exists,
 )
 from coordinator.db import utcnow
 from coordinator.extensions import db
@@ -25,15 +24,15 @@ from coordinator.mail import queue_mail
 REASON_MAX = 1000
 
 S = VersionState
-# (from, to) -> the transition's name, used in the audit log as content.<name>.
-TRANSITIONS: dict[tuple[VersionState, VersionState], str] = {
-    (S.DRAFT, S.SUBMITTED): "submitted",
-    (S.SUBMITTED, S.DRAFT): "withdrawn",
-    (S.SUBMITTED, S.APPROVED): "approved",
-    (S.SUBMITTED, S.CHANGES_REQUESTED): "changes_requested",
-    (S.CHANGES_REQUESTED, S.DRAFT): "revised",
-    (S.APPROVED, S.RETIRED): "retired",
-}
+# Each move's name (in the audit log as content.<name>) and the one (from, to) pair it makes.
+TRANSITIONS = approvals.Moves(ContentVersion, "content", {
+    "submitted": {(S.DRAFT, S.SUBMITTED)},
+    "withdrawn": {(S.SUBMITTED, S.DRAFT)},
+    "approved": {(S.SUBMITTED, S.APPROVED)},
+    "changes_requested": {(S.SUBMITTED, S.CHANGES_REQUESTED)},
+    "revised": {(S.CHANGES_REQUESTED, S.DRAFT)},
+    "retired": {(S.APPROVED, S.RETIRED)},
+})
 ADMIN_ONLY_TRANSITIONS = frozenset({"approved", "changes_requested"})
 
 
@@ -50,7 +49,7 @@ def transition(
     `actor` None is the command line acting for the association (`system_label` names it); it may
     only submit, as a content-pack import does.
     """
-    name = TRANSITIONS.get((version.state, to_state))
+    name = TRANSITIONS.name_of(version.state, to_state)
     if name is None:
         raise ContentError(
             f"Version {version.number} of “{version.title}” is {version.state.label}; "
@@ -76,18 +75,16 @@ def transition(
         version.change_request_reason = reason
     elif name == "retired":
         version.retired_at = now
-    version.state = to_state
-    audit.record(
-        f"content.{name}",
-        version,
-        summary,
-        actor=actor,
-        actor_label=None if actor is not None else (system_label or "system"),
-        item_id=version.item_id,
-        kind=version.kind.value,
-        number=version.number,
-        reason=reason or None,
-    )
+    try:
+        approvals.move(
+            version, TRANSITIONS, name, to_state, actor=actor, actor_label=system_label, summary=summary,
+            item_id=version.item_id, kind=version.kind.value, number=version.number, reason=reason or None,
+        )
+    except approvals.StaleState as exc:
+        raise ContentError(
+            f"Someone changed version {version.number} of “{version.title}” a moment ago. "
+            "Reload the page to see where it stands."
+        ) from exc
     if name == "approved" and previous is not None and previous is not version:
         # The newer approval replaces the older one: "current" is always the latest approved version.
         transition(previous, S.RETIRED, actor, reason=f"replaced by version {version.number}")
@@ -113,7 +110,7 @@ def _check_may_make(version: ContentVersion, name: str, actor: User | None, syst
 
 
 def _check_four_eyes(version: ContentVersion, approver: User) -> None:
-    if four_eyes_required() and version.submitted_by_id == approver.id and other_active_admin_exists(approver):
+    if approvals.is_refused_by_four_eyes(version.submitted_by_id, approver):
         raise ContentPermissionError(
             "You submitted this version, so another admin must approve it. Four eyes see everything we print."
         )

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from coordinator import audit
-from coordinator.auth.models import Role, User
+from coordinator.auth.models import User
 from coordinator.content.models import (
     CampaignVersion,
     ContentItem,
@@ -46,11 +46,6 @@ class ContentPermissionError(ContentError):
 
 
 # --- Rules the association sets -----------------------------------------------------------------
-
-
-def four_eyes_required() -> bool:
-    """Whether an admin needs another admin to approve their own submission (while one exists)."""
-    return get_settings().is_four_eyes_required
 
 
 def review_grace_days() -> int:
@@ -93,15 +88,6 @@ def can_see(item: ContentItem, user: User) -> bool:
     if item.kind == ContentKind.LOCAL_NOTICE:
         return is_coordinator_of(user, item.scheme_id)
     return item.current_version is not None
-
-
-def other_active_admin_exists(user: User) -> bool:
-    """Whether an active admin other than this one exists (so four eyes are possible)."""
-    return db.session.scalar(
-        select(func.count()).select_from(User).where(
-            User.role == Role.ADMIN, User.is_active_account.is_(True), User.id != user.id
-        )
-    ) > 0
 
 
 # --- Reading the library ------------------------------------------------------------------------
