@@ -38,7 +38,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from coordinator.db import UTCDateTime, utcnow
 from coordinator.extensions import db
-from coordinator.jobs import register_sweeper
+from coordinator.jobs import Job, job, register_sweeper
 from coordinator.mailheaders import MessageError, encode_text, header_lines, mailbox, needs_smtputf8
 
 log = logging.getLogger(__name__)
@@ -112,9 +112,7 @@ def queue_mail(kind: str, to_address: str, template: str, to_name: str = "", **c
 
 def send_queued_mail_later() -> None:
     """Ask the background worker to send whatever is queued (call after the commit)."""
-    from coordinator import jobs
-
-    jobs.enqueue("coordinator.mail:deliver_queued_mail")
+    deliver_queued_mail.later()
 
 
 def sender() -> tuple[str, str]:
@@ -353,6 +351,7 @@ def _send_row(row: OutgoingMail, transport: MailTransport, max_attempts: int) ->
     return True
 
 
+@job
 def deliver_queued_mail(max_attempts: int = 5) -> int:
     """Send every queued transactional message; return how many went. Safe to run twice.
 
@@ -389,7 +388,7 @@ def deliver_queued_mail(max_attempts: int = 5) -> int:
 
 
 @register_sweeper
-def pending_mail_jobs() -> list[tuple[str, tuple]]:
+def pending_mail_jobs() -> list[tuple[Job, tuple]]:
     """Sweeper: while queued messages exist, `deliver_queued_mail` still has to run."""
     queued = db.session.scalar(select(OutgoingMail.id).where(OutgoingMail.status == MailStatus.QUEUED).limit(1))
-    return [("coordinator.mail:deliver_queued_mail", ())] if queued is not None else []
+    return [(deliver_queued_mail, ())] if queued is not None else []

@@ -10,7 +10,6 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from coordinator import jobs
 from coordinator.bulletins import approval, batches, bp, drafts, progress, subscribers
 from coordinator.bulletins.forms import (
     AllSchemesBulletinForm,
@@ -21,7 +20,7 @@ from coordinator.bulletins.forms import (
 )
 from coordinator.bulletins.models import Bulletin, BulletinState
 from coordinator.bulletins.render import campaign_picture, public_eml, public_html, public_text, render_bulletin
-from coordinator.bulletins.sending import TEST_JOB, send_later
+from coordinator.bulletins.sending import send_later
 from coordinator.bulletins.transitions import BulletinError, BulletinPermissionError, BulletinProblems
 from coordinator.content.images import picture_extension
 from coordinator.content.services import usable_helplines
@@ -209,7 +208,6 @@ def bulletin_test(scheme_id: int, bulletin_id: int):
     except BulletinPermissionError:
         abort(403)
     db.session.commit()
-    jobs.enqueue(TEST_JOB, bulletin.id, current_user.id)
     where = " It is written to instance/outbox/, as no mail server is set up." if is_outbox_folder() else ""
     flash(f"A test copy is on its way to {address}.{where}", "success")
     return redirect(_detail_url(bulletin))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from coordinator import audit
+from coordinator import audit, jobs
 from coordinator.auth.models import User
 from coordinator.bulletins.models import Bulletin, BulletinState
 from coordinator.bulletins.transitions import BulletinError, BulletinProblems, check_may_work_on
@@ -227,10 +227,14 @@ def fix_helplines(bulletin: Bulletin) -> None:
 
 
 def record_test_message(bulletin: Bulletin, actor: User) -> str:
-    """Note that a test copy is going to the person themselves (audited); returns the address it goes to."""
+    """Send a test copy to the person themselves once the caller commits (audited); returns the address."""
     check_may_work_on(bulletin.scheme, actor)
     audit.record("bulletins.test_sent", bulletin, f"Test of bulletin “{bulletin.subject}” sent to {actor.email}",
                  actor=actor, scheme_id=bulletin.scheme_id)
+    # Imported here: the sending job reads drafts (through progress), so drafts cannot import it first.
+    from coordinator.bulletins.sending import send_test_message
+
+    jobs.after_commit(send_test_message, bulletin.id, actor.id)
     return actor.email
 
 

@@ -1,6 +1,6 @@
 """Sending bulletins: one job per bulletin, working through its outbox over one SMTP connection.
 
-`send_bulletin(bulletin_id)` is the job (`jobs.enqueue(SEND_JOB, bulletin_id)`). When the bulletin is
+`send_bulletin(bulletin_id)` is the job (`send_bulletin.later(bulletin_id)`). When the bulletin is
 due it makes one outbox row per recipient (`progress.start_sending`, recipients read at that moment),
 then takes the bulletin's *lease* (one worker per bulletin; the lease is renewed while it works) and
 goes through the rows in order:
@@ -78,8 +78,6 @@ from coordinator.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-SEND_JOB = "coordinator.bulletins.sending:send_bulletin"
-TEST_JOB = "coordinator.bulletins.sending:send_test_message"
 # A job waits this long at most for a deferred row to fall due; later ones are left to the sweeper, so the
 # in-process job thread is never held for long.
 IN_JOB_WAIT_SECONDS = 30.0
@@ -600,6 +598,7 @@ class BulletinSender:
                 self.conn = None
 
 
+@jobs.job
 def send_bulletin(bulletin_id: int) -> int:
     """The job: start the bulletin if it is due, then send its outbox; safe to run twice, or after a crash.
 
@@ -623,6 +622,7 @@ def send_bulletin(bulletin_id: int) -> int:
     return BulletinSender(bulletin_id).run()
 
 
+@jobs.job
 def send_test_message(bulletin_id: int, user_id: int) -> bool:
     """The job behind "send a test to myself": the bulletin as residents get it, to one account's address."""
     bulletin = db.session.get(Bulletin, bulletin_id)
@@ -653,7 +653,7 @@ def send_test_message(bulletin_id: int, user_id: int) -> bool:
 def send_later(bulletin_ids: list[int]) -> None:
     """Start the sending jobs of these bulletins (call after the commit)."""
     for bulletin_id in bulletin_ids:
-        jobs.enqueue(SEND_JOB, bulletin_id)
+        send_bulletin.later(bulletin_id)
 
 
 # --- Resuming by itself -----------------------------------------------------------------------------------------
@@ -696,6 +696,6 @@ def resume_unfinished_bulletins() -> int:
 
 
 @jobs.register_sweeper
-def unfinished_bulletin_jobs() -> list[tuple[str, tuple]]:
+def unfinished_bulletin_jobs() -> list[tuple[jobs.Job, tuple]]:
     """Sweeper: the sending job of every bulletin that still has work to do now."""
-    return [(SEND_JOB, (bulletin_id,)) for bulletin_id in bulletins_needing_a_job()]
+    return [(send_bulletin, (bulletin_id,)) for bulletin_id in bulletins_needing_a_job()]

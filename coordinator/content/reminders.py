@@ -24,9 +24,7 @@ from coordinator.content.services import ReviewStatus
 from coordinator.dates import LOCAL_TIME
 from coordinator.extensions import db
 from coordinator.links import public_url
-from coordinator.mail import queue_mail, send_queued_mail_later
-
-REMINDER_JOB = "coordinator.content.reminders:send_review_reminder"
+from coordinator.mail import deliver_queued_mail, queue_mail
 
 
 def _local_now() -> datetime:
@@ -43,6 +41,7 @@ def is_reminder_due(now: datetime | None = None) -> bool:
     return now.hour >= int(current_app.config["HELPLINE_REMINDER_HOUR"]) and not _has_reminded(now.date())
 
 
+@jobs.job
 def send_review_reminder(on: date | None = None) -> int:
     """The job: email every active admin the helplines to verify today, once a day; return messages queued.
 
@@ -73,13 +72,12 @@ def send_review_reminder(on: date | None = None) -> int:
         audit.record("content.review_reminder_sent", None,
                      f"helpline review reminder: {len(rows)} helpline(s) to verify, emailed to {len(admins)} admin(s)",
                      actor_label="system", reminded_on=on.isoformat(), helplines=len(rows), admins=len(admins))
+        jobs.after_commit(deliver_queued_mail)
     db.session.commit()
-    if admins:
-        send_queued_mail_later()
     return len(admins)
 
 
 @jobs.register_sweeper
-def review_reminder_jobs() -> list[tuple[str, tuple]]:
+def review_reminder_jobs() -> list[tuple[jobs.Job, tuple]]:
     """Sweeper: once the hour has come, today's reminder must be sent unless it has been."""
-    return [(REMINDER_JOB, ())] if is_reminder_due() else []
+    return [(send_review_reminder, ())] if is_reminder_due() else []

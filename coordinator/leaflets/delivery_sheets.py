@@ -94,4 +94,4 @@ def delivery_sheet_pdf(run: PrintRun) -> bytes:
     """A print run's delivery sheet PDF, from the cache or rendered once."""
     sheet = delivery_sheet_data(run)
     key = cache_key(kind="delivery_sheet", sheet=sheet, template=template_version())
-    return cached_render(key, "coordinator.leaflets.delivery_sheets:render_delivery_sheet", sheet)
+    return cached_render(key, render_delivery_sheet, sheet)

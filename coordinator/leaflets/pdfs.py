@@ -7,6 +7,7 @@ are counted in `render_count()`; a cache hit renders nothing (coordinator/leafle
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from io import BytesIO
 
 from coordinator import jobs
@@ -31,12 +32,12 @@ def count_render(kind: str) -> None:
     _renders[kind] += 1
 
 
-def cached_render(key: str, job: str, *args: object, suffix: str = ".pdf") -> bytes:
-    """The cached file called `key`, or `job` run once in a render process with `args`, its bytes kept."""
+def cached_render(key: str, render: Callable[..., bytes], *args: object, suffix: str = ".pdf") -> bytes:
+    """The cached file called `key`, or `render` run once in a render process with `args`, its bytes kept."""
     cache = app_cache()
     data = cache.get(key, suffix)
     if data is None:
-        data = jobs.run_in_subprocess(job, *args)
+        data = jobs.run_in_subprocess(render, *args)
         cache.put(key, data, suffix)
     return data
 
@@ -54,7 +55,7 @@ def leaflet_pdf(recipe: LeafletRecipe) -> bytes:
 
     Raises LeafletError (LeafletDoesNotFit) when the text cannot be printed in this layout.
     """
-    return cached_render(recipe.key, "coordinator.leaflets.pdfs:render_recipe", recipe)
+    return cached_render(recipe.key, render_recipe, recipe)
 
 
 def render_thumbnail(pdf: bytes, width_px: int = THUMBNAIL_WIDTH_PX) -> bytes:
@@ -87,7 +88,7 @@ def leaflet_thumbnail(recipe: LeafletRecipe) -> bytes:
     png = cache.get(key, ".png")
     if png is None:
         pdf = leaflet_pdf(recipe)
-        png = jobs.run_in_subprocess("coordinator.leaflets.pdfs:render_thumbnail", pdf)
+        png = jobs.run_in_subprocess(render_thumbnail, pdf)
         cache.put(key, png, ".png")
     return png
 

@@ -38,12 +38,12 @@ from coordinator.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-BUILD_PRINT_ORDER = "coordinator.leaflets.print_order_job:build_print_order"
 QUANTITY_COLUMNS = ("scheme", "pdf_file", "street", "postcode", "households", "households_no_leaflets", "copies")
 # A running print order whose job has not reported progress for this long has lost its worker: run it again.
 STALE_ORDER_AFTER = timedelta(minutes=15)
 
 
+@jobs.job
 def build_print_order(order_id: int) -> None:
     """The background job: one print-ready PDF per scheme (shop trim with bleed) and the quantities CSV, in a zip.
 
@@ -140,7 +140,7 @@ def _add_scheme(
 
 
 @jobs.register_sweeper
-def print_orders_to_build() -> list[tuple[str, tuple]]:
+def print_orders_to_build() -> list[tuple[jobs.Job, tuple]]:
     """Sweeper: queued orders, and running ones whose worker has gone quiet, still need `build_print_order`."""
     stale = utcnow() - STALE_ORDER_AFTER
     ids = db.session.scalars(
@@ -151,4 +151,4 @@ def print_orders_to_build() -> list[tuple[str, tuple]]:
             )
         )
     )
-    return [(BUILD_PRINT_ORDER, (order_id,)) for order_id in ids]
+    return [(build_print_order, (order_id,)) for order_id in ids]

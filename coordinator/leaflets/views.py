@@ -14,7 +14,6 @@ from io import BytesIO
 from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
-from coordinator import jobs
 from coordinator.extensions import db
 from coordinator.leaflets import bp, builder, pdfs, print_runs, recipes
 from coordinator.leaflets.delivery_sheets import delivery_sheet_pdf
@@ -28,7 +27,7 @@ from coordinator.leaflets.forms import (
 from coordinator.leaflets.layouts import LAYOUTS
 from coordinator.leaflets.models import LeafletRecord, PrintOrder, PrintRun
 from coordinator.leaflets.offers import LeafletChoiceError, content_offer
-from coordinator.leaflets.print_order_job import BUILD_PRINT_ORDER
+from coordinator.leaflets.print_order_job import build_print_order
 from coordinator.leaflets.print_orders import create_print_order, print_order_path, recent_print_orders
 from coordinator.leaflets.render import LeafletError
 from coordinator.schemes.models import Scheme
@@ -256,7 +255,7 @@ def new_print_order():
             form.add_problems(error.errors)
         else:
             db.session.commit()
-            jobs.enqueue(BUILD_PRINT_ORDER, order.id)
+            build_print_order.later(order.id)
             flash("The print order is queued: this page shows its progress.", "success")
             return redirect(url_for("leaflets.print_order", order_id=order.id))
     return render_template("leaflets/print_order_form.html", form=form, offer=offer)

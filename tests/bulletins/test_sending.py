@@ -14,7 +14,6 @@ from coordinator.audit.models import AuditEntry
 from coordinator.bulletins import approval, progress, subscriber_data, subscribers
 from coordinator.bulletins.models import Bulletin, BulletinDelivery, BulletinState, DeliveryState, SubscriberStatus
 from coordinator.bulletins.sending import (
-    SEND_JOB,
     bulletins_needing_a_job,
     resume_unfinished_bulletins,
     send_bulletin,
@@ -308,7 +307,7 @@ def test_a_row_caught_in_sending_by_a_crash_is_sent_again_after_the_lease_runs_o
 
     with freeze_time(utcnow() + timedelta(seconds=61)):
         assert bulletins_needing_a_job() == [bulletin.id]
-        assert unfinished_bulletin_jobs() == [(SEND_JOB, (bulletin.id,))]
+        assert unfinished_bulletin_jobs() == [(send_bulletin, (bulletin.id,))]
         assert requeue_pending() >= 1  # the jobs module's sweep runs it (eager mode in tests)
     residents = {a: n for a, n in smtp_server.per_recipient().items() if a.startswith("resident")}
     assert residents == {f"resident{n}@example.net": 1 for n in range(3)}

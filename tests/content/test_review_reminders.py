@@ -132,7 +132,7 @@ def test_the_sweep_asks_for_the_reminder_from_the_hour_until_it_has_gone(app):
     from freezegun import freeze_time
 
     with freeze_time("2026-12-02 08:30"):  # UTC in winter is UK time
-        assert reminders.review_reminder_jobs() == [(reminders.REMINDER_JOB, ())]
+        assert reminders.review_reminder_jobs() == [(reminders.send_review_reminder, ())]
         from coordinator import jobs
 
         assert jobs.requeue_pending() >= 1  # eager in tests: the sweep runs the job at once

@@ -26,14 +26,16 @@ def process_facts() -> dict:
     }
 
 
+@jobs.job
 def refuse(reason: str) -> None:
     """A job that fails."""
     raise ValueError(reason)
 
 
+@jobs.job
 def write_process_facts(path: str) -> None:
     """Write this job's pid, and the pid `run_in_subprocess` ran in, to a JSON file."""
-    facts = {"job_pid": os.getpid(), "render_pid": jobs.run_in_subprocess("tests.jobs.tasks:process_facts")["pid"]}
+    facts = {"job_pid": os.getpid(), "render_pid": jobs.run_in_subprocess(process_facts)["pid"]}
     Path(path).write_text(json.dumps(facts))
 
 
@@ -45,3 +47,10 @@ def die() -> None:
 def linger(seconds: float) -> None:
     """A render that takes too long."""
     time.sleep(seconds)
+
+
+@jobs.job
+def note(path: str, text: str) -> None:
+    """Add a line to a file: a job whose every run can be counted."""
+    with open(path, "a") as file:
+        file.write(text + "\n")

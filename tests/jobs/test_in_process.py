@@ -15,6 +15,7 @@ from coordinator.auth.models import User
 from coordinator.extensions import db
 from coordinator.mail import MailStatus, queue_mail, send_queued_mail_later
 from tests.factories import make_user
+from tests.jobs import tasks
 from tests.jobs.helpers import all_sent, invite_coordinators, is_gone, mail_states, wait_for
 
 
@@ -53,7 +54,7 @@ def test_render_processes_are_replaced_after_their_task_limit(thread_app):
     db.session.commit()
     thread_app.config.update(RENDER_PROCESSES=1, RENDER_TASKS_PER_PROCESS=2)
 
-    facts = [jobs.run_in_subprocess("tests.jobs.tasks:process_facts") for _ in range(3)]
+    facts = [jobs.run_in_subprocess(tasks.process_facts) for _ in range(3)]
 
     pids = [fact["pid"] for fact in facts]
     assert os.getpid() not in pids
@@ -64,42 +65,42 @@ def test_render_processes_are_replaced_after_their_task_limit(thread_app):
 
 def test_render_processes_give_way_to_the_web_process(thread_app):
     thread_app.config.update(RENDER_PROCESSES=1, RENDER_NICE=7)
-    fact = jobs.run_in_subprocess("tests.jobs.tasks:process_facts")
+    fact = jobs.run_in_subprocess(tasks.process_facts)
     assert fact["niceness"] == min(19, os.nice(0) + 7), "renders run at a lower CPU priority than the pages"
 
 
 def test_a_failed_render_raises_in_the_caller(thread_app):
     thread_app.config.update(RENDER_PROCESSES=1)
     with pytest.raises(ValueError, match="no such layout"):
-        jobs.run_in_subprocess("tests.jobs.tasks:refuse", "no such layout")
+        jobs.run_in_subprocess(tasks.refuse, "no such layout")
     # The process survives a failed task and serves the next one.
-    assert jobs.run_in_subprocess("tests.jobs.tasks:process_facts")["pid"] != os.getpid()
+    assert jobs.run_in_subprocess(tasks.process_facts)["pid"] != os.getpid()
 
 
 def test_a_render_process_that_dies_fails_its_caller_at_once_and_is_replaced(thread_app):
     thread_app.config.update(RENDER_PROCESSES=1)
-    first = jobs.run_in_subprocess("tests.jobs.tasks:process_facts")["pid"]
+    first = jobs.run_in_subprocess(tasks.process_facts)["pid"]
     started = time.monotonic()
     with pytest.raises(jobs.RenderProcessDied):
-        jobs.run_in_subprocess("tests.jobs.tasks:die")
+        jobs.run_in_subprocess(tasks.die)
     assert time.monotonic() - started < 5, "no waiting for a timeout"
-    assert jobs.run_in_subprocess("tests.jobs.tasks:process_facts")["pid"] not in (first, os.getpid())
+    assert jobs.run_in_subprocess(tasks.process_facts)["pid"] not in (first, os.getpid())
 
 
 def test_a_render_that_takes_too_long_is_stopped(thread_app):
     thread_app.config.update(RENDER_PROCESSES=1)
-    first = jobs.run_in_subprocess("tests.jobs.tasks:process_facts")["pid"]
+    first = jobs.run_in_subprocess(tasks.process_facts)["pid"]
     with pytest.raises(TimeoutError):
-        jobs.run_in_subprocess("tests.jobs.tasks:linger", 30, timeout=0.5)
+        jobs.run_in_subprocess(tasks.linger, 30, timeout=0.5)
     wait_for(lambda: is_gone(first), 5, "the slow render's process to be killed")
-    assert jobs.run_in_subprocess("tests.jobs.tasks:process_facts")["pid"] != first
+    assert jobs.run_in_subprocess(tasks.process_facts)["pid"] != first
 
 
 def test_eager_mode_runs_jobs_and_renders_in_place(app):
     assert jobs.jobs_mode(app) == "eager"
-    assert jobs.run_in_subprocess("tests.jobs.tasks:process_facts")["pid"] == os.getpid()
+    assert jobs.run_in_subprocess(tasks.process_facts)["pid"] == os.getpid()
     with pytest.raises(ValueError, match="at once"):
-        jobs.enqueue("tests.jobs.tasks:refuse", "at once")
+        jobs.enqueue(tasks.refuse, "at once")
 
 
 def test_a_request_waiting_for_a_render_holds_no_database_connection(thread_app):
@@ -108,7 +109,7 @@ def test_a_request_waiting_for_a_render_holds_no_database_connection(thread_app)
     db.session.scalar(select(User.id))  # a request that has read, and is about to wait for a render
     assert db.session().in_transaction() and db.engine.pool.checkedout() == 1
 
-    jobs.run_in_subprocess("tests.jobs.tasks:process_facts")
+    jobs.run_in_subprocess(tasks.process_facts)
 
     assert not db.session().in_transaction(), "the read-only transaction ended before the wait"
     assert db.engine.pool.checkedout() == 0, "its connection went back to the pool for the pages"
@@ -116,13 +117,13 @@ def test_a_request_waiting_for_a_render_holds_no_database_connection(thread_app)
 
 def test_a_session_that_wrote_keeps_its_transaction_through_a_render(thread_app):
     user = make_user()  # flushed, not committed
-    jobs.run_in_subprocess("tests.jobs.tasks:process_facts")
+    jobs.run_in_subprocess(tasks.process_facts)
     assert db.session().in_transaction(), "what the caller wrote is still its own to commit"
     db.session.commit()
     assert db.session.get(User, user.id) is not None
 
     db.session.get(User, user.id).name = "Changed, not flushed"
-    jobs.run_in_subprocess("tests.jobs.tasks:process_facts")
+    jobs.run_in_subprocess(tasks.process_facts)
     assert db.session.get(User, user.id).name == "Changed, not flushed"
 
 

@@ -13,11 +13,10 @@ import re
 from coordinator import jobs
 from coordinator.admin.services import invite_coordinator
 from coordinator.extensions import db
-from coordinator.mail import MailStatus, send_queued_mail_later
+from coordinator.mail import MailStatus, deliver_queued_mail, send_queued_mail_later
 from tests.factories import make_admin
+from tests.jobs import tasks
 from tests.jobs.helpers import all_sent, duplicates, invite_coordinators, is_gone, mail_states, wait_for
-
-DELIVERY = "coordinator.mail:deliver_queued_mail"
 
 
 def test_invitation_is_delivered_by_a_worker_process(rq_app, redis_server, smtp_sink, start_worker):
@@ -43,10 +42,10 @@ def test_asking_again_while_a_delivery_waits_queues_nothing_more(rq_app, redis_s
         send_queued_mail_later()
     assert jobs.requeue_pending() == 1, "the sweep finds queued mail and asks for its delivery"
     [job_id] = redis_server.queued_job_ids()
-    assert job_id.startswith(jobs.job_key(DELIVERY, ()) + "-")
+    assert job_id.startswith(jobs.job_key(deliver_queued_mail, ()) + "-")
 
     # Another function, or other arguments, is another job.
-    jobs.enqueue("tests.jobs.tasks:refuse", "another job")
+    jobs.enqueue(tasks.refuse, "another job")
     assert len(redis_server.queued_job_ids()) == 2
 
     # A waiting mark whose job has gone (here: deleted by hand) stops nothing.
@@ -74,7 +73,7 @@ def test_jobs_lost_with_a_redis_restart_are_rebuilt_from_the_database(rq_app, re
 
 def test_mail_queued_while_redis_is_down_is_sent_when_it_returns(rq_app, redis_server, smtp_sink, start_worker):
     worker = start_worker()
-    wait_for(lambda: redis_server.client.exists(jobs.SWEPT_MARK), 20, "the worker's first sweep", worker.log)
+    wait_for(lambda: redis_server.client.exists(jobs.rq_worker.SWEPT_MARK), 20, "the worker's first sweep", worker.log)
 
     redis_server.kill()
     rows = invite_coordinators(3)
@@ -104,7 +103,7 @@ def test_work_horse_killed_mid_delivery_is_retried_by_rq(rq_app, redis_server, s
     assert {attempts for _, attempts in mail_states().values()} == {1}
     log = worker.log()
     assert "Work-horse terminated unexpectedly" in log
-    runs = re.findall(rf"coordinator: {re.escape(DELIVERY)}\(\) \(([\w-]+)\)", log)
+    runs = re.findall(rf"coordinator: {re.escape(deliver_queued_mail.name)}\(\) \(([\w-]+)\)", log)
     assert len(runs) == 2 and runs[0] == runs[1], f"RQ ran the same job again: {runs}"
 
 
@@ -135,7 +134,7 @@ def test_each_job_runs_in_a_fresh_work_horse(rq_app, start_worker, tmp_path):
     worker = start_worker()
     outputs = [tmp_path / "first.json", tmp_path / "second.json"]
     for path in outputs:
-        jobs.enqueue("tests.jobs.tasks:write_process_facts", str(path))
+        tasks.write_process_facts.later(str(path))
     wait_for(lambda: all(path.exists() for path in outputs), 20, "both jobs to have run", worker.log)
 
     facts = [json.loads(path.read_text()) for path in outputs]

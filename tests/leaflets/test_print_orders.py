@@ -126,7 +126,7 @@ def test_the_progress_page_updates_in_place_while_the_order_waits_or_runs(client
     assert re.search(r'<progress id="order-progress" max="4" value="0">0 of 4 schemes</progress>', page)
     assert "Waiting to start." in page
     assert f'href="/leaflets/print-orders/{order.id}">Refresh progress</a>' in page
-    assert print_order_job.print_orders_to_build() == [(print_order_job.BUILD_PRINT_ORDER, (order.id,))]
+    assert print_order_job.print_orders_to_build() == [(print_order_job.build_print_order, (order.id,))]
     order.state, order.progress_done = PrintOrderState.RUNNING, 2
     db.session.commit()
     page = client.get(f"/leaflets/print-orders/{order.id}").get_data(as_text=True)
