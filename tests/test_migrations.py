@@ -14,7 +14,7 @@ from sqlalchemy import inspect
 from config import TestConfig
 from coordinator import create_app
 from coordinator.extensions import db
-from tests.conftest import drop_schema, make_schema, postgres_base_url
+from tests.helpers.databases import drop_schema, make_schema, postgres_base_url
 
 
 @pytest.fixture

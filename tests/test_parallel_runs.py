@@ -1,6 +1,6 @@
 """The suite runs in parallel processes: each keeps its rate limits in a Redis database of its own."""
 
-from tests.conftest import rate_limit_storage
+from tests.helpers.databases import rate_limit_storage
 
 
 def test_each_parallel_worker_counts_rate_limits_in_its_own_redis_database(monkeypatch):

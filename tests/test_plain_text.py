@@ -11,8 +11,8 @@ from coordinator.content.models import ContentVersion
 from coordinator.extensions import db
 from coordinator.plain_text import hidden_character
 from coordinator.schemes.models import Scheme
-from tests.conftest import login_as, post_form
 from tests.factories import make_admin, make_scheme, make_user
+from tests.helpers.web import login_as, post_form
 
 # What a reader sees as "Call 0808 802 4040" once the override has turned the digits round.
 OVERRIDDEN = "Call \u202e0404 208 8080"

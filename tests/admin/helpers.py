@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from coordinator.audit.models import AuditEntry
 from coordinator.extensions import db
 from coordinator.mail import OutgoingMail
+from tests.helpers.hostile import HOSTILE_TEXTS
 
-HOSTILE = ("<script>alert(1)</script>", "{{ 7*7 }}", '"><img src=x onerror=alert(1)>')
+HOSTILE = HOSTILE_TEXTS
 HEADER = "email,name,scheme,role"
 
 

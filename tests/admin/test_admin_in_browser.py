@@ -8,11 +8,11 @@ from sqlalchemy import select
 from coordinator.extensions import db
 from coordinator.schemes.models import CoordinatorRole, SchemeCoordinator
 from coordinator.settings import AssociationSettings
-from tests.e2e.conftest import axe_violations, browser, live_server, log_in, page  # noqa: F401 - e2e fixtures
 from tests.factories import PASSWORD, make_admin, make_scheme, make_user
+from tests.helpers.browser import axe_violations, log_in
 
 
-def test_settings_page_refuses_a_bad_value_then_saves(page):  # noqa: F811 - the fixture
+def test_settings_page_refuses_a_bad_value_then_saves(page):
     admin = make_admin(email="alex@example.org")
     db.session.commit()
     log_in(page, admin.email, PASSWORD)
@@ -44,7 +44,7 @@ def test_settings_page_refuses_a_bad_value_then_saves(page):  # noqa: F811 - the
     )
 
 
-def test_tick_two_coordinators_and_add_them_to_a_scheme(page):  # noqa: F811 - the fixture
+def test_tick_two_coordinators_and_add_them_to_a_scheme(page):
     admin = make_admin(name="Alex Admin", email="alex@example.org")
     pat, sam = make_user(name="Pat Okafor"), make_user(name="Sam Reid")
     make_user(name="Lee Chan")

@@ -6,9 +6,8 @@ from freezegun import freeze_time
 
 from coordinator.content.models import VersionState
 from coordinator.extensions import db
-from tests.conftest import login_as, post_form
-from tests.content.factories import make_campaign, make_notice
-from tests.factories import make_admin, make_scheme, make_user
+from tests.factories import make_admin, make_campaign, make_notice, make_scheme, make_user
+from tests.helpers.web import login_as, post_form
 
 
 def test_queue_lists_every_kind_oldest_first_and_returns_after_a_decision(client):

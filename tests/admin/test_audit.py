@@ -12,8 +12,8 @@ from coordinator import audit
 from coordinator.audit.models import AuditEntry
 from coordinator.extensions import db
 from tests.admin.helpers import actions
-from tests.conftest import login_as
 from tests.factories import make_admin, make_scheme, make_user
+from tests.helpers.web import login_as
 
 
 def _entry(action: str, actor_label: str, at: datetime, obj=None, summary: str = "") -> AuditEntry:

@@ -12,8 +12,8 @@ from coordinator.auth.models import Role, User
 from coordinator.extensions import db
 from coordinator.schemes.models import CoordinatorRole, SchemeCoordinator
 from tests.admin.helpers import HOSTILE, actions
-from tests.conftest import csrf_from, login_as, outbox_messages
 from tests.factories import make_admin, make_scheme, make_user
+from tests.helpers.web import csrf_from, login_as, outbox_messages
 
 VISIBLE_RE = re.compile(r'<input type="hidden" name="visible" value="(\d+)">')
 

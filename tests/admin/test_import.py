@@ -12,8 +12,8 @@ from coordinator.extensions import db
 from coordinator.mail import OutgoingMail
 from coordinator.schemes.models import CoordinatorRole, SchemeCoordinator
 from tests.admin.helpers import HOSTILE, actions, count, csv_bytes, queued_mail, upload
-from tests.conftest import login_as, outbox_messages, post_form
 from tests.factories import make_admin, make_scheme, make_user
+from tests.helpers.web import login_as, outbox_messages, post_form
 
 GOOD_ROWS = (
     "ann@example.org,Ann Abbott,Hayes Lane Watch,main",

@@ -56,9 +56,9 @@ from coordinator.extensions import db
 from coordinator.leaflets.models import LeafletRecord, PrintRun, PrintRunStreet
 from coordinator.schemes.models import Scheme, Street
 from tests.admin.helpers import HOSTILE
-from tests.conftest import login_as
-from tests.e2e.conftest import axe_violations, browser, live_server, log_in, page  # noqa: F401 - e2e fixtures
 from tests.factories import PASSWORD, make_admin, make_scheme, make_street, make_user
+from tests.helpers.browser import axe_violations, log_in
+from tests.helpers.web import login_as
 
 YEAR_2025 = reach.ReachFilter(date_from=date(2025, 1, 1), date_to=date(2025, 12, 31))
 FORMULA_NAME = '=HYPERLINK("http://evil.example","click")'
@@ -609,7 +609,7 @@ def test_export_service_without_http(app, known):
 # --- In a browser ---------------------------------------------------------------------------------------------------
 
 
-def test_page_in_a_browser_at_200_percent_zoom(page, known):  # noqa: F811 - the fixture
+def test_page_in_a_browser_at_200_percent_zoom(page, known):
     """No accessibility violations, nothing blocked by the CSP, and at 200% zoom every chart text fits its chart."""
     admin = make_admin(email="officer@example.org")
     db.session.commit()

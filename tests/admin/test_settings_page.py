@@ -10,8 +10,8 @@ from sqlalchemy import select
 from coordinator.extensions import db
 from coordinator.settings import AssociationSettings, get_settings
 from tests.admin.helpers import HOSTILE, actions
-from tests.conftest import csrf_from, login_as, post_form
 from tests.factories import make_admin, make_user
+from tests.helpers.web import csrf_from, login_as, post_form
 
 URL = "/admin/settings"
 

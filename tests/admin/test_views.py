@@ -14,8 +14,8 @@ from coordinator.auth.services import hash_password
 from coordinator.extensions import db
 from coordinator.schemes.models import CoordinatorRole, Scheme, SchemeCoordinator
 from tests.admin.helpers import HOSTILE, actions, count
-from tests.conftest import csrf_from, login_as, outbox_messages, post_form
 from tests.factories import PASSWORD, make_admin, make_scheme, make_street, make_user
+from tests.helpers.web import csrf_from, login_as, outbox_messages, post_form
 
 LINK_RE = re.compile(r"http://127\.0\.0\.1:5000(/account/set-password/\S+)")
 

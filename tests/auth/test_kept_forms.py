@@ -14,10 +14,10 @@ from werkzeug.datastructures import MultiDict
 
 from coordinator.bulletins.models import Bulletin
 from coordinator.extensions import db
-from tests.bulletins.conftest import HOSTILE_TEXTS, two_schemes, world  # noqa: F401 - fixtures
-from tests.bulletins.test_bulletin_pages import compose_values
-from tests.conftest import csrf_from, login_as, post_form
+from tests.bulletins.helpers import compose_values
 from tests.factories import PASSWORD, make_user
+from tests.helpers.hostile import HOSTILE_TEXTS
+from tests.helpers.web import csrf_from, login_as, post_form
 
 SAME_SITE = {"Sec-Fetch-Site": "same-origin"}
 KEPT = "/account/kept-form"
@@ -48,7 +48,7 @@ def _kept_fields(html: str) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("hostile", HOSTILE_TEXTS[:1])
 def test_a_bulletin_typed_past_the_idle_timeout_is_sent_after_logging_in_again(
-        app, client, world, hostile):  # noqa: F811
+        app, client, world, hostile):
     s = world.s
     url = f"/schemes/{s.scheme_a.id}/bulletins/new"
     login_as(client, s.coordinator_a)
@@ -79,7 +79,7 @@ def test_a_bulletin_typed_past_the_idle_timeout_is_sent_after_logging_in_again(
     assert client.get(KEPT).headers["Location"] == "/"
 
 
-def test_a_form_posted_from_another_site_is_refused_and_not_kept(app, client, world):  # noqa: F811
+def test_a_form_posted_from_another_site_is_refused_and_not_kept(app, client, world):
     s = world.s
     url = f"/schemes/{s.scheme_a.id}/bulletins/new"
     login_as(client, s.coordinator_a)
@@ -95,7 +95,7 @@ def test_a_form_posted_from_another_site_is_refused_and_not_kept(app, client, wo
     assert _bulletins() == []
 
 
-def test_someone_else_logging_in_on_the_same_computer_is_not_offered_it(app, client, world):  # noqa: F811
+def test_someone_else_logging_in_on_the_same_computer_is_not_offered_it(app, client, world):
     s = world.s
     url = f"/schemes/{s.scheme_a.id}/bulletins/new"
     login_as(client, s.coordinator_a)
@@ -108,7 +108,7 @@ def test_someone_else_logging_in_on_the_same_computer_is_not_offered_it(app, cli
     assert response.status_code == 302 and "Private draft" not in client.get("/").get_data(as_text=True)
 
 
-def test_passwords_files_and_account_pages_are_never_kept(app, client, world):  # noqa: F811
+def test_passwords_files_and_account_pages_are_never_kept(app, client, world):
     s = world.s
     url = f"/schemes/{s.scheme_a.id}/bulletins/new"
     login_as(client, s.coordinator_a)
@@ -129,7 +129,7 @@ def test_passwords_files_and_account_pages_are_never_kept(app, client, world):  
     assert "password_hint" not in fields and fields["subject"] == "Doorstep scams: what to do"
 
 
-def test_kept_words_can_be_thrown_away(app, client, world):  # noqa: F811
+def test_kept_words_can_be_thrown_away(app, client, world):
     s = world.s
     url = f"/schemes/{s.scheme_a.id}/bulletins/new"
     login_as(client, s.coordinator_a)
@@ -142,7 +142,7 @@ def test_kept_words_can_be_thrown_away(app, client, world):  # noqa: F811
     assert client.get(KEPT).headers["Location"] == "/" and _bulletins() == []
 
 
-def test_a_logged_in_person_whose_form_expired_goes_straight_to_it(app, client, world):  # noqa: F811
+def test_a_logged_in_person_whose_form_expired_goes_straight_to_it(app, client, world):
     s = world.s
     url = f"/schemes/{s.scheme_a.id}/bulletins/new"
     login_as(client, s.coordinator_a)
@@ -172,9 +172,9 @@ def test_log_out_pressed_after_the_session_ended_says_logged_out(app, client):
 
 def test_a_long_campaign_with_a_picture_is_kept_without_the_picture(app, client):
     from coordinator.auth.models import KeptForm
-    from tests.bulletins.test_render import png
-    from tests.content.test_pages import campaign_form
+    from tests.content.helpers import campaign_form
     from tests.factories import make_admin
+    from tests.helpers.images import png
 
     admin = make_admin()
     db.session.commit()
@@ -198,7 +198,7 @@ def test_a_long_campaign_with_a_picture_is_kept_without_the_picture(app, client)
     assert db.session.scalars(select(KeptForm)).all() == []
 
 
-def test_kept_forms_older_than_two_days_are_deleted_when_another_is_kept(app, client, world):  # noqa: F811
+def test_kept_forms_older_than_two_days_are_deleted_when_another_is_kept(app, client, world):
     from coordinator.auth.models import KeptForm
     from coordinator.db import utcnow
 

@@ -10,8 +10,8 @@ from freezegun import freeze_time
 
 from coordinator.auth import services as accounts
 from coordinator.extensions import db
-from tests.conftest import csrf_from, login_as, outbox_messages, post_form
 from tests.factories import PASSWORD, make_admin, make_user
+from tests.helpers.web import csrf_from, login_as, outbox_messages, post_form
 
 NEW_PASSWORD = "a brand new passphrase"
 

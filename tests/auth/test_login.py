@@ -5,8 +5,8 @@ from __future__ import annotations
 from coordinator.audit.models import AuditEntry
 from coordinator.auth import login_limits
 from coordinator.extensions import db
-from tests.conftest import csrf_from, login_as, post_form
 from tests.factories import PASSWORD, make_admin, make_user
+from tests.helpers.web import csrf_from, login_as, post_form
 
 
 def test_coordinator_logs_in_and_sees_home(client):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from coordinator.extensions import db
-from tests.conftest import login_as, post_form
 from tests.factories import PASSWORD, make_user
+from tests.helpers.web import login_as, post_form
 
 
 def test_ones_own_name_is_refused_with_an_override(client):

@@ -13,10 +13,8 @@ from sqlalchemy import func, select
 from coordinator.auth.models import LoginSession
 from coordinator.bulletins.subscribers import unsubscribe_url
 from coordinator.extensions import db
-from tests.bulletins.conftest import make_subscriber, two_schemes  # noqa: F401 - fixtures
-from tests.conftest import csrf_from, login_as, post_form
-from tests.content.factories import make_campaign
-from tests.factories import PASSWORD, make_admin, make_user
+from tests.factories import PASSWORD, make_admin, make_campaign, make_subscriber, make_user
+from tests.helpers.web import csrf_from, login_as, post_form
 
 SESSION_COOKIE, REMEMBER_COOKIE = "nwc_session", "nwc_remember"
 
@@ -128,7 +126,7 @@ def _sets_a_cookie(response) -> bool:
     return bool(response.headers.getlist("Set-Cookie"))
 
 
-def test_a_visitor_gets_a_cookie_only_from_a_page_with_a_form(app, two_schemes):  # noqa: F811
+def test_a_visitor_gets_a_cookie_only_from_a_page_with_a_form(app, two_schemes):
     campaign = make_campaign(make_admin(), title="Lock up")
     subscriber = make_subscriber(two_schemes.scheme_a)
     db.session.commit()

@@ -17,23 +17,12 @@ from coordinator.dates import LOCAL_TIME
 from coordinator.db import utcnow
 from coordinator.extensions import db
 from coordinator.settings import get_settings
-from tests.bulletins.conftest import HOSTILE_TEXTS, body, fast_sending, make_bulletin, make_recipients
-from tests.conftest import login_as, outbox_messages, post_form
+from tests.bulletins.helpers import body, compose_values, fast_sending
+from tests.factories import make_bulletin, make_recipients
+from tests.helpers.hostile import HOSTILE_TEXTS
+from tests.helpers.web import login_as, outbox_messages, post_form
 
 B = BulletinState
-
-
-def compose_values(world, **overrides) -> dict:
-    values = {
-        "subject": "Doorstep scams: what to do",
-        "intro": "Hello from your coordinators.",
-        "campaigns": [str(world.campaign.id)],
-        "helpline_set": str(world.helpline_set.id),
-        "notices": [str(world.notice.id)],
-        "audience": "scheme",
-    }
-    values.update(overrides)
-    return values
 
 
 def page_of(bulletin) -> str:

@@ -10,19 +10,18 @@ from coordinator.bulletins import approval, bulletin_pages, progress
 from coordinator.bulletins.models import BulletinDelivery, DeliveryState
 from coordinator.extensions import db
 from coordinator.settings import get_settings
-from tests.bulletins.conftest import make_bulletin, make_recipients
-from tests.e2e.conftest import axe_violations, browser, live_server, log_in, page  # noqa: F401 - e2e fixtures
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, make_bulletin, make_recipients
+from tests.helpers.browser import axe_violations, log_in
 
 HOSTILE = '<script>alert(1)</script> {{ 7*7 }} "><img src=x onerror=alert(1)>'
 
 
-def check(page, label: str) -> None:  # noqa: F811
+def check(page, label: str) -> None:
     expect(page.get_by_role("heading", level=1), label).to_have_count(1)
     assert axe_violations(page) == [], label
 
 
-def test_a_coordinator_writes_previews_and_sends_a_bulletin(page, world):  # noqa: F811
+def test_a_coordinator_writes_previews_and_sends_a_bulletin(page, world):
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     get_settings().messages_per_second = 500
@@ -64,7 +63,7 @@ def test_a_coordinator_writes_previews_and_sends_a_bulletin(page, world):  # noq
     assert dialogs == []
 
 
-def test_the_email_preview_itself_passes_axe(page, world):  # noqa: F811
+def test_the_email_preview_itself_passes_axe(page, world):
     bulletin = make_bulletin(world)
     log_in(page, world.s.coordinator_a.email, PASSWORD)
     page.goto(f"/schemes/{bulletin.scheme_id}/bulletins/{bulletin.id}/email.html")
@@ -73,7 +72,7 @@ def test_the_email_preview_itself_passes_axe(page, world):  # noqa: F811
     check(page, "the email in dark mode")
 
 
-def test_the_admin_bulletin_pages_pass_axe(page, world):  # noqa: F811
+def test_the_admin_bulletin_pages_pass_axe(page, world):
     settings = get_settings()
     settings.is_bulletin_approval_required = True
     db.session.commit()
@@ -102,7 +101,7 @@ def _mark_sent(count: int) -> None:
     db.session.commit()
 
 
-def test_the_progress_of_a_bulletin_going_out_updates_in_place(page, world, monkeypatch):  # noqa: F811
+def test_the_progress_of_a_bulletin_going_out_updates_in_place(page, world, monkeypatch):
     monkeypatch.setattr(bulletin_pages, "PROGRESS_UPDATE_SECONDS", 1)  # the page's own figure: no test waits 5 s a step
     make_recipients(world.s.scheme_a, 4)
     bulletin = make_bulletin(world)

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from coordinator.bulletins.models import Bulletin, BulletinState
 from coordinator.extensions import db
 from coordinator.settings import get_settings
-from tests.bulletins.conftest import body, fast_sending, make_recipients
+from tests.bulletins.helpers import body, fast_sending
+from tests.factories import make_recipients
 
 
 def send(runner, world, *where: str, **options: str):

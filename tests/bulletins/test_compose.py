@@ -17,9 +17,15 @@ from coordinator.content.models import VersionState
 from coordinator.db import UTC, utcnow
 from coordinator.extensions import db
 from coordinator.settings import get_settings
-from tests.bulletins.conftest import bulletin_draft, make_bulletin, make_recipients
-from tests.content.factories import make_campaign, make_notice
-from tests.factories import make_admin, make_street
+from tests.factories import (
+    bulletin_draft,
+    make_admin,
+    make_bulletin,
+    make_campaign,
+    make_notice,
+    make_recipients,
+    make_street,
+)
 
 B = BulletinState
 
@@ -305,7 +311,7 @@ def test_one_campaign_for_every_scheme_checks_its_slugs_and_who_asks(world):
 def test_a_street_audience_counts_only_its_streets(world):
     s = world.s
     oak = make_street(s.scheme_a, "Oak Road")
-    from tests.bulletins.conftest import make_subscriber
+    from tests.factories import make_subscriber
 
     make_subscriber(s.scheme_a, street=s.street_a)
     make_subscriber(s.scheme_a, street=oak)

@@ -23,8 +23,10 @@ from coordinator.bulletins import approval
 from coordinator.bulletins.models import Bulletin, BulletinDelivery, BulletinState, DeliveryState
 from coordinator.db import utcnow
 from coordinator.extensions import db
-from tests.bulletins.conftest import fast_sending, make_bulletin, make_recipients
-from tests.bulletins.smtp import SMTPServer, wait_for
+from tests.bulletins.helpers import fast_sending
+from tests.factories import make_bulletin, make_recipients
+from tests.helpers.servers import wait_for
+from tests.smtp import SMTPServer
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPIENTS = 2000

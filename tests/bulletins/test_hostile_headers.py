@@ -25,8 +25,9 @@ from coordinator.bulletins.sending import bulletins_needing_a_job, send_bulletin
 from coordinator.extensions import db
 from coordinator.mail import MailStatus, OutgoingMail, deliver_queued_mail
 from coordinator.settings import get_settings
-from tests.bulletins.conftest import fast_sending, make_bulletin, make_subscriber
-from tests.conftest import login_as, post_form
+from tests.bulletins.helpers import fast_sending
+from tests.factories import make_bulletin, make_subscriber
+from tests.helpers.web import login_as, post_form
 
 # The issue's own example: decoded, it would end the header block and add a Reply-To.
 INJECTING_SUBJECT = "=?utf-8?q?Hello=0D=0AReply-To:_x@evil.example=0D=0A=0D=0Abody?="
@@ -181,7 +182,7 @@ def test_a_transactional_message_that_cannot_be_built_fails_once_with_the_reason
     ("Doorstep\u2066 scams", "must be one line, without line breaks, invisible characters"),
 ])
 def test_the_compose_form_refuses_mail_code_and_invisible_characters_in_a_subject(client, world, subject, words):
-    from tests.bulletins.test_bulletin_pages import compose_values
+    from tests.bulletins.helpers import compose_values
 
     login_as(client, world.s.coordinator_a)
     response = post_form(client, f"/schemes/{world.s.scheme_a.id}/bulletins/new",
@@ -222,7 +223,7 @@ def test_the_command_line_refuses_mail_code_in_a_subject(runner, world):
 
 
 def test_an_import_refuses_mail_code_in_a_name(two_schemes):
-    from tests.bulletins.conftest import csv_bytes
+    from tests.bulletins.helpers import csv_bytes
 
     data = csv_bytes("robin@example.net,Robin =?utf-8?q?Ash=0D=0ABcc:_victim@evil.example?=,",
                      "ash@example.net,Ash =?utf-8?q?Khan?=,", "good@example.net,Zoë Łukasz,")

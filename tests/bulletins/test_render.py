@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email
-import io
 import re
 from email import policy
 from html import unescape
@@ -23,7 +22,10 @@ from coordinator.bulletins.render import (
 from coordinator.extensions import db
 from coordinator.mailheaders import MessageError, mailbox
 from coordinator.settings import get_settings
-from tests.bulletins.conftest import HOSTILE_TEXTS, body, make_bulletin
+from tests.bulletins.helpers import body
+from tests.factories import make_bulletin
+from tests.helpers.hostile import HOSTILE_TEXTS
+from tests.helpers.images import png
 
 UNSUBSCRIBE = "https://watch.example.org/unsubscribe/eyJzIjo3LCJrIjoxfQ.c2lnbmF0dXJl"
 
@@ -101,17 +103,9 @@ def test_the_html_is_one_600_pixel_column_with_inlined_styles_and_dark_mode_kept
     assert "<script" not in html.lower()
 
 
-def png(colour: str = "navy") -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (80, 60), colour).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
 def test_pictures_have_alt_text_and_load_without_a_login(client, world):
     from coordinator.content.models import VersionState
-    from tests.content.factories import make_campaign
+    from tests.factories import make_campaign
 
     campaign = make_campaign(world.admin, title="Lock up", image_upload=png())
     draft = make_campaign(world.admin, title="Not yet", image_upload=png("red"), state=VersionState.SUBMITTED)

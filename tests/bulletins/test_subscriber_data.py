@@ -14,7 +14,8 @@ from coordinator.bulletins.models import Subscriber, SubscriberStatus
 from coordinator.db import utcnow
 from coordinator.extensions import db
 from coordinator.mail import MailStatus, OutgoingMail, deliver_queued_mail
-from tests.bulletins.conftest import everything_stored, mail_to, make_subscriber, subscribers_of
+from tests.bulletins.helpers import everything_stored, mail_to, subscribers_of
+from tests.factories import make_subscriber
 
 Status = SubscriberStatus
 

@@ -10,8 +10,8 @@ from coordinator.bulletins import subscriber_import, subscribers
 from coordinator.bulletins.models import Subscriber, SubscriberStatus
 from coordinator.extensions import db
 from coordinator.mail import OutgoingMail
-from tests.bulletins.conftest import csv_bytes, mail_to, make_subscriber, subscribers_of, token_in
-from tests.factories import make_street
+from tests.bulletins.helpers import csv_bytes, mail_to, subscribers_of, token_in
+from tests.factories import make_street, make_subscriber
 
 Status = SubscriberStatus
 

@@ -15,8 +15,8 @@ from coordinator.bulletins.models import SubscriberStatus
 from coordinator.db import utcnow
 from coordinator.extensions import db
 from coordinator.mail import OutgoingMail
-from tests.bulletins.conftest import mail_to, make_subscriber, subscribers_of, token_in
-from tests.factories import make_street
+from tests.bulletins.helpers import mail_to, subscribers_of, token_in
+from tests.factories import make_street, make_subscriber
 
 Status = SubscriberStatus
 

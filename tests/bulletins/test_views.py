@@ -13,9 +13,10 @@ from coordinator.audit.models import AuditEntry
 from coordinator.bulletins import subscribers
 from coordinator.bulletins.models import Subscriber, SubscriberStatus
 from coordinator.extensions import db
-from tests.bulletins.conftest import HOSTILE_TEXTS, confirmation_link, csv_bytes, everything_stored, make_subscriber
-from tests.conftest import csrf_from, login_as, outbox_messages, post_form
-from tests.factories import make_admin, make_street
+from tests.bulletins.helpers import confirmation_link, csv_bytes, everything_stored
+from tests.factories import make_admin, make_street, make_subscriber
+from tests.helpers.hostile import HOSTILE_TEXTS
+from tests.helpers.web import csrf_from, login_as, outbox_messages, post_form
 
 Status = SubscriberStatus
 QUICK_EXIT = "Exit this page"

@@ -18,9 +18,17 @@ from coordinator.content.models import (
 )
 from coordinator.extensions import db
 from coordinator.settings import get_settings
-from tests.conftest import outbox_messages
-from tests.content.factories import campaign_fields, make_campaign, make_helpline, make_helpline_set, settle
-from tests.factories import make_admin, make_scheme, make_user
+from tests.factories import (
+    campaign_fields,
+    make_admin,
+    make_campaign,
+    make_helpline,
+    make_helpline_set,
+    make_scheme,
+    make_user,
+    settle,
+)
+from tests.helpers.web import outbox_messages
 
 S = VersionState
 

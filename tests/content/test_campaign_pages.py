@@ -11,11 +11,18 @@ from coordinator.content import approval, drafting
 from coordinator.content import services as content
 from coordinator.content.models import ContentKind, VersionState
 from coordinator.extensions import db
-from tests.bulletins.test_render import png
-from tests.conftest import login_as
-from tests.content.factories import make_campaign, make_helpline, make_helpline_set
-from tests.factories import PASSWORD, make_admin, make_scheme, make_user
-from tests.leaflets.factories import load_starter
+from tests.factories import (
+    PASSWORD,
+    load_starter,
+    make_admin,
+    make_campaign,
+    make_helpline,
+    make_helpline_set,
+    make_scheme,
+    make_user,
+)
+from tests.helpers.images import png
+from tests.helpers.web import login_as
 
 QUICK_EXIT = "Exit this page"
 HOSTILE = '<script>alert(1)</script> {{ 7*7 }} "><img src=x onerror=alert(1)>'

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from coordinator.content import drafting
 from coordinator.content.models import ContentKind
-from tests.content.factories import campaign_fields
-from tests.factories import make_admin
+from tests.factories import campaign_fields, make_admin
 
 
 def test_a_title_with_no_latin_letters_gets_a_slug_named_after_its_kind():

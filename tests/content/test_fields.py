@@ -9,7 +9,7 @@ import pytest
 from coordinator.content.fields import FieldErrors, clean_campaign, clean_helpline, clean_local_notice, web_href
 from coordinator.content.phones import PhoneNumberError, parse_helpline_number
 from coordinator.content.sanitise import markdown_problems, render_markdown, sanitise_html
-from tests.content.factories import campaign_fields
+from tests.factories import campaign_fields
 
 # Every number in the seed facts, as typed in the facts file and as it must be printed.
 SEED_NUMBERS = {

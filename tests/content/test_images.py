@@ -12,8 +12,7 @@ from coordinator.content.fields import FieldErrors
 from coordinator.content.images import MAX_SIDE, ImageError, clean_image
 from coordinator.content.models import ContentImage, ContentKind
 from coordinator.extensions import db
-from tests.content.factories import campaign_fields
-from tests.factories import make_admin
+from tests.factories import campaign_fields, make_admin
 
 
 def picture(fmt: str = "JPEG", size=(80, 60), mode="RGB", **save) -> bytes:

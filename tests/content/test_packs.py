@@ -18,8 +18,7 @@ from coordinator.content.packs import PackError, export_pack, import_pack, pack_
 from coordinator.content.starter import STARTER_PACK, load_starter_content
 from coordinator.demo import seed_demo
 from coordinator.extensions import db
-from tests.content.factories import make_campaign, make_helpline
-from tests.factories import make_admin, make_user
+from tests.factories import make_admin, make_campaign, make_helpline, make_user
 
 # A copy of the association's source facts, kept with the tests so a clone anywhere can check against it.
 FACTS_FILE = Path(__file__).resolve().parent / "data" / "seed-facts.md"

@@ -16,9 +16,17 @@ from coordinator.content import services as content
 from coordinator.content.models import ContentItem, ContentKind, ContentVersion, VersionState
 from coordinator.content.starter import STARTER_PACK
 from coordinator.extensions import db
-from tests.conftest import login_as, outbox_messages, post_form
-from tests.content.factories import make_campaign, make_helpline, make_helpline_set, make_notice
-from tests.factories import make_admin, make_scheme, make_user
+from tests.content.helpers import campaign_form
+from tests.factories import (
+    make_admin,
+    make_campaign,
+    make_helpline,
+    make_helpline_set,
+    make_notice,
+    make_scheme,
+    make_user,
+)
+from tests.helpers.web import login_as, outbox_messages, post_form
 
 S = VersionState
 HOSTILE = '<script>alert(1)</script> {{ 7*7 }} "><img src=x onerror=alert(1)>'
@@ -29,24 +37,6 @@ def page(client, url: str) -> str:
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
     return response.get_data(as_text=True)
-
-
-def campaign_form(**overrides) -> dict:
-    data = {
-        "title": "Bike marking day",
-        "summary": "Free bike marking at the library.",
-        "body": "Bring your bike.\n\n- **Saturday** 10am",
-        "key_messages": "Mark your bike\nRegister it online",
-        "call_to_action": "Come along",
-        "hashtag": "#BikeSafe",
-        "web_address": "www.met.police.uk",
-        "first_day": "",
-        "last_day": "",
-        "language": "en-GB",
-        "audience_tags": "cyclists, families",
-    }
-    data.update(overrides)
-    return data
 
 
 @pytest.fixture

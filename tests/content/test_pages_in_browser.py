@@ -10,12 +10,11 @@ from coordinator.content import services as content
 from coordinator.content.models import ContentKind, VersionState
 from coordinator.demo import seed_demo
 from coordinator.extensions import db
-from tests.content.factories import campaign_fields, settle
-from tests.e2e.conftest import axe_violations, browser, live_server, log_in, page  # noqa: F401 - e2e fixtures
-from tests.factories import PASSWORD, make_admin
+from tests.factories import PASSWORD, campaign_fields, make_admin, settle
+from tests.helpers.browser import axe_violations, log_in
 
 
-def test_admin_content_pages_pass_axe(page):  # noqa: F811
+def test_admin_content_pages_pass_axe(page):
     seed_demo()
     reviewer = make_admin(name="Rae Reviewer")
     item = content.find_item(ContentKind.CAMPAIGN, "its-not-ok")
@@ -36,7 +35,7 @@ def test_admin_content_pages_pass_axe(page):  # noqa: F811
     assert axe_violations(page) == []
 
 
-def test_coordinator_catalogue_with_previews_opened_passes_axe(page):  # noqa: F811
+def test_coordinator_catalogue_with_previews_opened_passes_axe(page):
     seed_demo()
     coordinator = find_user_by_email("pat@demo.bromleywatch.org.uk")
     coordinator.password_hash = hash_password(PASSWORD)

@@ -12,16 +12,18 @@ from coordinator.content import approval, comparison, drafting
 from coordinator.content import services as content
 from coordinator.content.models import ContentKind, VersionState
 from coordinator.extensions import db
-from tests.content.factories import (
+from tests.factories import (
     campaign_fields,
     helpline_fields,
+    make_admin,
     make_campaign,
     make_helpline,
     make_helpline_set,
     make_notice,
+    make_scheme,
+    make_user,
     settle,
 )
-from tests.factories import make_admin, make_scheme, make_user
 
 S = VersionState
 R = content.ReviewStatus

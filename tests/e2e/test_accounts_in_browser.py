@@ -5,8 +5,8 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from coordinator.extensions import db
-from tests.e2e.conftest import axe_violations, log_in
 from tests.factories import PASSWORD, make_scheme, make_street, make_user
+from tests.helpers.browser import axe_violations, log_in
 
 
 def test_coordinator_logs_in_by_keyboard_and_sees_their_scheme(page):

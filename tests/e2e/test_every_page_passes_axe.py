@@ -28,18 +28,26 @@ from coordinator.leaflets.print_orders import create_print_order
 from coordinator.leaflets.print_runs import create_print_run
 from coordinator.schemes.models import Scheme
 from coordinator.settings import get_settings
-from tests.bulletins.conftest import make_bulletin, make_recipients, two_schemes, world  # noqa: F401 - fixtures
-from tests.content.factories import (
+from tests.factories import (
+    PASSWORD,
     campaign_fields,
+    current,
+    load_starter,
+    make_admin,
+    make_bulletin,
     make_campaign,
+    make_coordinated_scheme,
     make_helpline,
     make_helpline_set,
     make_notice,
+    make_recipients,
+    make_scheme,
+    make_street,
+    make_user,
     settle,
+    starter_choice,
 )
-from tests.e2e.conftest import axe_violations, log_in
-from tests.factories import PASSWORD, make_admin, make_scheme, make_street, make_user
-from tests.leaflets.factories import current, load_starter, make_coordinated_scheme, starter_choice
+from tests.helpers.browser import axe_violations, log_in
 
 HOSTILE = '<script>alert(1)</script> {{ 7*7 }} "><img src=x onerror=alert(1)>'
 BAD_STREETS_CSV = (
@@ -407,7 +415,7 @@ def _deliveries(bulletin, state: DeliveryState, count: int, last_error: str = ""
                        .values(state=state, last_error=last_error))
 
 
-def test_bulletin_pages(page, world):  # noqa: F811 - the bulletins' fixture
+def test_bulletin_pages(page, world):
     crawl = Crawl(page)
     coordinator, scheme = world.s.coordinator_a, world.s.scheme_a
     make_recipients(scheme, 3)

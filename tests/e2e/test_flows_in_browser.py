@@ -19,11 +19,23 @@ from coordinator.content.models import VersionState
 from coordinator.extensions import db
 from coordinator.schemes.models import Street
 from coordinator.settings import get_settings
-from tests.conftest import outbox_messages
-from tests.content.factories import campaign_fields, make_campaign, make_helpline, make_helpline_set, settle
-from tests.e2e.conftest import axe_violations, focused, log_in, tab_to
-from tests.factories import PASSWORD, make_admin, make_scheme, make_street, make_user
-from tests.leaflets.factories import load_starter, make_coordinated_scheme, pdftotext, squeeze
+from tests.factories import (
+    PASSWORD,
+    campaign_fields,
+    load_starter,
+    make_admin,
+    make_campaign,
+    make_coordinated_scheme,
+    make_helpline,
+    make_helpline_set,
+    make_scheme,
+    make_street,
+    make_user,
+    settle,
+)
+from tests.helpers.browser import axe_violations, focused, log_in, tab_to
+from tests.helpers.pdf import pdftotext, squeeze
+from tests.helpers.web import outbox_messages
 
 CONFIRM_LINK = re.compile(r"https?://\S+/join/confirm/[A-Za-z0-9_.\-]+")
 
@@ -82,7 +94,7 @@ def _mail_to(smtp_server, address: str, count: int = 0, seconds: float = 10) -> 
     """The messages the SMTP server received for one address, once there are `count` of them (or `seconds` passed)."""
     deadline = time.monotonic() + seconds
     while True:
-        found = [m for m in list(smtp_server.messages) if m["To"].addresses[0].addr_spec == address]
+        found = [m for m in smtp_server.messages() if m["To"].addresses[0].addr_spec == address]
         if len(found) >= count or time.monotonic() > deadline:
             return found
         time.sleep(0.05)

@@ -8,8 +8,8 @@ import re
 from playwright.sync_api import expect
 
 from coordinator.extensions import db
-from tests.e2e.conftest import focused, log_in, tab_to
 from tests.factories import PASSWORD, make_scheme, make_street, make_user
+from tests.helpers.browser import focused, log_in, tab_to
 
 LOOKS = ["backgroundColor", "color", "boxShadow", "outlineStyle", "outlineColor", "outlineWidth", "textDecorationLine"]
 

@@ -10,14 +10,13 @@ from sqlalchemy import select
 
 from coordinator.bulletins.models import Bulletin
 from coordinator.extensions import db
-from tests.bulletins.conftest import two_schemes, world  # noqa: F401 - fixtures
-from tests.e2e.conftest import axe_violations, log_in
 from tests.factories import PASSWORD
+from tests.helpers.browser import axe_violations, log_in
 
 HOSTILE = '<script>alert(1)</script> "><img src=x onerror=alert(1)>'
 
 
-def test_a_bulletin_typed_past_the_idle_timeout_is_kept_through_logging_in_again(app, page, world):  # noqa: F811
+def test_a_bulletin_typed_past_the_idle_timeout_is_kept_through_logging_in_again(app, page, world):
     # The idle limit is set before the cookie is issued, as a coordinator meets it: the browser itself decides
     # whether it still sends the cookie after a minute without a request.
     app.config["SESSION_IDLE_LIFETIME"] = timedelta(minutes=1)

@@ -14,9 +14,8 @@ import pytest
 
 from coordinator.bulletins import subscribers
 from coordinator.extensions import db
-from tests.e2e.conftest import focused
-from tests.factories import make_scheme, make_street
-from tests.leaflets.factories import load_starter
+from tests.factories import load_starter, make_scheme, make_street
+from tests.helpers.browser import focused
 
 EXIT_URL = "https://www.bbc.co.uk/weather"
 STUB = "<!doctype html><html lang='en'><title>Weather</title><h1>Weather stub</h1></html>"

@@ -6,11 +6,9 @@ import asyncio
 import email
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable
 from email import policy
@@ -24,31 +22,13 @@ from coordinator import jobs
 from coordinator.admin.services import invite_coordinator
 from coordinator.extensions import db
 from coordinator.mail import MailStatus, OutgoingMail
+from tests.helpers.servers import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_SERVER = "/usr/bin/redis-server"
 # Variables of the test run that must not leak into a worker: it reads its settings as a deployment does.
 NOT_FOR_WORKERS = ("JOBS_MODE", "TEST_DATABASE_URL", "TEST_SQLALCHEMY_URI", "DATABASE_URL", "REDIS_URL",
                    "MAIL_SERVER", "MAIL_PORT", "COORDINATOR_ENV", "COORDINATOR_INSTANCE", "SECRET_KEY")
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on just now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(check: Callable[[], object], seconds: float, what: str, diagnose: Callable[[], str] = str) -> object:
-    """Poll `check` until it returns something true; fail after `seconds` naming `what` we waited for."""
-    deadline = time.monotonic() + seconds
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"waited {seconds} s for {what}, in vain.\n{diagnose()}")
-        time.sleep(0.05)
 
 
 class RedisServer:

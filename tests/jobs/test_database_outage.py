@@ -28,8 +28,9 @@ from sqlalchemy.engine import make_url
 from config import Config, TestConfig
 from coordinator import create_app
 from coordinator.extensions import db
-from tests.conftest import _postgres_url, csrf_from, postgres_base_url
 from tests.factories import PASSWORD, make_user
+from tests.helpers.databases import postgres_base_url, postgres_url
+from tests.helpers.web import csrf_from
 from tests.jobs.helpers import wait_for
 
 UNAVAILABLE = "Sorry, the service is unavailable"
@@ -68,7 +69,7 @@ class DroppedConnections:
 
     def __enter__(self) -> Self:
         assert self.backend_pids, "the app has no connection to drop yet"
-        with psycopg.connect(_postgres_url(postgres_base_url(), "public").replace("+psycopg", ""),
+        with psycopg.connect(postgres_url(postgres_base_url(), "public").replace("+psycopg", ""),
                              autocommit=True) as admin:
             pids = list(self.backend_pids)
             admin.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", [pids])

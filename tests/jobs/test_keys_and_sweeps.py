@@ -5,7 +5,7 @@ from __future__ import annotations
 from coordinator import jobs
 from coordinator.extensions import db
 from coordinator.mail import MailStatus, pending_mail_jobs, queue_mail
-from tests.conftest import outbox_messages
+from tests.helpers.web import outbox_messages
 from tests.jobs.helpers import mail_states
 
 DELIVERY = "coordinator.mail:deliver_queued_mail"

@@ -12,13 +12,8 @@ from coordinator.extensions import db
 from coordinator.leaflets import builder, pdfs, recipes
 from coordinator.leaflets.cache import app_cache
 from coordinator.settings import get_settings
-from tests.leaflets.factories import (
-    current,
-    load_starter,
-    make_coordinated_scheme,
-    reader,
-    starter_choice,
-)
+from tests.factories import current, load_starter, make_coordinated_scheme, starter_choice
+from tests.helpers.pdf import reader
 
 
 def test_generating_a_leaflet_records_the_versions_and_audits_it():

@@ -14,7 +14,8 @@ from coordinator.content import services as content
 from coordinator.content.models import ContentKind
 from coordinator.extensions import db
 from coordinator.leaflets.models import LeafletRecord, PrintOrder
-from tests.leaflets.factories import load_starter, make_coordinated_scheme, reader
+from tests.factories import load_starter, make_coordinated_scheme
+from tests.helpers.pdf import reader
 
 
 def test_leaflet_render_writes_the_pdf_and_records_it(runner, tmp_path):

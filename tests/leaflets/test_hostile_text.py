@@ -13,17 +13,19 @@ from coordinator.leaflets import builder, pdfs
 from coordinator.leaflets.offers import LeafletChoice, LeafletChoiceError
 from coordinator.schemes.services import check_contact_other
 from coordinator.settings import get_settings
-from tests.conftest import login_as, post_form
-from tests.content.factories import make_campaign, make_helpline, make_helpline_set, make_notice, settle
-from tests.leaflets.factories import (
-    Sentinel,
+from tests.factories import (
     current,
     load_starter,
+    make_campaign,
     make_coordinated_scheme,
-    reader,
-    squeeze,
+    make_helpline,
+    make_helpline_set,
+    make_notice,
+    settle,
     verify_helplines,
 )
+from tests.helpers.pdf import Sentinel, reader, squeeze
+from tests.helpers.web import login_as, post_form
 from tests.pdf.samples import pdf_everything
 
 LONG = ("Look out for your neighbours. " * 170)[:5000]

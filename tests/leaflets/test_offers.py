@@ -15,12 +15,15 @@ from coordinator.leaflets import builder, offers, pdfs, recipes
 from coordinator.leaflets.models import LeafletRecord
 from coordinator.leaflets.offers import LeafletChoice, LeafletChoiceError
 from coordinator.settings import get_settings
-from tests.content.factories import make_campaign, make_helpline, make_helpline_set, make_notice
-from tests.factories import make_admin
-from tests.leaflets.factories import (
+from tests.factories import (
     current,
     load_starter,
+    make_admin,
+    make_campaign,
     make_coordinated_scheme,
+    make_helpline,
+    make_helpline_set,
+    make_notice,
     starter_choice,
     verify_helplines,
 )

@@ -9,20 +9,19 @@ from coordinator.content.models import ContentKind
 from coordinator.extensions import db
 from coordinator.leaflets import builder, print_orders, print_runs, views
 from coordinator.leaflets.models import PrintOrderState
-from tests.e2e.conftest import axe_violations, browser, live_server, log_in, page  # noqa: F401 - e2e fixtures
-from tests.factories import PASSWORD
-from tests.leaflets.factories import current, load_starter, make_coordinated_scheme, starter_choice
+from tests.factories import PASSWORD, current, load_starter, make_coordinated_scheme, starter_choice
+from tests.helpers.browser import axe_violations, log_in
 
 
 @pytest.fixture
-def page_without_javascript(browser, live_server):  # noqa: F811
+def page_without_javascript(browser, live_server):
     context = browser.new_context(base_url=live_server.url, locale="en-GB", java_script_enabled=False)
     context.set_default_timeout(20_000)
     yield context.new_page()
     context.close()
 
 
-def preview(page, campaign: str, helplines: str) -> None:  # noqa: F811 - a page, not the fixture
+def preview(page, campaign: str, helplines: str) -> None:
     page.get_by_label("Campaign", exact=True).select_option(label=campaign)
     page.get_by_label("Helpline set", exact=True).select_option(label=helplines)
     page.locator("main form").get_by_role("button", name="Preview", exact=True).click()
@@ -30,7 +29,7 @@ def preview(page, campaign: str, helplines: str) -> None:  # noqa: F811 - a page
 
 
 def test_a_coordinator_previews_downloads_and_plans_a_print_run_without_javascript(page_without_javascript):
-    page = page_without_javascript  # noqa: F811 - this test's page has JavaScript off
+    page = page_without_javascript
     load_starter()
     scheme, coordinator = make_coordinated_scheme("Bickley Park", streets=((20, 0), (12, 12)))
     db.session.commit()
@@ -67,7 +66,7 @@ def test_a_coordinator_previews_downloads_and_plans_a_print_run_without_javascri
     assert page.get_by_label("Large print", exact=True).is_checked() and page.get_by_label("Wallet card", exact=False).is_checked()
 
 
-def test_every_leaflet_page_passes_axe(page):  # noqa: F811
+def test_every_leaflet_page_passes_axe(page):
     admin = load_starter()
     scheme, coordinator = make_coordinated_scheme("Bickley Park", streets=((20, 0), (12, 12)))
     record, _ = builder.generate_leaflet(scheme, starter_choice(), coordinator)
@@ -110,7 +109,7 @@ def test_every_leaflet_page_passes_axe(page):  # noqa: F811
     assert {label: found for label, found in checked.items() if found} == {}
 
 
-def test_the_print_order_progress_updates_in_place_until_done_and_can_be_paused(page, monkeypatch):  # noqa: F811
+def test_the_print_order_progress_updates_in_place_until_done_and_can_be_paused(page, monkeypatch):
     monkeypatch.setattr(views, "PROGRESS_UPDATE_SECONDS", 1)  # the page's own figure: no test waits 3 s a step
     admin = load_starter()
     make_coordinated_scheme("Bickley Park")
@@ -167,7 +166,7 @@ def test_the_print_order_progress_updates_in_place_until_done_and_can_be_paused(
 
 
 def test_without_javascript_the_progress_page_offers_a_refresh_link(page_without_javascript):
-    page = page_without_javascript  # noqa: F811 - this test's page has JavaScript off
+    page = page_without_javascript
     admin = load_starter()
     make_coordinated_scheme("Bickley Park")
     order = print_orders.create_print_order(starter_choice(), None, admin)

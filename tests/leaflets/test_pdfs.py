@@ -7,11 +7,7 @@ from datetime import timedelta
 from coordinator.content import services as content
 from coordinator.leaflets import builder, pdfs, recipes
 from coordinator.settings import get_settings
-from tests.leaflets.factories import (
-    load_starter,
-    make_coordinated_scheme,
-    starter_choice,
-)
+from tests.factories import load_starter, make_coordinated_scheme, starter_choice
 
 
 def test_the_same_leaflet_again_comes_from_the_cache_byte_for_byte_without_rendering():

@@ -17,7 +17,8 @@ from coordinator.leaflets.layouts import get_layout, plan_print
 from coordinator.leaflets.models import PrintRun
 from coordinator.leaflets.offers import LeafletChoiceError
 from coordinator.settings import get_settings
-from tests.leaflets.factories import load_starter, make_coordinated_scheme, pdftotext, reader, starter_choice
+from tests.factories import load_starter, make_coordinated_scheme, starter_choice
+from tests.helpers.pdf import pdftotext, reader
 
 STREETS = ((23, 2), (7, 0), (5, 5), (40, 4))  # with 5% spares: 21+2, 7+1, 0, 36+2
 

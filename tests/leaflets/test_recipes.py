@@ -7,13 +7,7 @@ from datetime import date
 from coordinator.content.models import ContentKind
 from coordinator.leaflets import recipes
 from coordinator.settings import get_settings
-from tests.content.factories import make_notice
-from tests.leaflets.factories import (
-    current,
-    load_starter,
-    make_coordinated_scheme,
-    starter_choice,
-)
+from tests.factories import current, load_starter, make_coordinated_scheme, make_notice, starter_choice
 
 
 def test_build_leaflet_data_maps_versions_to_plain_data():

@@ -8,16 +8,8 @@ import pytest
 from coordinator.content.fields import web_href
 from coordinator.content.models import ContentKind
 from coordinator.leaflets import builder, pdfs
-from tests.leaflets.factories import (
-    NATURAL_SETS,
-    current,
-    decode_qr,
-    load_starter,
-    make_coordinated_scheme,
-    pdftotext,
-    reader,
-    starter_choice,
-)
+from tests.factories import NATURAL_SETS, current, load_starter, make_coordinated_scheme, starter_choice
+from tests.helpers.pdf import decode_qr, pdftotext, reader
 
 A5_POINTS = (419.53, 595.28)
 BLEED = 3 * 72 / 25.4

@@ -16,10 +16,17 @@ from coordinator.extensions import db
 from coordinator.leaflets import builder, pdfs, print_runs
 from coordinator.leaflets.models import LeafletRecord, PrintRun
 from coordinator.leaflets.offers import LeafletChoice
-from tests.conftest import csrf_from, login_as, post_form
-from tests.content.factories import make_campaign, make_notice
-from tests.factories import make_user
-from tests.leaflets.factories import current, load_starter, make_coordinated_scheme, reader, starter_choice
+from tests.factories import (
+    current,
+    load_starter,
+    make_campaign,
+    make_coordinated_scheme,
+    make_notice,
+    make_user,
+    starter_choice,
+)
+from tests.helpers.pdf import reader
+from tests.helpers.web import csrf_from, login_as, post_form
 
 
 def builder_form(choice: LeafletChoice, **extra) -> dict:

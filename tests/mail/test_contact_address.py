@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from coordinator.extensions import db
-from tests.conftest import login_as, post_form
 from tests.factories import make_scheme, make_user
+from tests.helpers.web import login_as, post_form
 
 
 @pytest.mark.parametrize("typed", ["zoë@example.org", "watch@exämple.org"])

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from coordinator.bulletins import subscribers
 from coordinator.extensions import db
 from coordinator.mail import MailStatus, OutgoingMail, deliver_queued_mail
-from tests.conftest import outbox_messages
+from tests.helpers.web import outbox_messages
 
 SENDER_DOMAIN = "bromley-watch.example.org"
 

@@ -6,8 +6,8 @@ import pytest
 
 from coordinator.extensions import db
 from coordinator.links import public_base_url, public_url
-from tests.conftest import csrf_from, outbox_messages
 from tests.factories import make_scheme
+from tests.helpers.web import csrf_from, outbox_messages
 
 CONFIRM = "/join/confirm/"
 

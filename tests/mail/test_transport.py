@@ -11,8 +11,8 @@ from coordinator.bulletins import subscribers
 from coordinator.bulletins.models import SubscriberStatus
 from coordinator.extensions import db
 from coordinator.mail import MailStatus, OutgoingMail, deliver_queued_mail
-from tests.bulletins.conftest import make_subscriber
-from tests.bulletins.smtp import free_port
+from tests.factories import make_subscriber
+from tests.helpers.servers import free_port
 
 
 def confirmation_requests(scheme, count: int) -> list[str]:

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from PIL import Image
 
 from coordinator.bulletins.models import Subscriber, SubscriberStatus
 from coordinator.db import utcnow
 from coordinator.extensions import db
-from tests.conftest import login_as
-from tests.content.factories import make_campaign
-from tests.factories import make_admin, make_scheme, make_user
-
-
-def _png() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (80, 60), "navy").save(buffer, "PNG")
-    return buffer.getvalue()
+from tests.factories import make_admin, make_campaign, make_scheme, make_user
+from tests.helpers.images import png
+from tests.helpers.web import login_as
 
 
 @pytest.fixture
@@ -26,7 +17,7 @@ def world(app):
     admin = make_admin()
     coordinator = make_user()
     scheme = make_scheme(coordinators=[coordinator])
-    campaign = make_campaign(author=admin, image_upload=_png())
+    campaign = make_campaign(author=admin, image_upload=png())
     db.session.commit()
     return admin, coordinator, scheme, campaign
 

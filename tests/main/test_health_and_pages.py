@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from coordinator.auth.models import Role, User
 from coordinator.extensions import db
 from coordinator.schemes.models import Scheme, Street
-from tests.conftest import login_as
 from tests.factories import make_user
+from tests.helpers.web import login_as
 
 
 def test_healthz_ok_when_database_answers(client):

@@ -6,8 +6,8 @@ import time
 from datetime import timedelta
 
 from coordinator.extensions import db
-from tests.conftest import login_as
 from tests.factories import make_user
+from tests.helpers.web import login_as
 
 POLL = {"X-Progress-Poll": "1"}
 SESSION_COOKIE = "nwc_session"

@@ -11,7 +11,7 @@ from config import TestConfig
 from coordinator import create_app
 from coordinator.audit.models import AuditEntry
 from coordinator.extensions import db
-from tests.conftest import IsolatedClient, post_form
+from tests.helpers.web import IsolatedClient, post_form
 
 
 def _app_behind(app: Flask, proxies: int) -> Flask:

@@ -1,16 +1,15 @@
-"""Leaflet data and PDF readers shared by the PDF tests."""
+"""Leaflet data and ways to read a PDF's text and sizes, shared by the PDF tests."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from datetime import date
 from io import BytesIO
 
 import pikepdf
-from pypdf import PdfReader
 
 from coordinator.leaflets.render import LeafletData, LeafletHelpline
+from tests.helpers.pdf import reader
 
 HELPLINES = (
     LeafletHelpline(
@@ -57,11 +56,6 @@ def sample_leaflet(**changes) -> LeafletData:
     return replace(leaflet, **changes)
 
 
-def reader(pdf: bytes) -> PdfReader:
-    """A pypdf reader over PDF bytes."""
-    return PdfReader(BytesIO(pdf))
-
-
 def page_text(pdf: bytes, index: int = 0) -> str:
     """The text of one page, as pypdf reads it back."""
     return reader(pdf).pages[index].extract_text()
@@ -70,11 +64,6 @@ def page_text(pdf: bytes, index: int = 0) -> str:
 def all_text(pdf: bytes) -> str:
     """The text of every page, front to back."""
     return "\n".join(page.extract_text() for page in reader(pdf).pages)
-
-
-def squeeze(text: str) -> str:
-    """Text without any whitespace, to compare across the line breaks a layout adds."""
-    return re.sub(r"\s+", "", text)
 
 
 def pdf_everything(pdf: bytes) -> str:

@@ -22,7 +22,7 @@ from coordinator.pdf import (
     render_pdf,
     repeat_pages,
 )
-from tests.pdf.samples import reader
+from tests.helpers.pdf import reader
 
 
 def page(body: str, size: str = "148mm 210mm") -> str:

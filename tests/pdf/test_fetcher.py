@@ -10,7 +10,8 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from coordinator.pdf import ASSET_BASE_URL, AssetFetcher, AssetRefused, render_pdf, resolve_asset
-from tests.pdf.samples import pdf_everything, reader
+from tests.helpers.pdf import reader
+from tests.pdf.samples import pdf_everything
 
 
 def page(body: str, head: str = "") -> str:

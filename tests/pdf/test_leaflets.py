@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from io import BytesIO
 
 import pikepdf
-import pypdfium2
 import pytest
 
 from coordinator.leaflets.layouts import (
@@ -31,15 +29,14 @@ from coordinator.leaflets.render import (
     template_version,
 )
 from coordinator.pdf import mm
+from tests.helpers.pdf import decode_qr, reader, squeeze
 from tests.pdf.samples import (
     HELPLINES,
     WEB_ADDRESS,
     all_text,
     page_text,
     pdf_everything,
-    reader,
     sample_leaflet,
-    squeeze,
     text_sizes,
 )
 
@@ -50,20 +47,6 @@ BLEED = 8.504
 
 def box_size(box) -> tuple[float, float]:
     return float(box.width), float(box.height)
-
-
-def decode_qr(pdf: bytes, tmp_path, index: int = 0) -> list[str]:
-    document = pypdfium2.PdfDocument(pdf)
-    try:
-        image = document[index].render(scale=300 / 72).to_pil()
-    finally:
-        document.close()
-    path = tmp_path / "page.png"
-    image.save(path)
-    result = subprocess.run(
-        ["/usr/bin/zbarimg", "--quiet", "--raw", str(path)], capture_output=True, text=True, check=False, timeout=60
-    )
-    return result.stdout.split()
 
 
 # Sizes and content of the A5 flyer.

@@ -1,4 +1,4 @@
-"""Small things the schemes tests share: hostile text, CSV uploads, audit entries and a street added meanwhile."""
+"""Small things the schemes tests share: CSV uploads, audit entries and a street added meanwhile."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from coordinator.audit.models import AuditEntry
 from coordinator.db import utcnow
 from coordinator.extensions import db
 from coordinator.schemes.models import Street
-
-HOSTILE_TEXTS = ("<script>alert(1)</script>", "{{ 7*7 }}", '"><img src=x onerror=alert(1)>')
 
 
 def csv_bytes(*lines: str, header: str = "name,postcode,households,no_leaflets,delivery_notes") -> bytes:

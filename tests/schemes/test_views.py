@@ -13,9 +13,10 @@ from werkzeug.test import encode_multipart
 from coordinator.audit.models import AuditEntry
 from coordinator.extensions import db
 from coordinator.schemes.models import CoordinatorRole, SchemeCoordinator, Street
-from tests.conftest import csrf_from, login_as, post_form
 from tests.factories import make_admin, make_street, make_user
-from tests.schemes.helpers import HOSTILE_TEXTS, csv_bytes
+from tests.helpers.hostile import HOSTILE_TEXTS
+from tests.helpers.web import csrf_from, login_as, post_form
+from tests.schemes.helpers import csv_bytes
 
 
 def street_form(**overrides) -> dict:
