@@ -15,8 +15,7 @@ from coordinator.content import services as content
 from coordinator.content.models import ContentVersion, VersionState
 from coordinator.extensions import db
 from coordinator.settings import get_settings
-from tests.content.factories import make_campaign, make_helpline, make_helpline_set
-from tests.factories import make_admin, make_scheme, make_user
+from tests.factories import make_admin, make_campaign, make_helpline, make_helpline_set, make_scheme, make_user
 
 S = VersionState
 

@@ -23,8 +23,9 @@ from coordinator.db import utcnow
 from coordinator.extensions import db
 from coordinator.jobs import requeue_pending
 from coordinator.settings import get_settings
-from tests.bulletins.conftest import body, fast_sending, make_bulletin, make_recipients, make_subscriber
-from tests.conftest import outbox_messages
+from tests.bulletins.helpers import body, fast_sending
+from tests.factories import make_bulletin, make_recipients, make_subscriber
+from tests.helpers.web import outbox_messages
 
 Status = SubscriberStatus
 
@@ -270,7 +271,7 @@ def test_an_unreachable_server_leaves_the_outbox_for_a_later_run(app, world, smt
     make_recipients(world.s.scheme_a, 3)
     bulletin = make_bulletin(world)
     queue(world, bulletin)
-    from tests.bulletins.smtp import free_port
+    from tests.helpers.servers import free_port
 
     app.config["MAIL_PORT"] = free_port()  # nothing listens there
     for _ in range(10):  # an outage of any length: the try is not counted against anyone

@@ -12,9 +12,8 @@ from coordinator.content import services as content
 from coordinator.content.models import ReviewReminder
 from coordinator.dates import LOCAL_TIME
 from coordinator.extensions import db
-from tests.conftest import outbox_messages
-from tests.content.factories import make_helpline
-from tests.factories import make_admin, make_user
+from tests.factories import make_admin, make_helpline, make_user
+from tests.helpers.web import outbox_messages
 
 ON = date(2026, 12, 2)
 HOSTILE = '<script>alert(1)</script> "Line" & {{ 7*7 }}'

@@ -14,7 +14,8 @@ import pytest
 from flask import Flask
 
 from coordinator import jobs
-from tests.jobs.helpers import NOT_FOR_WORKERS, RedisServer, SMTPSink, WorkerProcess
+from tests.jobs.helpers import NOT_FOR_WORKERS, RedisServer, WorkerProcess
+from tests.smtp import SMTPServer
 
 
 @pytest.fixture
@@ -29,13 +30,14 @@ def redis_server(tmp_path) -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-def smtp_sink() -> Iterator[SMTPSink]:
-    sink = SMTPSink()
-    sink.controller.start()
+def smtp_sink() -> Iterator[SMTPServer]:
+    """The one SMTP server of the tests (tests/smtp.py), keeping every message, repeats included."""
+    sink = SMTPServer()
+    sink.start()
     try:
         yield sink
     finally:
-        sink.controller.stop()
+        sink.stop()
 
 
 @pytest.fixture

@@ -1,20 +1,15 @@
-"""Servers and processes for the background-work tests: Redis, SMTP, RQ workers, and ways to wait on them."""
+"""Servers and processes for the background-work tests: Redis, RQ workers, and ways to wait on them."""
 
 from __future__ import annotations
 
-import asyncio
-import email
 import os
 import signal
 import subprocess
 import sys
-import threading
 from collections import Counter
 from collections.abc import Callable
-from email import policy
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
 from redis import Redis
 from sqlalchemy import select
 
@@ -73,35 +68,6 @@ class RedisServer:
     def log(self) -> str:
         path = self.folder / "redis.log"
         return path.read_text(errors="replace")[-3000:] if path.exists() else ""
-
-
-class SMTPSink:
-    """An SMTP server on loopback that keeps every message it accepts; `delay` makes each one slow."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.delay = 0.0
-        self.messages: list[email.message.EmailMessage] = []
-        self.lock = threading.Lock()
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        message = email.message_from_bytes(envelope.content, policy=policy.default)
-        # Kept before the reply: a client that dies while waiting for "250" has still had its message taken.
-        with self.lock:
-            self.messages.append(message)
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        return "250 Message accepted for delivery"
-
-    def message_ids(self) -> list[str]:
-        """The Message-ID of every message received, repeats included."""
-        with self.lock:
-            return [str(message["Message-ID"]) for message in self.messages]
-
-    def count(self) -> int:
-        with self.lock:
-            return len(self.messages)
 
 
 def is_gone(pid: int) -> bool:

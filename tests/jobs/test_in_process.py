@@ -44,7 +44,7 @@ def test_first_request_sweeps_mail_left_queued(thread_app, client, smtp_sink):
 
     assert client.get("/account/login").status_code == 200
     wait_for(all_sent(1), 10, "the start-up sweep to send the message")
-    [message] = smtp_sink.messages
+    [message] = smtp_sink.messages()
     assert message["To"] == "left.behind@example.org"
     assert not jobs.start_sweeping(thread_app), "one sweeping thread per app, however many requests"
 

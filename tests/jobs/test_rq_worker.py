@@ -29,7 +29,7 @@ def test_invitation_is_delivered_by_a_worker_process(rq_app, redis_server, smtp_
     worker = start_worker()
     wait_for(all_sent(1), 20, "the invitation sent", worker.log)
 
-    [message] = smtp_sink.messages
+    [message] = smtp_sink.messages()
     assert message["To"] == "Nia Okoro <nia.okoro@example.org>"
     assert "Ada Admin" in message.get_body(preferencelist=("plain",)).get_content()
     assert list(mail_states().values()) == [(MailStatus.SENT, 1)]

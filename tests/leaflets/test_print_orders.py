@@ -15,9 +15,9 @@ from coordinator.content.models import ContentKind
 from coordinator.extensions import db
 from coordinator.leaflets import pdfs, print_order_job, print_orders
 from coordinator.leaflets.models import PrintOrder, PrintOrderState
-from tests.conftest import login_as, post_form
-from tests.factories import make_scheme
-from tests.leaflets.factories import current, load_starter, make_coordinated_scheme, reader, starter_choice
+from tests.factories import current, load_starter, make_coordinated_scheme, make_scheme, starter_choice
+from tests.helpers.pdf import reader
+from tests.helpers.web import login_as, post_form
 
 A5_SHOP = (419.53 + 2 * 8.504, 595.28 + 2 * 8.504)
 
