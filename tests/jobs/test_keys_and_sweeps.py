@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from coordinator import jobs
 from coordinator.extensions import db
-from coordinator.mail import MailStatus, pending_mail_jobs, queue_mail
+from coordinator.mail import MailStatus, deliver_queued_mail, pending_mail_jobs, queue_mail
 from tests.helpers.web import outbox_messages
 from tests.jobs.helpers import mail_states
 
-DELIVERY = "coordinator.mail:deliver_queued_mail"
-
 
 def test_a_job_key_names_the_function_and_its_arguments():
-    assert jobs.job_key(DELIVERY, ()) == "coordinator-mail-deliver_queued_mail"
+    assert jobs.job_key(deliver_queued_mail, ()) == "coordinator-mail-deliver_queued_mail"
     assert jobs.job_key("coordinator.bulletins.services:send_bulletin", (42,)) == (
         "coordinator-bulletins-services-send_bulletin-42"
     )
@@ -30,7 +28,7 @@ def test_the_mail_sweeper_asks_for_delivery_only_while_mail_is_queued(app):
     assert pending_mail_jobs() == []
     queue_mail("password_reset", "sam@example.org", "password_reset", name="Sam", link="https://x.test/r", hours=2)
     db.session.commit()
-    assert pending_mail_jobs() == [(DELIVERY, ())]
+    assert pending_mail_jobs() == [(deliver_queued_mail, ())]
 
 
 def test_a_sweep_runs_what_the_database_still_needs(app):
