@@ -22,7 +22,7 @@ SECURITY_HEADERS = {
 
 # Answers that are the same for everyone, which keep their own caching rule: the app's static files, its icon,
 # and the campaign pictures residents' mail programs load ("public, max-age=86400").
-SHARED_ENDPOINTS = frozenset({"static", "main.favicon", "bulletins.bulletin_image"})
+SHARED_ENDPOINTS = frozenset({"static", "main.favicon", "campaigns.picture"})
 
 
 def init_app(app: Flask) -> None:

@@ -19,10 +19,9 @@ from coordinator.bulletins.forms import (
     SendBulletinForm,
 )
 from coordinator.bulletins.models import Bulletin, BulletinState
-from coordinator.bulletins.render import campaign_picture, public_eml, public_html, public_text, render_bulletin
+from coordinator.bulletins.render import public_eml, public_html, public_text, render_bulletin
 from coordinator.bulletins.sending import send_later
 from coordinator.bulletins.transitions import BulletinError, BulletinPermissionError, BulletinProblems
-from coordinator.content.images import picture_extension
 from coordinator.content.services import usable_helplines
 from coordinator.db import utcnow
 from coordinator.extensions import db, limiter
@@ -346,17 +345,6 @@ def bulletin_share(scheme_id: int, bulletin_id: int):
     scheme = get_my_scheme_or_404(scheme_id)
     bulletin = _bulletin_or_404(scheme, bulletin_id)
     return render_template("bulletins/share.html", scheme=scheme, bulletin=bulletin, text=public_text(bulletin))
-
-
-@bp.get("/bulletin-images/<sha256>.<extension>")
-def bulletin_image(sha256: str, extension: str):
-    # Public: residents' mail programs load campaign pictures from here. Only approved (or retired) pictures.
-    picture = campaign_picture(sha256)
-    if picture is None or extension != picture_extension(picture.media_type):
-        abort(404)
-    response = Response(picture.data, mimetype=picture.media_type)
-    response.headers["Cache-Control"] = "public, max-age=86400"
-    return response
 
 
 # --- Admins: approval queue and one bulletin for every scheme ----------------------------------------------------

@@ -35,14 +35,12 @@ from html.parser import HTMLParser
 import css_inline
 from flask import current_app, render_template
 from markupsafe import escape
-from sqlalchemy import select
 
 from coordinator.bulletins.models import Bulletin
 from coordinator.content import services as content
 from coordinator.content.images import picture_extension
-from coordinator.content.models import CampaignVersion, ContentImage, ContentKind, VersionState
+from coordinator.content.models import ContentKind
 from coordinator.db import utcnow
-from coordinator.extensions import db
 from coordinator.links import public_url
 from coordinator.mail import dkim_sign
 from coordinator.mailheaders import MessageError, encode_text, header_lines, mailbox, one_line, phrase
@@ -168,19 +166,7 @@ def paragraphs(text: str) -> list[list[str]]:
 def _image_url(image: dict | None, sha256: str) -> str:
     if image is None:
         return ""
-    return public_url("bulletins.bulletin_image", sha256=sha256, extension=picture_extension(image["media_type"]))
-
-
-def campaign_picture(sha256: str) -> ContentImage | None:
-    """A picture residents may load from a bulletin: one of an approved (or since retired) campaign version."""
-    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-        return None
-    return db.session.scalar(
-        select(ContentImage)
-        .join(CampaignVersion, CampaignVersion.image_id == ContentImage.id)
-        .where(ContentImage.sha256 == sha256, CampaignVersion.state.in_([VersionState.APPROVED, VersionState.RETIRED]))
-        .limit(1)
-    )
+    return public_url("campaigns.picture", sha256=sha256, extension=picture_extension(image["media_type"]))
 
 
 def bulletin_data(bulletin: Bulletin) -> dict:

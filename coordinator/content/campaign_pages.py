@@ -1,4 +1,5 @@
-"""The public campaign pages: what a resident reads when a coordinator shares a campaign's address with them.
+"""The public campaign pages, what a resident reads when a coordinator shares a campaign's address with them,
+and the campaign pictures those pages and bulletins show.
 
 No login and no personal data. Only a campaign's approved version is shown, and only while it runs; anything
 else is the same "not running" page, so drafts and ended campaigns cannot be told from names never used.
@@ -7,7 +8,7 @@ Every page carries "Exit this page": these are pages about abuse, read in homes 
 
 from __future__ import annotations
 
-from flask import render_template, url_for
+from flask import Response, abort, render_template, url_for
 
 from coordinator.content import campaigns_bp as bp
 from coordinator.content import services as content
@@ -15,7 +16,7 @@ from coordinator.content.images import picture_extension
 from coordinator.content.models import CampaignVersion
 
 
-@bp.get("/")
+@bp.get("/campaigns/")
 def index():
     # The list needs names only: no body is rendered for it.
     campaigns = [{"slug": version.item.slug, "title": version.title, "summary": version.summary}
@@ -23,7 +24,7 @@ def index():
     return render_template("campaigns/index.html", campaigns=campaigns)
 
 
-@bp.get("/<slug>")
+@bp.get("/campaigns/<slug>")
 def show(slug: str):
     version = content.running_campaign(slug)
     if version is None:
@@ -34,10 +35,21 @@ def show(slug: str):
     )
 
 
+@bp.get("/bulletin-images/<sha256>.<extension>")
+def picture(sha256: str, extension: str):
+    # Public: these pages and residents' mail programs load campaign pictures from here. Only approved (or retired)
+    # pictures, and the same file for everyone, so shared caches may keep it for a day.
+    found = content.campaign_picture(sha256)
+    if found is None or extension != picture_extension(found.media_type):
+        abort(404)
+    response = Response(found.data, mimetype=found.media_type)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 def _picture(version: CampaignVersion) -> dict | None:
-    # The bulletins' public picture address: it serves approved campaign pictures only, to anyone.
     image = version.image
     if image is None:
         return None
-    src = url_for("bulletins.bulletin_image", sha256=image.sha256, extension=picture_extension(image.media_type))
+    src = url_for("campaigns.picture", sha256=image.sha256, extension=picture_extension(image.media_type))
     return {"src": src, "width": min(image.width, 640)}

@@ -21,6 +21,7 @@ from coordinator import audit
 from coordinator.auth.models import User
 from coordinator.content.models import (
     CampaignVersion,
+    ContentImage,
     ContentItem,
     ContentKind,
     ContentVersion,
@@ -202,6 +203,18 @@ def running_campaign(slug: str, on: date | None = None) -> CampaignVersion | Non
     if version is None or campaign_status(version, on) != CampaignStatus.CURRENT:
         return None
     return version
+
+
+def campaign_picture(sha256: str) -> ContentImage | None:
+    """A picture anyone may load: one of an approved (or since retired) campaign version, never one in review."""
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        return None
+    return db.session.scalar(
+        select(ContentImage)
+        .join(CampaignVersion, CampaignVersion.image_id == ContentImage.id)
+        .where(ContentImage.sha256 == sha256, CampaignVersion.state.in_([VersionState.APPROVED, VersionState.RETIRED]))
+        .limit(1)
+    )
 
 
 def public_helpline_sets(on: date | None = None) -> list[dict]:
