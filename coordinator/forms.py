@@ -1,9 +1,13 @@
-"""What every form shares: the problems a service found, shown beside the fields they are about."""
+"""What every form shares: the problems a service found beside their fields, CSV uploads, filters and periods."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import ClassVar
+
+from flask import current_app
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms.validators import ValidationError
 
 
 class ProblemsMixin:
@@ -24,3 +28,48 @@ class ProblemsMixin:
             else:
                 # A form within the form keeps its subfields' errors in a dict: the message takes their place.
                 target.errors = messages
+
+
+def csv_file_field(label: str, description: str) -> FileField:
+    """A required CSV upload, refused by its name when it is plainly not one (a spreadsheet's .xlsx, say)."""
+    return FileField(
+        label,
+        description=description,
+        validators=[
+            FileRequired("Choose a CSV file to upload"),
+            FileAllowed(["csv", "txt"], "The file must be a CSV file (ending .csv or .txt). "
+                        "In your spreadsheet choose Save As, then 'CSV UTF-8'."),
+        ],
+        render_kw={"accept": ".csv,.txt,text/csv"},
+    )
+
+
+class CsvUploadMixin:
+    """Refuses an empty `file`, or one larger than CSV_MAX_BYTES, before anything reads it."""
+
+    def validate_file(self, field) -> None:
+        limit = current_app.config["CSV_MAX_BYTES"]
+        stream = field.data.stream
+        stream.seek(0, 2)
+        size = stream.tell()
+        stream.seek(0)
+        if size > limit:
+            raise ValidationError(f"The file is {size // 1024:,} KB; the most this import takes is {limit // 1024:,} KB")
+        if size == 0:
+            raise ValidationError("The file is empty")
+
+
+class FilterMixin:
+    """A list's filter form: a field with an error narrows nothing."""
+
+    def _valid(self, name: str):
+        field = self[name]
+        return None if field.errors else field.data
+
+
+class PeriodMixin:
+    """A `date_from` / `date_to` pair whose end may not come before its start."""
+
+    def validate_date_to(self, field) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("The 'to' date must be the same as or after the 'from' date")

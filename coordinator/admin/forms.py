@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import current_app
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
@@ -26,6 +24,7 @@ from wtforms.widgets import Select, TextInput, html_params
 from coordinator.admin.services import AccountStatus, AdminError, UserFilter, check_person_name
 from coordinator.audit.services import AuditFilter
 from coordinator.auth.models import Role
+from coordinator.forms import CsvUploadMixin, FilterMixin, PeriodMixin, csv_file_field
 from coordinator.plain_text import PlainText
 from coordinator.schemes.models import CoordinatorRole
 from coordinator.settings import LIMITS, SettingsChange, SettingsError
@@ -90,7 +89,7 @@ def _strip(value: str | None) -> str | None:
 # --- Filters (read with GET: nothing changes, so no CSRF token) ---------------------------------
 
 
-class UserFilterForm(Form):
+class UserFilterForm(FilterMixin, Form):
     """Search and narrow the coordinators list."""
 
     q = StringField("Name or email contains", filters=[_strip], validators=[Optional(), Length(max=100)])
@@ -112,10 +111,6 @@ class UserFilterForm(Form):
         super().__init__(formdata)
         self.scheme.choices = [(0, "Any scheme"), *scheme_choices]
         self.ward.choices = options(("", "Any ward"), *((ward, ward) for ward in ward_choices))
-
-    def _valid(self, name: str):
-        field = self[name]
-        return None if field.errors else field.data
 
     def to_filter(self) -> UserFilter:
         """The filter these fields describe; a field with an error narrows nothing."""
@@ -139,7 +134,7 @@ class SchemeFilterForm(Form):
     q = StringField("Name or ward contains", filters=[_strip], validators=[Optional(), Length(max=100)])
 
 
-class AuditFilterForm(Form):
+class AuditFilterForm(PeriodMixin, FilterMixin, Form):
     """Narrow the audit log."""
 
     actor = StringField("Person (email or label contains)", filters=[_strip], validators=[Optional(), Length(max=254)])
@@ -156,14 +151,6 @@ class AuditFilterForm(Form):
             ("", "Any action"), *((g, f"{g}* (every {g[:-1]} action)") for g in groups), *((a, a) for a in actions)
         )
         self.object_type.choices = options(("", "Any kind"), *((t, t) for t in object_types))
-
-    def validate_date_to(self, field) -> None:
-        if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError("The 'to' date must be the same as or after the 'from' date")
-
-    def _valid(self, name: str):
-        field = self[name]
-        return None if field.errors else field.data
 
     def to_filter(self) -> AuditFilter:
         """The filter these fields describe; a field with an error narrows nothing."""
@@ -270,36 +257,15 @@ class SchemeCoordinatorForm(FlaskForm):
     )
 
 
-class ImportForm(FlaskForm):
+class ImportForm(CsvUploadMixin, FlaskForm):
     """Upload a coordinators CSV."""
 
-    file = FileField(
-        "CSV file",
-        description="A .csv file saved as 'CSV UTF-8', with the header email,name,scheme,role.",
-        validators=[
-            FileRequired(message="Choose a CSV file to upload"),
-            FileAllowed(["csv"], message="The file must be a CSV file ending in .csv"),
-        ],
-        render_kw={"accept": ".csv,text/csv"},
-    )
+    file = csv_file_field("CSV file", "A .csv file saved as 'CSV UTF-8', with the header email,name,scheme,role.")
     send_invitations = BooleanField(
         "Email each new coordinator an invitation to choose a password",
         description="Untick this to create the accounts now and send each invitation later from the person's page.",
         default=True,
     )
-
-    def validate_file(self, field) -> None:
-        limit = current_app.config["CSV_MAX_BYTES"]
-        stream = field.data.stream
-        stream.seek(0, 2)
-        size = stream.tell()
-        stream.seek(0)
-        if size > limit:
-            raise ValidationError(
-                f"The file is {size // 1024:,} KB; the largest file this import takes is {limit // 1024:,} KB"
-            )
-        if size == 0:
-            raise ValidationError("The file is empty")
 
 
 # --- Bulk actions on the coordinators list -------------------------------------------------------

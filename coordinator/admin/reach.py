@@ -37,6 +37,7 @@ from coordinator.csvfiles import write_csv
 from coordinator.dates import LOCAL_TIME
 from coordinator.db import UTC
 from coordinator.extensions import db
+from coordinator.forms import FilterMixin, PeriodMixin
 from coordinator.leaflets.models import LeafletRecord, PrintRun, PrintRunStreet
 from coordinator.schemes.models import Scheme, Street
 
@@ -490,7 +491,7 @@ def _campaign_id(value) -> int:
         return NOT_A_CAMPAIGN
 
 
-class ReachFilterForm(Form):
+class ReachFilterForm(PeriodMixin, FilterMixin, Form):
     """Choose the campaign and the period of the reach report."""
 
     campaign = SelectField("Campaign", coerce=_campaign_id, default=EVERY_CAMPAIGN, validate_choice=False)
@@ -505,14 +506,6 @@ class ReachFilterForm(Form):
     def validate_campaign(self, field) -> None:
         if field.data not in {value for value, _label in field.choices}:
             raise ValidationError("Choose a campaign from the list")
-
-    def validate_date_to(self, field) -> None:
-        if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError("The 'to' date must be the same as or after the 'from' date")
-
-    def _valid(self, name: str):
-        field = self[name]
-        return None if field.errors else field.data
 
     def to_filter(self, today: date | None = None) -> ReachFilter:
         """The filter these fields describe; a missing or wrong date falls back to the last 12 months."""

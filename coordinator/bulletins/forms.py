@@ -6,9 +6,7 @@ what was typed to the same checks the CSV import uses.
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -27,7 +25,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from coordinator.bulletins import drafts, subscribers
 from coordinator.content import services as content
-from coordinator.forms import ProblemsMixin
+from coordinator.forms import CsvUploadMixin, FilterMixin, ProblemsMixin, csv_file_field
 from coordinator.schemes.models import Scheme
 
 
@@ -93,7 +91,7 @@ class ConfirmSubscriptionForm(FlaskForm):
     """The button that confirms a subscription: nothing but the CSRF token."""
 
 
-class SubscriberFilterForm(Form):
+class SubscriberFilterForm(FilterMixin, Form):
     """Narrow a scheme's subscriber list (read with GET: nothing changes, so no CSRF token)."""
 
     status = SelectField(
@@ -113,39 +111,18 @@ class SubscriberFilterForm(Form):
     )
     q = StringField("Email or name contains", filters=[_strip], validators=[Optional(), Length(max=100)])
 
-    def _valid(self, name: str) -> str:
-        field = self[name]
-        return "" if field.errors else (field.data or "")
-
     def filter_args(self) -> dict[str, str]:
         """The valid, non-empty fields as query arguments, for the pager's links."""
         return {name: self._valid(name) for name in ("status", "q") if self._valid(name)}
 
 
-class SubscriberImportForm(ProblemsMixin, FlaskForm):
+class SubscriberImportForm(CsvUploadMixin, ProblemsMixin, FlaskForm):
     """A CSV file of a scheme's existing members."""
 
-    file = FileField(
+    file = csv_file_field(
         "CSV file of members",
-        description="A .csv file saved from your spreadsheet as 'CSV UTF-8', with the header line shown above.",
-        validators=[
-            FileRequired("Choose a CSV file to upload"),
-            FileAllowed(["csv", "txt"], "The file must be a CSV file (ending .csv or .txt). "
-                        "In your spreadsheet choose Save As, then 'CSV UTF-8'."),
-        ],
-        render_kw={"accept": ".csv,.txt,text/csv"},
+        "A .csv file saved from your spreadsheet as 'CSV UTF-8', with the header line shown above.",
     )
-
-    def validate_file(self, field) -> None:
-        limit = current_app.config["CSV_MAX_BYTES"]
-        stream = field.data.stream
-        stream.seek(0, 2)
-        size = stream.tell()
-        stream.seek(0)
-        if size > limit:
-            raise ValidationError(
-                f"The file is {size // 1024:,} KB; the most this import takes is {limit // 1024:,} KB"
-            )
 
 
 class EraseSubscriberForm(FlaskForm):

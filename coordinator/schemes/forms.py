@@ -7,11 +7,10 @@ was typed to the same checks the CSV import uses, so both say the same thing abo
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import EmailField, StringField, TextAreaField, ValidationError
 
 from coordinator.csvfiles import looks_like_formula
-from coordinator.forms import ProblemsMixin
+from coordinator.forms import CsvUploadMixin, ProblemsMixin, csv_file_field
 from coordinator.plain_text import PlainText, field_name
 from coordinator.schemes import services as schemes
 from coordinator.schemes.models import Street
@@ -120,18 +119,12 @@ class StreetForm(ProblemsMixin, FlaskForm):
         return is_valid and not errors
 
 
-class StreetImportForm(ProblemsMixin, FlaskForm):
+class StreetImportForm(CsvUploadMixin, ProblemsMixin, FlaskForm):
     """A CSV file of streets to add to one scheme."""
 
-    file = FileField(
+    file = csv_file_field(
         "CSV file of streets",
-        description="A .csv file saved from your spreadsheet as 'CSV UTF-8', with the header line shown above.",
-        validators=[
-            FileRequired("Choose a CSV file to upload"),
-            FileAllowed(["csv", "txt"], "The file must be a CSV file (ending .csv or .txt). "
-                        "In your spreadsheet choose Save As, then 'CSV UTF-8'."),
-        ],
-        render_kw={"accept": ".csv,.txt,text/csv"},
+        "A .csv file saved from your spreadsheet as 'CSV UTF-8', with the header line shown above.",
     )
 
 

@@ -247,8 +247,8 @@ def test_page_shows_a_row_by_row_report_and_imports_nothing(app, client, schemes
 @pytest.mark.parametrize(
     ("filename", "data", "expected"),
     [
-        ("coordinators.xlsx", b"PK\x03\x04 zip", "The file must be a CSV file ending in .csv"),
-        ("big.csv", b"email,name,scheme,role\r\n" + b"j" * (10 * 1024 * 1024), "the largest file this import takes"),
+        ("coordinators.xlsx", b"PK\x03\x04 zip", "The file must be a CSV file (ending .csv or .txt)"),
+        ("big.csv", b"email,name,scheme,role\r\n" + b"j" * (10 * 1024 * 1024), "the most this import takes"),
         ("empty.csv", b"", "The file is empty"),
     ],
 )
