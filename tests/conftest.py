@@ -19,8 +19,7 @@ from config import TestConfig
 from coordinator import create_app
 from coordinator.extensions import db, limiter
 from tests.helpers.databases import drop_schema, make_schema, postgres_base_url, rate_limit_storage
-from tests.helpers.databases import postgres_url as _postgres_url  # noqa: F401 - old import path, while tests move
-from tests.helpers.web import IsolatedClient, csrf_from, login_as, outbox_messages, post_form  # noqa: F401 - ditto
+from tests.helpers.web import IsolatedClient
 
 # One schema per test run, so runs side by side (two checkouts, a developer and CI) never collide.
 TEST_SCHEMA = f"nwc_tests_{os.getpid()}"
