@@ -73,3 +73,15 @@ class PeriodMixin:
     def validate_date_to(self, field) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError("The 'to' date must be the same as or after the 'from' date")
+
+
+def checked_by(check):
+    """A form validator from a service's check: the check's ValueError becomes the field's message."""
+
+    def validator(form, field):
+        try:
+            check(field.data or "")
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    return validator

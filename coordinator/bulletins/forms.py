@@ -25,22 +25,12 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from coordinator.bulletins import drafts, subscribers
 from coordinator.content import services as content
-from coordinator.forms import CsvUploadMixin, FilterMixin, ProblemsMixin, csv_file_field
+from coordinator.forms import CsvUploadMixin, FilterMixin, ProblemsMixin, checked_by, csv_file_field
 from coordinator.schemes.models import Scheme
 
 
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
-
-
-def _checked_by(check):
-    def validator(form, field):
-        try:
-            check(field.data or "")
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from exc
-
-    return validator
 
 
 def _ticked(form, field) -> None:
@@ -55,13 +45,13 @@ class SignupForm(ProblemsMixin, FlaskForm):
         "Email address",
         filters=[_strip],
         description="We will send a link to this address. Nothing else is sent until you follow it.",
-        validators=[_checked_by(subscribers.check_subscriber_email)],
+        validators=[checked_by(subscribers.check_subscriber_email)],
         render_kw={"spellcheck": "false", "maxlength": subscribers.MAX_EMAIL},
     )
     name = StringField(
         "Your name (optional)",
         description="So your coordinators know who you are. It is never shown to other residents.",
-        validators=[_checked_by(subscribers.check_subscriber_name)],
+        validators=[checked_by(subscribers.check_subscriber_name)],
         render_kw={"maxlength": subscribers.MAX_NAME},
     )
     street = SelectField(

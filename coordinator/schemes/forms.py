@@ -10,20 +10,10 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField, TextAreaField, ValidationError
 
 from coordinator.csvfiles import looks_like_formula
-from coordinator.forms import CsvUploadMixin, ProblemsMixin, csv_file_field
+from coordinator.forms import CsvUploadMixin, ProblemsMixin, checked_by, csv_file_field
 from coordinator.plain_text import PlainText, field_name
 from coordinator.schemes import services as schemes
 from coordinator.schemes.models import Street
-
-
-def _checked_by(check):
-    def validator(form, field):
-        try:
-            check(field.data or "")
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from exc
-
-    return validator
 
 
 def _not_a_formula(form, field) -> None:
@@ -41,12 +31,12 @@ class SchemeContactForm(ProblemsMixin, FlaskForm):
     contact_email = EmailField(
         "Scheme email address (optional)",
         description="Printed on leaflets and bulletins. A shared scheme address is better than a personal one.",
-        validators=[_checked_by(schemes.check_contact_email)],
+        validators=[checked_by(schemes.check_contact_email)],
     )
     contact_phone = StringField(
         "Scheme phone number (optional)",
         description="Digits and spaces, with + only at the start. For example, 020 7946 0018.",
-        validators=[_checked_by(schemes.check_contact_phone)],
+        validators=[checked_by(schemes.check_contact_phone)],
         render_kw={"inputmode": "tel", "maxlength": 40},
     )
     contact_other = StringField(
@@ -55,7 +45,7 @@ class SchemeContactForm(ProblemsMixin, FlaskForm):
             "Printed on leaflets, so never put a home address here unless you mean every household to see it. "
             f"Up to {schemes.MAX_CONTACT_OTHER} characters."
         ),
-        validators=[_checked_by(schemes.check_contact_other), PlainText()],
+        validators=[checked_by(schemes.check_contact_other), PlainText()],
     )
 
 
