@@ -14,7 +14,6 @@ from flask.cli import with_appcontext
 
 from coordinator.csvfiles import ImportReport
 from coordinator.extensions import db
-from coordinator.mail import send_queued_mail_later
 
 
 def register_cli(app: Flask) -> None:
@@ -41,7 +40,6 @@ def finish_import(report: ImportReport) -> None:
         db.session.rollback()
         sys.exit(1)
     db.session.commit()
-    send_queued_mail_later()
 
 
 @click.command("worker")

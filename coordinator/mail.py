@@ -94,7 +94,7 @@ def render_pair(template_name: str, **context: object) -> tuple[str, str, str]:
 
 
 def queue_mail(kind: str, to_address: str, template: str, to_name: str = "", **context: object) -> OutgoingMail:
-    """Render a message and save it as queued; the caller commits, then calls `send_queued_mail_later()`."""
+    """Render a message and save it as queued; `deliver_queued_mail` is queued when the caller commits."""
     subject, text, html = render_pair(template, **context)
     domain = current_app.config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "localhost"
     row = OutgoingMail(
@@ -107,12 +107,8 @@ def queue_mail(kind: str, to_address: str, template: str, to_name: str = "", **c
         message_id=make_msgid(domain=domain),
     )
     db.session.add(row)
+    deliver_queued_mail.after_commit()
     return row
-
-
-def send_queued_mail_later() -> None:
-    """Ask the background worker to send whatever is queued (call after the commit)."""
-    deliver_queued_mail.later()
 
 
 def sender() -> tuple[str, str]:

@@ -29,7 +29,6 @@ class BulkOutcome:
     done: str
     changed: list[User] = field(default_factory=list)
     skipped: list[tuple[User, str]] = field(default_factory=list)
-    has_queued_mail: bool = False
 
     def summary(self) -> str:
         """One or two sentences for the flash message."""
@@ -107,7 +106,7 @@ def _record_bulk(action: str, outcome: BulkOutcome, by: User | None, **details: 
 
 
 def bulk_resend_invitations(ids: Iterable[int], visible_ids: Iterable[int], by: User) -> BulkOutcome:
-    """Queue a fresh invitation for each ticked account that has not set a password; the caller sends after commit."""
+    """Queue a fresh invitation for each ticked account that has not set a password; they go at the commit."""
     users = selected_accounts(ids, visible_ids)
     outcome = BulkOutcome("Invitation sent again")
     for user in users:
@@ -115,7 +114,6 @@ def bulk_resend_invitations(ids: Iterable[int], visible_ids: Iterable[int], by: 
         if status == AccountStatus.INVITED:
             resend_invitation(user, invited_by=by)
             outcome.changed.append(user)
-            outcome.has_queued_mail = True
         elif status == AccountStatus.ACTIVE:
             outcome.skipped.append((user, "has already set a password"))
         else:

@@ -57,7 +57,7 @@ class CoordinatorImportReport(ImportReport[ImportRow]):
 def import_coordinators(data: bytes, actor: User | None, send_invitations: bool = True) -> CoordinatorImportReport:
     """Check every row of a coordinators CSV and, only if all are good, create the accounts and memberships.
 
-    The caller commits when `report.ok`, then calls `send_queued_mail_later()`; otherwise nothing was added.
+    The caller commits when `report.ok` (the invitations go at that commit); otherwise nothing was added.
     """
     report = CoordinatorImportReport()
     try:

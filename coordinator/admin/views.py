@@ -36,7 +36,6 @@ from coordinator.audit.services import audit_query, known_actions, known_object_
 from coordinator.auth import services as accounts
 from coordinator.auth.models import Role, User
 from coordinator.extensions import db
-from coordinator.mail import send_queued_mail_later
 from coordinator.schemes import membership, setup
 from coordinator.schemes.models import CoordinatorRole, Scheme
 from coordinator.schemes.services import SchemeError
@@ -155,8 +154,6 @@ def users_bulk():
             form.form_errors.append(str(exc))
         else:
             db.session.commit()
-            if outcome.has_queued_mail:
-                send_queued_mail_later()
             flash(outcome.summary(), "success" if outcome.changed else "info")
             back = dict(filter_form.filter_args())
             if _page_number() > 1:
@@ -181,7 +178,6 @@ def user_invite():
             form.email.errors.append(str(exc))
         else:
             db.session.commit()
-            send_queued_mail_later()
             flash(f"Invitation sent to {user.email}.", "success")
             return redirect(url_for("admin.user_detail", user_id=user.id))
     return render_template("admin/invite.html", form=form)
@@ -199,7 +195,6 @@ def users_import():
         )
         if report.ok:
             db.session.commit()
-            send_queued_mail_later()
         else:
             db.session.rollback()
     return render_template("admin/import.html", form=form, report=report)
@@ -245,9 +240,7 @@ def user_resend(user_id: int):
         services.resend_invitation(user, invited_by=_me())
     except services.AdminError as exc:
         return _refused(user, exc)
-    response = _done(user, f"A new invitation is on its way to {user.email}.")
-    send_queued_mail_later()
-    return response
+    return _done(user, f"A new invitation is on its way to {user.email}.")
 
 
 @bp.post("/users/<int:user_id>/deactivate")

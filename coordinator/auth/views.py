@@ -18,7 +18,6 @@ from coordinator.auth.forms import (
 from coordinator.auth.sessions import log_in, log_out
 from coordinator.extensions import db, limiter, login_manager
 from coordinator.links import this_page
-from coordinator.mail import send_queued_mail_later
 
 
 def _address_limit() -> str:
@@ -102,7 +101,6 @@ def forgot_password():
     if form.validate_on_submit():
         accounts.request_password_reset(form.email.data)
         db.session.commit()
-        send_queued_mail_later()
         flash(
             "If that address has an account, we have sent it a link to choose a new password. "
             "Check your email, including the junk folder.",
@@ -149,7 +147,6 @@ def profile():
             _show_error(form, exc, "email")
         else:
             db.session.commit()
-            send_queued_mail_later()
             if new_email:
                 flash(f"We have sent a link to {new_email}. Your email address changes when you follow it "
                       f"(within {accounts.email_link_hours()} hours).", "info")
@@ -174,7 +171,6 @@ def confirm_email(token: str):
         except accounts.AccountError as exc:
             return render_template("auth/link_invalid.html", message=str(exc), about_email=True), 400
         db.session.commit()
-        send_queued_mail_later()
         flash(f"Your email address is now {new_email}.", "success")
         return redirect(url_for("auth.profile" if current_user.is_authenticated else "auth.login"))
     return render_template("auth/confirm_email.html", form=form, user=user, new_email=new_email)

@@ -16,6 +16,7 @@ from coordinator.auth.models import User
 from coordinator.bulletins.drafts import check_still_current, fix_helplines
 from coordinator.bulletins.models import Bulletin, BulletinDelivery, BulletinState, DeliveryState
 from coordinator.bulletins.progress import refresh_counts
+from coordinator.bulletins.sending import send_bulletin
 from coordinator.bulletins.transitions import (
     B,
     BulletinError,
@@ -66,7 +67,7 @@ def queue_bulletin(
 ) -> BulletinState:
     """Send a draft now or at `send_at`, or, when the association requires it, submit it for approval first.
 
-    Returns the new state: `approved` (the caller commits, then starts its sending job), `scheduled`, or
+    Returns the new state: `approved` (its sending job starts when the caller commits), `scheduled`, or
     `awaiting_approval`. The helplines are fixed here, so an approver sees exactly what residents will get.
     """
     check_may_work_on(bulletin.scheme, actor)
@@ -93,6 +94,7 @@ def queue_bulletin(
                     summary=f"Bulletin “{bulletin.subject}” of {bulletin.scheme.name} queued to send {when}",
                     send_at=send_at_text)
     db.session.flush()
+    _send_when_approved(bulletin)
     return bulletin.state
 
 
@@ -114,7 +116,7 @@ def _check_may_approve(bulletin: Bulletin, actor: User) -> None:
 def approve_bulletin(bulletin: Bulletin, actor: User, now: datetime | None = None) -> BulletinState:
     """An admin approves a bulletin awaiting approval: it goes now (`approved`) or at its time (`scheduled`).
 
-    The caller commits, then starts the sending job if the answer is `approved`.
+    When the answer is `approved`, its sending job starts when the caller commits.
     """
     if bulletin.state == B.AWAITING_APPROVAL:
         _check_may_approve(bulletin, actor)
@@ -122,7 +124,14 @@ def approve_bulletin(bulletin: Bulletin, actor: User, now: datetime | None = Non
     to_state = B.SCHEDULED if bulletin.send_at is not None and bulletin.send_at > now else B.APPROVED
     bulletin.approved_by, bulletin.approved_at = actor, now
     transition(bulletin, "approved", to_state, actor)
+    _send_when_approved(bulletin)
     return to_state
+
+
+def _send_when_approved(bulletin: Bulletin) -> None:
+    # A scheduled bulletin is left to the sweep, which starts it once its time has come.
+    if bulletin.state == B.APPROVED:
+        send_bulletin.after_commit(bulletin.id)
 
 
 def request_bulletin_changes(bulletin: Bulletin, actor: User, reason: str) -> None:

@@ -20,7 +20,6 @@ from coordinator.bulletins.forms import (
 )
 from coordinator.bulletins.models import Bulletin, BulletinState
 from coordinator.bulletins.render import public_eml, public_html, public_text, render_bulletin
-from coordinator.bulletins.sending import send_later
 from coordinator.bulletins.transitions import BulletinError, BulletinPermissionError, BulletinProblems
 from coordinator.content.services import usable_helplines
 from coordinator.db import utcnow
@@ -229,8 +228,6 @@ def bulletin_send(scheme_id: int, bulletin_id: int):
             form.form_errors.append(str(exc))
         else:
             db.session.commit()
-            if state == BulletinState.APPROVED:
-                send_later([bulletin.id])
             _flash_queued(bulletin, state)
             return redirect(_detail_url(bulletin))
     db.session.rollback()
@@ -286,8 +283,6 @@ def bulletin_review(scheme_id: int, bulletin_id: int):
             form.form_errors.append(str(exc))
         else:
             db.session.commit()
-            if state == BulletinState.APPROVED:
-                send_later([bulletin.id])
             if state == BulletinState.DRAFT:
                 flash("Sent back to its author as a draft, with your reason.", "success")
             else:
@@ -392,7 +387,6 @@ def admin_send_to_schemes():
                 form.add_problems(exc.errors)
             else:
                 db.session.commit()
-                send_later([b.id for b in report.bulletins if b.state == BulletinState.APPROVED])
                 for line in report.lines()[:20]:
                     flash(line, "info")
                 flash(f"{len(report.bulletins)} bulletin(s) made, {len(report.skipped)} scheme(s) without subscribers "
@@ -409,7 +403,6 @@ def admin_approve_batch(batch: str):
         abort(400)
     approved, problems = approval.approve_batch(batch, _me())
     db.session.commit()
-    send_later([b.id for b in approved if b.state == BulletinState.APPROVED])
     flash(f"{len(approved)} bulletin(s) approved.", "success")
     for problem in problems[:20]:
         flash(problem, "error")

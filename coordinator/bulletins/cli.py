@@ -10,8 +10,6 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from coordinator.bulletins import batches, subscriber_data, subscriber_import
-from coordinator.bulletins.models import BulletinState
-from coordinator.bulletins.sending import send_later
 from coordinator.bulletins.transitions import BulletinError
 from coordinator.cli import finish_import
 from coordinator.extensions import db
@@ -82,7 +80,6 @@ def bulletin_send_command(scheme_name: str | None, all_schemes: bool, campaign_s
     db.session.commit()
     if is_outbox_folder():
         click.echo("No MAIL_SERVER is set: messages are written to instance/outbox/ as .eml files.")
-    send_later([b.id for b in report.bulletins if b.state == BulletinState.APPROVED])
     for bulletin in report.bulletins:
         db.session.refresh(bulletin)
     for line in report.lines():

@@ -1,7 +1,8 @@
 """Sending bulletins: one job per bulletin, working through its outbox over one SMTP connection.
 
-`send_bulletin(bulletin_id)` is the job (`send_bulletin.later(bulletin_id)`). When the bulletin is
-due it makes one outbox row per recipient (`progress.start_sending`, recipients read at that moment),
+`send_bulletin(bulletin_id)` is the job, queued at the commit of the approval that makes the bulletin due
+(the sweep starts scheduled ones when their time comes). When the bulletin is due it makes one outbox row
+per recipient (`progress.start_sending`, recipients read at that moment),
 then takes the bulletin's *lease* (one worker per bulletin; the lease is renewed while it works) and
 goes through the rows in order:
 
@@ -650,12 +651,6 @@ def send_test_message(bulletin_id: int, user_id: int) -> bool:
     return True
 
 
-def send_later(bulletin_ids: list[int]) -> None:
-    """Start the sending jobs of these bulletins (call after the commit)."""
-    for bulletin_id in bulletin_ids:
-        send_bulletin.later(bulletin_id)
-
-
 # --- Resuming by itself -----------------------------------------------------------------------------------------
 
 
@@ -691,7 +686,8 @@ def resume_unfinished_bulletins() -> int:
     """
     ids = bulletins_needing_a_job()
     db.session.rollback()  # end the read; each job reads afresh
-    send_later(ids)
+    for bulletin_id in ids:
+        send_bulletin.later(bulletin_id)
     return len(ids)
 
 

@@ -171,8 +171,8 @@ def import_subscribers(scheme: Scheme, data: bytes, actor: User | None) -> Subsc
     """Check every row of an `email,name,street` CSV; only if all are fine, add the new addresses as pending.
 
     Each added address is sent a confirmation request and nothing else until its owner confirms. Addresses
-    the scheme already has are reported and left exactly as they are. The caller commits when `report.ok`,
-    then calls `send_queued_mail_later()`; otherwise nothing was added.
+    the scheme already has are reported and left exactly as they are. The caller commits when `report.ok`
+    (the requests go at that commit); otherwise nothing was added.
     """
     report = SubscriberImportReport()
     csv_rows = _read_rows(data, report)

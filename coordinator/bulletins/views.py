@@ -26,7 +26,6 @@ from coordinator.bulletins.models import Subscriber, SubscriberStatus
 from coordinator.bulletins.subscriber_import import IMPORT_COLUMNS, import_subscribers
 from coordinator.extensions import csrf, db, limiter, submitted_email
 from coordinator.links import public_url
-from coordinator.mail import send_queued_mail_later
 from coordinator.schemes.lookup import find_scheme_by_slug
 from coordinator.schemes.models import Scheme
 from coordinator.security import get_my_scheme_or_404
@@ -67,7 +66,6 @@ def join(slug: str):
             form.add_problems(exc.errors)
         else:
             db.session.commit()
-            send_queued_mail_later()
             # The same answer for a new address, a known one and one asked a moment ago.
             return redirect(url_for("bulletins.join_sent", slug=scheme.slug))
     return render_template("bulletins/join.html", scheme=scheme, form=form)
@@ -220,7 +218,6 @@ def subscriber_import(scheme_id: int):
         if report.ok:
             # The report stays on screen after the commit: it says which addresses were already on the list.
             db.session.commit()
-            send_queued_mail_later()
         elif report.file_problems:
             form.add_problems({"file": report.file_problems})
     return render_template(

@@ -13,7 +13,6 @@ from coordinator.auth.services import find_user_by_email
 from coordinator.content.packs import PackError, export_pack, import_pack, pack_json
 from coordinator.content.reminders import send_review_reminder
 from coordinator.extensions import db
-from coordinator.mail import send_queued_mail_later
 
 
 @click.group("content", cls=AppGroup)
@@ -54,7 +53,6 @@ def content_import_command(pack_file: Path, approve_as: str | None) -> None:
             click.echo(f"  - {problem}", err=True)
         sys.exit(1)
     db.session.commit()
-    send_queued_mail_later()
     for line in report.lines():
         click.echo(line)
 

@@ -24,7 +24,7 @@ from coordinator.content.services import ReviewStatus
 from coordinator.dates import LOCAL_TIME
 from coordinator.extensions import db
 from coordinator.links import public_url
-from coordinator.mail import deliver_queued_mail, queue_mail
+from coordinator.mail import queue_mail
 
 
 def _local_now() -> datetime:
@@ -72,7 +72,6 @@ def send_review_reminder(on: date | None = None) -> int:
         audit.record("content.review_reminder_sent", None,
                      f"helpline review reminder: {len(rows)} helpline(s) to verify, emailed to {len(admins)} admin(s)",
                      actor_label="system", reminded_on=on.isoformat(), helplines=len(rows), admins=len(admins))
-        jobs.after_commit(deliver_queued_mail)
     db.session.commit()
     return len(admins)
 

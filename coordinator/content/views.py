@@ -24,7 +24,6 @@ from coordinator.content.sanitise import render_markdown
 from coordinator.db import utcnow
 from coordinator.extensions import db
 from coordinator.links import public_url
-from coordinator.mail import send_queued_mail_later
 from coordinator.security import admin_required, get_my_scheme_or_404, my_schemes_query
 
 ADMIN_KINDS = {ContentKind.CAMPAIGN, ContentKind.HELPLINE, ContentKind.HELPLINE_SET}
@@ -68,7 +67,6 @@ def _kind_or_404(kind: str) -> ContentKind:
 
 def _commit_and_flash(message: str) -> None:
     db.session.commit()
-    send_queued_mail_later()
     flash(message, "success")
 
 

@@ -11,7 +11,8 @@ rename is seen by every tool and no string names it. Services ask for work next 
 
 Where queued jobs run:
 - in tests (`JOBS_MODE=eager`) at once (just after the commit, for `after_commit`), so a test reads the effect
-  straight after;
+  straight after; a test that needs the state before the job runs (mail still queued, a print order waiting)
+  sets it up inside `with jobs.held():`, which keeps what the commits ask for instead of queueing it;
 - by default on one thread of the web process (the embedded default: no Redis, no worker; `in_process.py`);
 - with `REDIS_URL` set, on an RQ worker (`rq_worker.py`): `flask --app coordinator worker`, or
   `rq worker -w coordinator.jobs.CoordinatorWorker --with-scheduler coordinator`; a plain
@@ -38,9 +39,10 @@ nothing committed is left unseen.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -69,6 +71,7 @@ __all__ = [
     "Sweeper",
     "after_commit",
     "enqueue",
+    "held",
     "init_app",
     "job",
     "job_key",
@@ -152,6 +155,23 @@ def after_commit(fn: Job, *args: object) -> None:
         pending.append(wanted)
 
 
+@contextmanager
+def held() -> Iterator[list[tuple[Job, tuple]]]:
+    """Within the block, jobs this app's commits ask for are kept in the list it yields, not queued; none run.
+
+    For setting up a state the jobs would move on at once in the eager mode, e.g. mail still queued, a print
+    order or a bulletin whose job has not started; the caller may run what it holds, or let it drop.
+    """
+    # Kept on the app, not in a context variable: a test client runs each request in a context of its own.
+    state = state_of(current_app)
+    kept: list[tuple[Job, tuple]] = []
+    outer, state.held = state.held, kept
+    try:
+        yield kept
+    finally:
+        state.held = outer
+
+
 # The outermost transaction's end is where held jobs go: at that moment the commit is done and the session can
 # run queries again (an eager job does, in this same session). `after_commit` fires for savepoints too, and
 # while the transaction is still closing, so it only notes that the commit happened.
@@ -174,8 +194,12 @@ def _queue_held_jobs(session: Session, transaction) -> None:
         return
     # Queueing does not raise (a Redis failure is logged and the sweep covers it); an eager job's failure is
     # raised from the commit, so a test sees it as it saw it from `enqueue`.
+    kept = state_of(current_app).held if has_app_context() else None
     for name, args in session.info.pop(AFTER_COMMIT, []):
-        _enqueue_by_name(name, args)
+        if kept is not None:
+            kept.append((resolve(name), args))
+        else:
+            _enqueue_by_name(name, args)
 
 
 def init_app(app: Flask) -> None:

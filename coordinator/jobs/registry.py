@@ -113,6 +113,8 @@ class JobsState:
         self.stop = threading.Event()
         self.render_pool: RenderPool | None = None
         self.redis = None
+        # Inside `held()`: the jobs commits ask for, kept instead of queued.
+        self.held: list[tuple[Job, tuple]] | None = None
 
 
 def state_of(app: Flask) -> JobsState:

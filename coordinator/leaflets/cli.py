@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup, with_appcontext
 
+from coordinator import jobs
 from coordinator.content import services as content
 from coordinator.content.models import ContentKind
 from coordinator.extensions import db
@@ -120,13 +121,15 @@ def leaflet_render_command(campaign_slug: str, helplines_slug: str, layout: str,
 def print_order_command(campaign_slug: str, helplines_slug: str, layout: str, large_print: bool,
                         scheme_names: tuple[str, ...], out_dir: Path) -> None:
     """Build a central print order now: a zip of one print-shop PDF per scheme, and the quantities CSV, in DIR."""
-    try:
-        _, choice = choice_from_slugs(campaign_slug, helplines_slug, layout, SHOP, large_print, None)
-        scheme_ids = scheme_ids_from_names(scheme_names) if scheme_names else None
-        order = create_print_order(choice, scheme_ids, None)
-    except LeafletChoiceError as exc:
-        raise _choice_refused(exc) from exc
-    db.session.commit()
+    # Held: this command builds the order itself, now, so no worker must start on it as well.
+    with jobs.held():
+        try:
+            _, choice = choice_from_slugs(campaign_slug, helplines_slug, layout, SHOP, large_print, None)
+            scheme_ids = scheme_ids_from_names(scheme_names) if scheme_names else None
+            order = create_print_order(choice, scheme_ids, None)
+        except LeafletChoiceError as exc:
+            raise _choice_refused(exc) from exc
+        db.session.commit()
     build_print_order(order.id)
     db.session.refresh(order)
     if order.state != PrintOrderState.DONE:

@@ -34,8 +34,10 @@ def create_print_order(
 ) -> PrintOrder:
     """Queue a central order: one campaign and layout for every scheme (`scheme_ids` None) or the ones chosen.
 
-    The caller commits, then enqueues `build_print_order` (the command line runs it at once).
+    `build_print_order` is queued when the caller commits (the command line holds it and runs it at once).
     """
+    from coordinator.leaflets.print_order_job import build_print_order  # that module imports this one
+
     choice = replace(choice, local_notice_version_id=None, print_mode=SHOP)
     chosen = check_choice(None, choice)
     if scheme_ids is not None:
@@ -76,6 +78,7 @@ def create_print_order(
         is_large_print=choice.is_large_print,
         scheme_ids=scheme_ids,
     )
+    build_print_order.after_commit(order.id)
     return order
 
 

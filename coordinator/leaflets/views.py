@@ -27,7 +27,6 @@ from coordinator.leaflets.forms import (
 from coordinator.leaflets.layouts import LAYOUTS
 from coordinator.leaflets.models import LeafletRecord, PrintOrder, PrintRun
 from coordinator.leaflets.offers import LeafletChoiceError, content_offer
-from coordinator.leaflets.print_order_job import build_print_order
 from coordinator.leaflets.print_orders import create_print_order, print_order_path, recent_print_orders
 from coordinator.leaflets.render import LeafletError
 from coordinator.schemes.models import Scheme
@@ -255,7 +254,6 @@ def new_print_order():
             form.add_problems(error.errors)
         else:
             db.session.commit()
-            build_print_order.later(order.id)
             flash("The print order is queued: this page shows its progress.", "success")
             return redirect(url_for("leaflets.print_order", order_id=order.id))
     return render_template("leaflets/print_order_form.html", form=form, offer=offer)

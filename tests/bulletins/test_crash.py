@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from coordinator import jobs
 from coordinator.bulletins import approval
 from coordinator.bulletins.models import Bulletin, BulletinDelivery, BulletinState, DeliveryState
 from coordinator.db import utcnow
@@ -66,8 +67,9 @@ def test_killing_the_worker_mid_send_and_starting_again_delivers_everyone_with_a
     fast_sending()
     make_recipients(world.s.scheme_a, RECIPIENTS)
     bulletin = make_bulletin(world)
-    approval.queue_bulletin(bulletin, world.s.coordinator_a)
-    db.session.commit()
+    with jobs.held():  # the worker processes below send it
+        approval.queue_bulletin(bulletin, world.s.coordinator_a)
+        db.session.commit()
     bulletin_id = bulletin.id
     workers: list[subprocess.Popen] = []
     try:

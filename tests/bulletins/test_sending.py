@@ -10,6 +10,7 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import func, select, update
 
+from coordinator import jobs
 from coordinator.audit.models import AuditEntry
 from coordinator.bulletins import approval, progress, subscriber_data, subscribers
 from coordinator.bulletins.models import Bulletin, BulletinDelivery, BulletinState, DeliveryState, SubscriberStatus
@@ -31,8 +32,9 @@ Status = SubscriberStatus
 
 
 def queue(world, bulletin, send_at=None) -> BulletinState:
-    state = approval.queue_bulletin(bulletin, world.s.coordinator_a, send_at)
-    db.session.commit()
+    with jobs.held():  # each test runs the sending job itself, when it is ready to
+        state = approval.queue_bulletin(bulletin, world.s.coordinator_a, send_at)
+        db.session.commit()
     return state
 
 

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
+from coordinator import jobs
 from coordinator.auth.services import PURPOSE_INVITATION, account_link, find_user_by_email, hash_password
 from coordinator.bulletins import approval, progress, subscribers
 from coordinator.bulletins.models import BulletinDelivery, DeliveryState
@@ -360,12 +361,13 @@ def test_leaflet_pages(page):
     scheme, coordinator = make_coordinated_scheme("Bickley Park", streets=((20, 0), (12, 12)))
     record, _ = generate_leaflet(scheme, starter_choice(), coordinator)
     run = create_print_run(scheme, starter_choice(), [s.id for s in scheme.streets], coordinator)
-    waiting = create_print_order(starter_choice(), None, admin)
-    running = create_print_order(starter_choice(), None, admin)
-    running.state = PrintOrderState.RUNNING
-    failed = create_print_order(starter_choice(), None, admin)
-    failed.state, failed.error = PrintOrderState.FAILED, HOSTILE
-    db.session.commit()
+    with jobs.held():  # orders whose jobs have not started: the pages show them as they stand
+        waiting = create_print_order(starter_choice(), None, admin)
+        running = create_print_order(starter_choice(), None, admin)
+        running.state = PrintOrderState.RUNNING
+        failed = create_print_order(starter_choice(), None, admin)
+        failed.state, failed.error = PrintOrderState.FAILED, HOSTILE
+        db.session.commit()
     _switch_to(page, coordinator)
 
     crawl.visit("/leaflets/", "leaflets")
@@ -421,29 +423,30 @@ def test_bulletin_pages(page, world):
     make_recipients(scheme, 3)
     settings = get_settings()
     # One bulletin in every state a coordinator meets.
-    draft = make_bulletin(world, subject=f"Draft: {HOSTILE}", intro=HOSTILE)
-    awaiting, changes_asked = make_bulletin(world, subject="Awaiting approval"), make_bulletin(world, subject="Fix")
-    settings.is_bulletin_approval_required = True
-    approval.queue_bulletin(awaiting, coordinator)
-    approval.queue_bulletin(changes_asked, coordinator)
-    approval.request_bulletin_changes(changes_asked, world.admin, f"Say which hall. {HOSTILE}")
-    settings.is_bulletin_approval_required = False
-    scheduled = make_bulletin(world, subject="Scheduled")
-    approval.queue_bulletin(scheduled, coordinator, utcnow() + timedelta(days=1))
-    ready = make_bulletin(world, subject="Ready to send")
-    approval.queue_bulletin(ready, coordinator)  # approved; its sending job has not started yet
-    sending, sent = make_bulletin(world, subject="Sending"), make_bulletin(world, subject="Sent")
-    for bulletin in (sending, sent):
-        approval.queue_bulletin(bulletin, coordinator)
-        progress.start_sending(bulletin, "example.org")
-    _deliveries(sending, DeliveryState.SENT, 1)
-    _deliveries(sending, DeliveryState.DEFERRED, 1, last_error=f"451 4.7.1 greylisted {HOSTILE}")
-    _deliveries(sent, DeliveryState.SENT, 2)
-    _deliveries(sent, DeliveryState.FAILED, 1, last_error="550 no such mailbox")
-    progress.finish_sending(sent)
-    cancelled = make_bulletin(world, subject="Cancelled")
-    approval.cancel_bulletin(cancelled, coordinator)
-    db.session.commit()
+    with jobs.held():  # none of these bulletins' sending jobs has started: the pages show them as they stand
+        draft = make_bulletin(world, subject=f"Draft: {HOSTILE}", intro=HOSTILE)
+        awaiting, changes_asked = make_bulletin(world, subject="Awaiting approval"), make_bulletin(world, subject="Fix")
+        settings.is_bulletin_approval_required = True
+        approval.queue_bulletin(awaiting, coordinator)
+        approval.queue_bulletin(changes_asked, coordinator)
+        approval.request_bulletin_changes(changes_asked, world.admin, f"Say which hall. {HOSTILE}")
+        settings.is_bulletin_approval_required = False
+        scheduled = make_bulletin(world, subject="Scheduled")
+        approval.queue_bulletin(scheduled, coordinator, utcnow() + timedelta(days=1))
+        ready = make_bulletin(world, subject="Ready to send")
+        approval.queue_bulletin(ready, coordinator)  # approved; its sending job has not started yet
+        sending, sent = make_bulletin(world, subject="Sending"), make_bulletin(world, subject="Sent")
+        for bulletin in (sending, sent):
+            approval.queue_bulletin(bulletin, coordinator)
+            progress.start_sending(bulletin, "example.org")
+        _deliveries(sending, DeliveryState.SENT, 1)
+        _deliveries(sending, DeliveryState.DEFERRED, 1, last_error=f"451 4.7.1 greylisted {HOSTILE}")
+        _deliveries(sent, DeliveryState.SENT, 2)
+        _deliveries(sent, DeliveryState.FAILED, 1, last_error="550 no such mailbox")
+        progress.finish_sending(sent)
+        cancelled = make_bulletin(world, subject="Cancelled")
+        approval.cancel_bulletin(cancelled, coordinator)
+        db.session.commit()
     _switch_to(page, coordinator)
 
     base = f"/schemes/{scheme.id}/bulletins"

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from coordinator import jobs
 from coordinator.admin.services import invite_coordinator
 from coordinator.extensions import db
-from coordinator.mail import MailStatus, OutgoingMail
+from coordinator.mail import MailStatus, OutgoingMail, deliver_queued_mail
 from tests.helpers.servers import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,12 +143,17 @@ class WorkerProcess:
 
 
 def invite_coordinators(count: int) -> list[OutgoingMail]:
-    """Invite `count` new coordinators and commit; return their queued invitation emails."""
-    for n in range(count):
-        invite_coordinator(f"new.coordinator{n}@example.org", f"New Coordinator {n}")
-    db.session.commit()
-    rows = list(db.session.scalars(select(OutgoingMail).order_by(OutgoingMail.id)))
-    assert len(rows) == count and all(row.status == MailStatus.QUEUED for row in rows)
+    """Invite `count` new coordinators and commit, queueing the delivery the commit asks for; return their emails."""
+    # Held until the rows are read: the job thread would otherwise race the check that they are still queued.
+    with jobs.held() as asked:
+        for n in range(count):
+            invite_coordinator(f"new.coordinator{n}@example.org", f"New Coordinator {n}")
+        db.session.commit()
+        rows = list(db.session.scalars(select(OutgoingMail).order_by(OutgoingMail.id)))
+        assert len(rows) == count and all(row.status == MailStatus.QUEUED for row in rows)
+    assert asked == [(deliver_queued_mail, ())], "the invitation service asks for their delivery itself"
+    for job, args in asked:
+        job.later(*args)
     return rows
 
 

@@ -10,6 +10,7 @@ from coordinator import jobs
 from coordinator.extensions import db
 from coordinator.mail import MailStatus, deliver_queued_mail, queue_mail
 from tests.factories import make_user
+from tests.helpers.web import outbox_messages, post_form
 from tests.jobs import tasks
 from tests.jobs.helpers import mail_states, wait_for
 
@@ -96,8 +97,9 @@ def test_a_job_is_called_by_reference_so_a_rename_needs_no_string_edits(app, tmp
 
 
 def test_a_job_queued_by_an_older_release_under_its_old_string_still_runs(app):
-    queue_mail("password_reset", "sam@example.org", "password_reset", name="Sam", link="https://x.test/r", hours=2)
-    db.session.commit()
+    with jobs.held():  # the delivery the commit asks for would send it at once in the eager mode
+        queue_mail("password_reset", "sam@example.org", "password_reset", name="Sam", link="https://x.test/r", hours=2)
+        db.session.commit()
     assert jobs.resolve("coordinator.mail:deliver_queued_mail") is deliver_queued_mail
 
     # run_in_app drops the pool it finds without closing it (in a work-horse that pool is the parent's): close
@@ -108,11 +110,46 @@ def test_a_job_queued_by_an_older_release_under_its_old_string_still_runs(app):
 
 
 def test_a_sweeper_answers_with_jobs_not_strings(app):
-    queue_mail("password_reset", "sam@example.org", "password_reset", name="Sam", link="https://x.test/r", hours=2)
-    db.session.commit()
+    with jobs.held():  # the delivery the commit asks for would send it at once in the eager mode
+        queue_mail("password_reset", "sam@example.org", "password_reset", name="Sam", link="https://x.test/r", hours=2)
+        db.session.commit()
     from coordinator.mail import pending_mail_jobs
 
     [(job, args)] = pending_mail_jobs()
     assert job is deliver_queued_mail and args == ()
     with pytest.raises(TypeError):
         jobs.enqueue("coordinator.mail:deliver_queued_mail")  # code asks by reference only
+
+
+def test_jobs_held_at_a_commit_are_kept_for_the_caller_and_never_run_by_the_commit(app, tmp_path):
+    notes = tmp_path / "notes.txt"
+    with jobs.held() as kept:
+        make_user()
+        tasks.note.after_commit(str(notes), "held")
+        db.session.commit()
+    assert lines(notes) == [], "the commit inside held() ran nothing"
+    assert kept == [(tasks.note, (str(notes), "held"))]
+
+    [(job, args)] = kept
+    job(*args)
+    assert lines(notes) == ["held"]
+
+    tasks.note.after_commit(str(notes), "after held")
+    db.session.commit()
+    assert lines(notes) == ["held", "after held"], "outside held() the commit queues again"
+
+
+def test_a_page_that_queues_mail_leaves_its_delivery_to_the_service_that_queued_it(app, client):
+    user = make_user(email="sam@example.org")
+    db.session.commit()
+    with jobs.held() as asked:
+        post_form(client, "/account/forgot-password", {"email": user.email})
+    # Had the page started the delivery itself, the eager mode would have sent the message despite held().
+    assert list(mail_states().values()) == [(MailStatus.QUEUED, 0)]
+    assert asked == [(deliver_queued_mail, ())], "queue_mail asked for the delivery, once, at the page's commit"
+
+    queue_mail("password_reset", "sam@example.org", "password_reset", name="Sam", link="https://x.test/r", hours=2)
+    db.session.rollback()
+    db.session.commit()
+    assert list(mail_states().values()) == [(MailStatus.QUEUED, 0)], "a message rolled back asks for nothing"
+    assert outbox_messages(app) == []

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from coordinator import jobs
 from coordinator.auth.models import User
 from coordinator.extensions import db
-from coordinator.mail import MailStatus, queue_mail, send_queued_mail_later
+from coordinator.mail import MailStatus, queue_mail
 from tests.factories import make_user
 from tests.jobs import tasks
 from tests.jobs.helpers import all_sent, invite_coordinators, is_gone, mail_states, wait_for
@@ -30,16 +30,16 @@ def thread_app(app, smtp_sink) -> Iterator[Flask]:
 
 def test_invitations_are_sent_by_the_job_thread_without_redis(thread_app, smtp_sink):
     rows = invite_coordinators(3)
-    send_queued_mail_later()
     wait_for(all_sent(3), 10, "the job thread to send the invitations")
     assert sorted(smtp_sink.message_ids()) == sorted(row.message_id for row in rows)
 
 
 def test_first_request_sweeps_mail_left_queued(thread_app, client, smtp_sink):
     # A message committed, but its delivery never asked for: as if the process had stopped just after the commit.
-    queue_mail("password_reset", "left.behind@example.org", "password_reset", name="Lee", link="https://x.test/r",
-               hours=2)
-    db.session.commit()
+    with jobs.held():
+        queue_mail("password_reset", "left.behind@example.org", "password_reset", name="Lee",
+                   link="https://x.test/r", hours=2)
+        db.session.commit()
     assert list(mail_states().values()) == [(MailStatus.QUEUED, 0)]
 
     assert client.get("/account/login").status_code == 200

@@ -13,7 +13,7 @@ import re
 from coordinator import jobs
 from coordinator.admin.services import invite_coordinator
 from coordinator.extensions import db
-from coordinator.mail import MailStatus, deliver_queued_mail, send_queued_mail_later
+from coordinator.mail import MailStatus, deliver_queued_mail
 from tests.factories import make_admin
 from tests.jobs import tasks
 from tests.jobs.helpers import all_sent, duplicates, invite_coordinators, is_gone, mail_states, wait_for
@@ -22,8 +22,7 @@ from tests.jobs.helpers import all_sent, duplicates, invite_coordinators, is_gon
 def test_invitation_is_delivered_by_a_worker_process(rq_app, redis_server, smtp_sink, start_worker):
     admin = make_admin(name="Ada Admin")
     invite_coordinator("nia.okoro@example.org", "Nia Okoro", invited_by=admin)
-    db.session.commit()
-    send_queued_mail_later()
+    db.session.commit()  # the invitation asked for its delivery: queued at this commit
     assert len(redis_server.queued_job_ids()) == 1, "the delivery job waits in Redis until a worker takes it"
 
     worker = start_worker()
@@ -39,7 +38,7 @@ def test_invitation_is_delivered_by_a_worker_process(rq_app, redis_server, smtp_
 def test_asking_again_while_a_delivery_waits_queues_nothing_more(rq_app, redis_server):
     invite_coordinators(2)
     for _ in range(3):
-        send_queued_mail_later()
+        deliver_queued_mail.later()
     assert jobs.requeue_pending() == 1, "the sweep finds queued mail and asks for its delivery"
     [job_id] = redis_server.queued_job_ids()
     assert job_id.startswith(jobs.job_key(deliver_queued_mail, ()) + "-")
@@ -51,7 +50,7 @@ def test_asking_again_while_a_delivery_waits_queues_nothing_more(rq_app, redis_s
     # A waiting mark whose job has gone (here: deleted by hand) stops nothing.
     redis_server.client.delete(f"rq:job:{job_id}")
     redis_server.client.lrem(f"rq:queue:{jobs.QUEUE_NAME}", 0, job_id)
-    send_queued_mail_later()
+    deliver_queued_mail.later()
     assert len(redis_server.queued_job_ids()) == 2
     assert job_id not in redis_server.queued_job_ids()
 
@@ -59,7 +58,6 @@ def test_asking_again_while_a_delivery_waits_queues_nothing_more(rq_app, redis_s
 def test_jobs_lost_with_a_redis_restart_are_rebuilt_from_the_database(rq_app, redis_server, smtp_sink,
                                                                      start_worker):
     rows = invite_coordinators(5)
-    send_queued_mail_later()
     assert len(redis_server.queued_job_ids()) == 1
 
     redis_server.kill()
@@ -76,8 +74,7 @@ def test_mail_queued_while_redis_is_down_is_sent_when_it_returns(rq_app, redis_s
     wait_for(lambda: redis_server.client.exists(jobs.rq_worker.SWEPT_MARK), 20, "the worker's first sweep", worker.log)
 
     redis_server.kill()
-    rows = invite_coordinators(3)
-    send_queued_mail_later()  # Redis is down: logged, not raised; the rows are committed, which is what counts
+    rows = invite_coordinators(3)  # Redis is down: logged, not raised; the rows are committed, which is what counts
     redis_server.start()
 
     wait_for(all_sent(3), 20, "the worker to find Redis emptied and sweep", worker.log)
@@ -88,7 +85,6 @@ def test_work_horse_killed_mid_delivery_is_retried_by_rq(rq_app, redis_server, s
     rows = invite_coordinators(30)
     smtp_sink.delay = 0.05
     worker = start_worker()
-    send_queued_mail_later()
     wait_for(lambda: smtp_sink.count() >= 5, 20, "the delivery to be under way", worker.log)
 
     worker.kill_horse()
@@ -111,7 +107,6 @@ def test_worker_killed_mid_delivery_a_new_worker_finishes_it(rq_app, redis_serve
     rows = invite_coordinators(30)
     smtp_sink.delay = 0.05
     first = start_worker()
-    send_queued_mail_later()
     wait_for(lambda: smtp_sink.count() >= 5, 20, "the delivery to be under way", first.log)
 
     horse = first.horse_pid()

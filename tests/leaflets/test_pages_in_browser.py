@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from coordinator import jobs
 from coordinator.content.models import ContentKind
 from coordinator.extensions import db
 from coordinator.leaflets import builder, print_orders, print_runs, views
@@ -71,8 +72,9 @@ def test_every_leaflet_page_passes_axe(page):
     scheme, coordinator = make_coordinated_scheme("Bickley Park", streets=((20, 0), (12, 12)))
     record, _ = builder.generate_leaflet(scheme, starter_choice(), coordinator)
     run = print_runs.create_print_run(scheme, starter_choice(), [s.id for s in scheme.streets], coordinator)
-    waiting = print_orders.create_print_order(starter_choice(), None, admin)
-    db.session.commit()
+    with jobs.held():  # an order whose job has not started
+        waiting = print_orders.create_print_order(starter_choice(), None, admin)
+        db.session.commit()
     log_in(page, coordinator.email, PASSWORD)
     checked = {}
     for url in ("/leaflets/", f"/leaflets/schemes/{scheme.id}/new", f"/leaflets/{record.id}",
@@ -114,8 +116,9 @@ def test_the_print_order_progress_updates_in_place_until_done_and_can_be_paused(
     admin = load_starter()
     make_coordinated_scheme("Bickley Park")
     make_coordinated_scheme("Chelsfield")
-    order = print_orders.create_print_order(starter_choice(), None, admin)
-    db.session.commit()
+    with jobs.held():  # an order whose job has not started
+        order = print_orders.create_print_order(starter_choice(), None, admin)
+        db.session.commit()
     log_in(page, admin.email, PASSWORD)
     fetches: list[str] = []
     page.on("request", lambda request: fetches.append(request.url) if request.resource_type == "fetch" else None)
@@ -169,8 +172,9 @@ def test_without_javascript_the_progress_page_offers_a_refresh_link(page_without
     page = page_without_javascript
     admin = load_starter()
     make_coordinated_scheme("Bickley Park")
-    order = print_orders.create_print_order(starter_choice(), None, admin)
-    db.session.commit()
+    with jobs.held():  # an order whose job has not started
+        order = print_orders.create_print_order(starter_choice(), None, admin)
+        db.session.commit()
     log_in(page, admin.email, PASSWORD)
     page.goto(f"/leaflets/print-orders/{order.id}")
     expect(page.locator("[data-progress-summary]")).to_have_text("Waiting to start. 0 of 1 schemes done.")

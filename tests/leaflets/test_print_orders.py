@@ -10,6 +10,7 @@ import zipfile
 import pytest
 from sqlalchemy import select
 
+from coordinator import jobs
 from coordinator.audit.models import AuditEntry
 from coordinator.content.models import ContentKind
 from coordinator.extensions import db
@@ -112,8 +113,9 @@ def test_the_order_form_refuses_what_is_not_offered(client, schemes):
 
 def test_the_progress_page_updates_in_place_while_the_order_waits_or_runs(client, schemes):
     admin, *_ = schemes
-    order = print_orders.create_print_order(starter_choice(), None, admin)
-    db.session.commit()
+    with jobs.held():  # an order whose job has not started
+        order = print_orders.create_print_order(starter_choice(), None, admin)
+        db.session.commit()
     login_as(client, admin)
     page = client.get(f"/leaflets/print-orders/{order.id}").get_data(as_text=True)
     # No reload of the whole page (axe-core's meta-refresh, WCAG 2.2.1): a script updates the region in place, and
@@ -143,16 +145,18 @@ def test_the_progress_page_updates_in_place_while_the_order_waits_or_runs(client
 
 def test_building_an_order_twice_is_safe_and_a_failure_is_shown(client, schemes, monkeypatch):
     admin, *_ = schemes
-    order = print_orders.create_print_order(starter_choice(), None, admin)
-    db.session.commit()
+    with jobs.held():  # an order whose job has not started
+        order = print_orders.create_print_order(starter_choice(), None, admin)
+        db.session.commit()
     print_order_job.build_print_order(order.id)
     built = print_orders.print_order_path(order).read_bytes()
     renders = pdfs.render_count()
     print_order_job.build_print_order(order.id)  # done already: nothing happens
     assert pdfs.render_count() == renders and print_orders.print_order_path(order).read_bytes() == built
 
-    broken = print_orders.create_print_order(starter_choice(), None, admin)
-    db.session.commit()
+    with jobs.held():
+        broken = print_orders.create_print_order(starter_choice(), None, admin)
+        db.session.commit()
     monkeypatch.setattr(print_order_job, "copies_for_streets", lambda *args: 1 / 0)
     print_order_job.build_print_order(broken.id)
     db.session.refresh(broken)
@@ -166,8 +170,9 @@ def test_building_an_order_twice_is_safe_and_a_failure_is_shown(client, schemes,
 def test_print_orders_are_for_admins_only(client, schemes):
     admin, first, *_ = schemes
     coordinator = first.memberships[0].user
-    order = print_orders.create_print_order(starter_choice(), None, admin)
-    db.session.commit()
+    with jobs.held():  # an order whose job has not started
+        order = print_orders.create_print_order(starter_choice(), None, admin)
+        db.session.commit()
     login_as(client, coordinator)
     for url in ("/leaflets/print-orders", "/leaflets/print-orders/new", f"/leaflets/print-orders/{order.id}",
                 f"/leaflets/print-orders/{order.id}/download"):
