@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, request
@@ -32,6 +33,16 @@ def public_url(endpoint: str, **values: object) -> str:
     parts = urlsplit(public_base_url())
     adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme or "https")
     return adapter.build(endpoint, values, force_external=True)
+
+
+def short_campaign_url(slug: str) -> str:
+    """The association's own short address for a campaign, PUBLIC_BASE_URL/c/<slug>, that leaflets print."""
+    return public_url("campaigns.short", slug=slug)
+
+
+def printable_address(url: str) -> str:
+    """A web address as printed: no scheme, no trailing slash ("https://example.org/c/x/" -> "example.org/c/x")."""
+    return re.sub(r"^[a-z][a-z0-9+.-]*://", "", url.strip(), flags=re.IGNORECASE).rstrip("/")
 
 
 def this_page() -> str:

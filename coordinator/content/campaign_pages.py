@@ -8,10 +8,11 @@ Every page carries "Exit this page": these are pages about abuse, read in homes 
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template, url_for
+from flask import Response, abort, redirect, render_template, url_for
 
 from coordinator.content import campaigns_bp as bp
 from coordinator.content import services as content
+from coordinator.content.fields import web_href
 from coordinator.content.images import picture_extension
 from coordinator.content.models import CampaignVersion
 
@@ -33,6 +34,18 @@ def show(slug: str):
         "campaigns/campaign.html", campaign=content.campaign_data(version),
         picture=_picture(version), helpline_sets=content.public_helpline_sets(),
     )
+
+
+@bp.get("/c/<slug>")
+def short(slug: str):
+    # The address leaflets print and their QR codes hold: short enough never to break across lines, and ours, so a
+    # campaign that ends stops leading anywhere. It goes on to the campaign's own site when the approved version
+    # names one, else to its page here. A 302, not a 301: a browser must ask again once the campaign ends or its
+    # approved address changes.
+    version = content.running_campaign(slug)
+    if version is None:
+        return render_template("campaigns/not_running.html"), 404
+    return redirect(web_href(version.web_address) or url_for("campaigns.show", slug=slug), 302)
 
 
 @bp.get("/bulletin-images/<sha256>.<extension>")
