@@ -21,8 +21,9 @@ SECURITY_HEADERS = {
 }
 
 # Answers that are the same for everyone, which keep their own caching rule: the app's static files, its icon,
-# and the campaign pictures residents' mail programs load ("public, max-age=86400").
-SHARED_ENDPOINTS = frozenset({"static", "main.favicon", "campaigns.picture"})
+# the campaign pictures residents' mail programs load ("public, max-age=86400") and the association's logo (its
+# address changes with it, so a year).
+SHARED_ENDPOINTS = frozenset({"static", "main.favicon", "campaigns.picture", "main.brand_logo"})
 
 
 def init_app(app: Flask) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
@@ -24,10 +25,11 @@ from wtforms.widgets import Select, TextInput, html_params
 from coordinator.admin.services import AccountStatus, AdminError, UserFilter, check_person_name
 from coordinator.audit.services import AuditFilter
 from coordinator.auth.models import Role
+from coordinator.content.images import LOGO_MAX_SIDE, MAX_IMAGE_BYTES
 from coordinator.forms import CsvUploadMixin, FilterMixin, PeriodMixin, csv_file_field
 from coordinator.plain_text import PlainText
 from coordinator.schemes.models import CoordinatorRole
-from coordinator.settings import LIMITS, SettingsChange, SettingsError
+from coordinator.settings import DEFAULT_BRAND_COLOUR, LIMITS, SettingsChange, SettingsError
 
 
 def options(*pairs: tuple[object, str]) -> list[SelectChoice]:
@@ -434,6 +436,21 @@ class SettingsForm(FlaskForm):
         "the messages per second",
         20,
     )
+    brand_colour = StringField(
+        "Brand colour",
+        description=f"A hex colour code, like {DEFAULT_BRAND_COLOUR} (the toolkit's dark blue). Headings and bars in "
+        "this colour carry white text, so it must be dark enough for white text to be read on it.",
+        filters=[_strip],
+        render_kw={"spellcheck": "false", "autocapitalize": "none"},
+        validators=[DataRequired(message=f"Enter the brand colour, like {DEFAULT_BRAND_COLOUR}")],
+    )
+    logo_upload = FileField(
+        "Logo",
+        description=f"Optional. A PNG or JPEG file up to {MAX_IMAGE_BYTES // (1024 * 1024)} MB, shown at the top of "
+        f"bulletins and leaflets. It is kept as a PNG of at most {LOGO_MAX_SIDE} pixels a side, and details such as "
+        "the camera and place are removed.",
+    )
+    remove_logo = BooleanField("Remove the current logo")
 
     def to_change(self) -> SettingsChange:
         """The change these fields ask for, for `update_settings`."""
@@ -447,12 +464,24 @@ class SettingsForm(FlaskForm):
             is_four_eyes_required=bool(self.is_four_eyes_required.data),
             is_bulletin_approval_required=bool(self.is_bulletin_approval_required.data),
             messages_per_second=self.messages_per_second.data,
+            brand_colour=self.brand_colour.data or "",
+            logo_upload=self._logo_bytes(),
+            remove_logo=bool(self.remove_logo.data),
         )
+
+    def _logo_bytes(self) -> bytes | None:
+        # No file chosen is no change; a file chosen but empty is sent on, to be refused by name.
+        upload = self.logo_upload.data
+        if not upload:
+            return None
+        # A large upload waits in a temporary file: close it once read rather than leave it to the garbage collector.
+        with upload.stream:
+            return upload.read()
 
     def show_settings_error(self, error: SettingsError) -> None:
         """Put a refusal from `update_settings` beside the field it is about, or in the summary at the top."""
         message = str(error)
-        name = next((name for name, (_low, _high, text) in LIMITS.items() if text == message), None)
+        name = error.field or next((name for name, (_low, _high, text) in LIMITS.items() if text == message), None)
         if name is None and message.startswith("The sender address"):
             name = "sender_address"
         elif name is None and "association's name" in message:
@@ -464,11 +493,12 @@ class SettingsForm(FlaskForm):
 
     def changed_labels(self, names: list[str]) -> list[str]:
         """Short names of these settings, for the message after saving."""
-        return [SETTING_SHORT_NAMES.get(name, self[name].label.text) for name in names]
+        return [SETTING_SHORT_NAMES[name] if name in SETTING_SHORT_NAMES else self[name].label.text for name in names]
 
 
 # The tick boxes' labels are whole sentences; the message after saving names them briefly.
 SETTING_SHORT_NAMES = {
     "is_four_eyes_required": "Four-eyes rule",
     "is_bulletin_approval_required": "Bulletin approval",
+    "logo": "Logo",
 }

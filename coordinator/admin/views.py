@@ -40,7 +40,7 @@ from coordinator.schemes import membership, setup
 from coordinator.schemes.models import CoordinatorRole, Scheme
 from coordinator.schemes.services import SchemeError
 from coordinator.security import admin_required
-from coordinator.settings import SettingsError, get_settings, update_settings
+from coordinator.settings import SettingsError, brand, get_settings, update_settings
 
 
 def _me() -> User:
@@ -440,7 +440,7 @@ def settings():
             else:
                 flash("Nothing was changed: every setting already had the value given.", "info")
             return redirect(url_for("admin.settings"))
-    return render_template("admin/settings.html", form=form, history=settings_history())
+    return render_template("admin/settings.html", form=form, brand=brand(), history=settings_history())
 
 
 # --- Audit log ----------------------------------------------------------------------------------

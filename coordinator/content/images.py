@@ -6,6 +6,9 @@ both limited before anything is decoded, so a small file that would unpack to a 
 decompression bomb) is refused without using the memory. What is kept is a fresh encoding of the
 pixels, shrunk to at most 1,600 pixels on the long side, with EXIF (camera, place, time),
 comments and colour profiles left behind.
+
+The association's logo goes through the same checks and is kept as a PNG (transparency survives, and
+emails and leaflets need one kind only), at most 800 pixels on the long side.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
 MAX_SIDE = 1600
+LOGO_MAX_SIDE = 800
 JPEG_QUALITY = 85
 
 _SIGNATURES = {
@@ -58,8 +62,8 @@ def _sniff(data: bytes) -> tuple[str, str]:
     raise ImageError("The picture must be a PNG or JPEG file. Other kinds, including SVG, are not accepted.")
 
 
-def clean_image(data: bytes, field: str = "Picture") -> CleanImage:
-    """Check an uploaded picture and return it re-encoded; ImageError says what is wrong."""
+def clean_image(data: bytes, field: str = "Picture", *, max_side: int = MAX_SIDE, as_png: bool = False) -> CleanImage:
+    """Check an uploaded picture and return it re-encoded (as PNG if asked); ImageError says what is wrong."""
     if not data:
         raise ImageError(f"{field}: the file is empty.")
     if len(data) > MAX_IMAGE_BYTES:
@@ -83,7 +87,7 @@ def clean_image(data: bytes, field: str = "Picture") -> CleanImage:
                         f"{MAX_IMAGE_PIXELS // 1_000_000} megapixels accepted. Make it smaller and try again."
                     )
                 picture.load()
-                cleaned = _reencode(picture, pillow_format)
+                cleaned = _reencode(picture, "PNG" if as_png else pillow_format, max_side)
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -94,14 +98,19 @@ def clean_image(data: bytes, field: str = "Picture") -> CleanImage:
     return cleaned
 
 
-def _reencode(picture: Image.Image, pillow_format: str) -> CleanImage:
+def clean_logo(data: bytes) -> CleanImage:
+    """Check an uploaded logo like a campaign picture and return it as a PNG of at most 800 pixels a side."""
+    return clean_image(data, field="Logo", max_side=LOGO_MAX_SIDE, as_png=True)
+
+
+def _reencode(picture: Image.Image, pillow_format: str, max_side: int) -> CleanImage:
     # Turn the pixels upright as the camera meant, before the orientation tag is left behind.
     upright = ImageOps.exif_transpose(picture)
     if pillow_format == "JPEG":
         upright = upright.convert("RGB")
     elif upright.mode not in ("RGB", "RGBA", "L", "LA"):
         upright = upright.convert("RGBA")
-    upright.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    upright.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     # Nothing from the original file's metadata travels with the new encoding.
     upright.info = {}
     out = io.BytesIO()

@@ -1,10 +1,10 @@
-"""Home, /healthz, and the addresses people and browsers try first (/login, /favicon.ico)."""
+"""Home, /healthz, the addresses people and browsers try first (/login, /favicon.ico), and the association's logo."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import current_app, jsonify, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from coordinator.extensions import db, limiter
 from coordinator.main import bp
 from coordinator.security import my_schemes_query
+from coordinator.settings import brand
 
 log = logging.getLogger(__name__)
 
@@ -52,3 +53,18 @@ def healthz():
         log.error("health check: the database did not answer: %s", exc)
         return jsonify(status="unavailable", database="unreachable"), 503
     return jsonify(status="ok", database="ok")
+
+
+@bp.get("/brand/logo-<version>.png")
+@limiter.exempt
+def brand_logo(version: str):
+    """The association's logo, for emails and pages; its address names its bytes, so caches may keep it for a year."""
+    current = brand()
+    if not current.logo_version:
+        abort(404)
+    if version != current.logo_version:
+        # A bulletin sent before the logo changed still shows a logo: the one in use now, fetched afresh.
+        return redirect(url_for("main.brand_logo", version=current.logo_version))
+    response = Response(current.logo_png, mimetype="image/png")
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response

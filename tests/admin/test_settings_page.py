@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import stream_encode_multipart
 
 from coordinator.extensions import db
-from coordinator.settings import AssociationSettings, get_settings
+from coordinator.settings import AssociationSettings, brand, get_settings
 from tests.admin.helpers import HOSTILE, actions
 from tests.factories import make_admin, make_user
 from tests.helpers.web import csrf_from, login_as, post_form
@@ -24,6 +27,7 @@ GOOD = {
     "helpline_grace_days": "30",
     "is_four_eyes_required": "y",
     "messages_per_second": "20",
+    "brand_colour": "#1d4e89",
 }
 
 
@@ -174,3 +178,110 @@ def test_a_post_without_a_csrf_token_is_refused(client, admin):
     response = client.post(URL, data={**GOOD, "spare_copies_percent": "40"})
     assert response.status_code == 400
     assert _saved() is None or _saved().spare_copies_percent == 5
+
+
+# --- The association's face: brand colour and logo -------------------------------------------------
+
+
+def _png(size=(240, 80)) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGBA", size, "navy").save(out, "PNG")
+    return out.getvalue()
+
+
+def _upload(client, data: bytes, filename: str = "logo.png", **fields):
+    # The form encoded here, in memory: the test client would spool a body this large to a temporary file it never
+    # closes, and the warning would fail the next test.
+    token = csrf_from(client.get(URL).get_data(as_text=True))
+    values = {**GOOD, **fields, "csrf_token": token, "logo_upload": FileStorage(io.BytesIO(data), filename)}
+    stream, _length, boundary = stream_encode_multipart(values, use_tempfile=False)
+    return client.post(URL, data=stream.read(), content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def test_the_form_is_sent_as_files_are_and_shows_the_brand_colour(client, admin):
+    page = client.get(URL).get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in page
+    assert _input_value(page, "brand_colour") == "#1d4e89"
+    assert 'name="logo_upload"' in page and "No logo yet" in page
+    assert 'name="remove_logo"' not in page  # nothing to remove
+
+
+def test_an_uploaded_logo_is_shown_on_the_page_and_served_with_long_cache_headers(app, client, admin):
+    response = _upload(client, _png())
+    assert response.status_code == 302
+    version = brand().logo_version
+    page = client.get(URL).get_data(as_text=True)
+    assert "Settings saved. Changed: Logo." in page
+    src = f"/brand/logo-{version}.png"
+    assert re.search(rf'<img[^>]*src="{re.escape(src)}"[^>]*alt="Bromley Neighbourhood Watch Association logo"'
+                     r'[^>]*width="240" height="80"', page)
+    assert 'name="remove_logo"' in page
+
+    # The logo is public, and the same for everyone: residents' mail programs fetch it, and so does an admin.
+    assert client.get(src).headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    visitor = app.test_client()
+    served = visitor.get(src)
+    assert served.status_code == 200 and served.mimetype == "image/png"
+    assert served.data == brand().logo_png
+    assert served.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+    # An older address (a bulletin sent before the logo changed) leads to the logo now in use.
+    older = visitor.get("/brand/logo-0123456789ab.png")
+    assert older.status_code == 302 and older.headers["Location"] == src
+
+
+def test_without_a_logo_its_address_is_not_found(client, admin):
+    assert client.get("/brand/logo-0123456789ab.png").status_code == 404
+
+
+def test_the_logo_can_be_removed(client, admin):
+    _upload(client, _png())
+    response = post_form(client, URL, {**GOOD, "remove_logo": "y"}, follow_redirects=True)
+    assert "Changed: Logo." in response.get_data(as_text=True)
+    assert brand().logo_png is None
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "message"),
+    [
+        (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "logo.png",
+         "Logo: The picture must be a PNG or JPEG file. Other kinds, including SVG, are not accepted."),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * (5 * 1024 * 1024), "big.png",
+         "Logo: the file is 5.0 MB; the largest picture accepted is 5 MB."),
+        (b"", "empty.png", "Logo: the file is empty."),
+    ],
+)
+def test_a_bad_logo_is_refused_at_its_field_and_nothing_is_saved(client, admin, data, filename, message):
+    response = _upload(client, data, filename, spare_copies_percent="9")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'<a href="#logo_upload">{message}' in page
+    assert re.search(r'<p class="field-error" id="logo_upload-error">.*?' + re.escape(message), page, re.DOTALL)
+    assert _saved() is None or (_saved().logo_png is None and _saved().spare_copies_percent == 5)
+    assert actions("settings.changed") == []
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("#ffcc00", "White text on the brand colour #ffcc00 has a contrast of 1.5:1; it needs at least 4.5:1"),
+        ("blue", "Enter the brand colour as a hex colour code of six characters, like #1d4e89."),
+        ("", "Enter the brand colour, like #1d4e89"),
+    ],
+)
+def test_a_brand_colour_white_text_cannot_be_read_on_is_refused_at_its_field(client, admin, value, message):
+    response = post_form(client, URL, {**GOOD, "brand_colour": value})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'<a href="#brand_colour">{message}' in page
+    assert _input_value(page, "brand_colour") == value
+    assert brand().colour == "#1d4e89"
+
+
+def test_a_readable_brand_colour_is_saved_and_shown(client, admin):
+    response = post_form(client, URL, {**GOOD, "brand_colour": "#0B0C0C"}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Changed: Brand colour." in page
+    assert brand().colour == "#0b0c0c" and 'fill="#0b0c0c"' in page

@@ -13,7 +13,8 @@ from coordinator.settings import SettingsChange, SettingsError, get_settings, up
 
 def _change(**overrides) -> SettingsChange:
     settings = get_settings()
-    values = {f.name: getattr(settings, f.name) for f in dataclasses.fields(SettingsChange)}
+    # The logo's upload and removal are not columns: they default to "leave the logo as it is".
+    values = {f.name: getattr(settings, f.name) for f in dataclasses.fields(SettingsChange) if hasattr(settings, f.name)}
     values.update(overrides)
     return SettingsChange(**values)
 
