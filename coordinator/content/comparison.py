@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from coordinator.content.fields import month_day_words
 from coordinator.content.models import ContentKind, ContentVersion
 
 FIELD_LABELS = {
@@ -19,6 +20,9 @@ FIELD_LABELS = {
     "web_address": "Web address",
     "first_day": "First day",
     "last_day": "Last day",
+    "every_year_from": "Every year from",
+    "every_year_until": "Every year until",
+    "recommended_set_item_id": "Recommended helpline set",
     "language": "Language",
     "audience_tags": "Audience tags",
     "image_id": "Picture",
@@ -47,6 +51,10 @@ def field_text(version: ContentVersion, name: str) -> str:
     if name == "helplines":
         return "\n".join(f"{e.position}. {e.helpline_item.title}" for e in version.entries)
     value = getattr(version, name)
+    if name == "recommended_set_item_id":
+        return version.recommended_set_item.title if version.recommended_set_item is not None else "none"
+    if name in ("every_year_from", "every_year_until"):
+        return month_day_words(value) or "none"
     if name == "image_id":
         image = version.image
         return f"picture {image.sha256[:12]} ({image.width} × {image.height})" if image else "none"

@@ -61,7 +61,14 @@ def clean_fields(kind: ContentKind, fields: dict) -> dict:
     """The kind's fields, checked; FieldErrors names each wrong field."""
     if kind == ContentKind.HELPLINE and fields.get("review_interval_months") in (None, ""):
         fields = {**fields, "review_interval_months": default_review_interval_months()}
-    return CLEANERS[kind](fields)
+    cleaned = CLEANERS[kind](fields)
+    recommended = cleaned.get("recommended_set_item_id")
+    if recommended is not None:
+        found = db.session.get(ContentItem, recommended)
+        if found is None or found.kind != ContentKind.HELPLINE_SET:
+            raise FieldErrors({"recommended_set_item_id": "Recommended helpline set: choose one of the helpline sets, "
+                               "or none."})
+    return cleaned
 
 
 def item_slug(kind: ContentKind, title: str) -> str:

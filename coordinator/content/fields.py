@@ -112,6 +112,18 @@ class _Checker:
         self.errors[name] = f"{label} must be a date written as YYYY-MM-DD."
         return None
 
+    def month_day(self, name: str, label: str) -> str | None:
+        """A day of every year, typed "4 February", "4 Feb" or "02-04", kept as "MM-DD"."""
+        value = self.data.get(name)
+        if value in (None, ""):
+            return None
+        if isinstance(value, str):
+            found = parse_month_day(value)
+            if found is not None:
+                return found
+        self.errors[name] = f"{label} must be a day and a month, such as 4 February."
+        return None
+
     def flag(self, name: str, label: str, default: bool | None = False) -> bool | None:
         value = self.data.get(name, default)
         if value is None or isinstance(value, bool):
@@ -126,6 +138,38 @@ class _Checker:
                 f"{label} must be a web address such as www.met.police.uk or https://www.example.org/page."
             )
         return value
+
+
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+          "november", "december")
+# Days in each month of a leap year: a yearly window may name 29 February (it ends on the 28th in other years).
+MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def parse_month_day(text: str) -> str | None:
+    """ "4 February", "4 feb", "February 4" or "02-04" as "02-04"; None when it is not a day of the year."""
+    text = " ".join(text.strip().lower().replace(",", " ").split())
+    numeric = re.fullmatch(r"(\d{2})-(\d{2})", text)  # "MM-DD", as packs write it
+    if numeric:
+        month, day = int(numeric.group(1)), int(numeric.group(2))
+    else:
+        words = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)? ([a-z]+)|([a-z]+) (\d{1,2})(?:st|nd|rd|th)?", text)
+        if not words:
+            return None
+        day_text, name = (words.group(1), words.group(2)) if words.group(1) else (words.group(4), words.group(3))
+        month = next((i for i, m in enumerate(MONTHS, 1) if len(name) >= 3 and m.startswith(name)), 0)
+        day = int(day_text)
+    if not 1 <= month <= 12 or not 1 <= day <= MONTH_DAYS[month - 1]:
+        return None
+    return f"{month:02d}-{day:02d}"
+
+
+def month_day_words(value: str | None) -> str:
+    """ "02-04" as "4 February" (empty for none)."""
+    if not value:
+        return ""
+    month, day = (int(part) for part in value.split("-"))
+    return f"{day} {MONTHS[month - 1].title()}"
 
 
 def web_href(address: str) -> str:
@@ -155,6 +199,10 @@ def clean_campaign(data: dict) -> dict:
         "web_address": check.web_address("web_address", "Web address"),
         "first_day": check.day("first_day", "First day"),
         "last_day": check.day("last_day", "Last day"),
+        "every_year_from": check.month_day("every_year_from", "Every year from"),
+        "every_year_until": check.month_day("every_year_until", "Every year until"),
+        "recommended_set_item_id": _optional_id(data.get("recommended_set_item_id"), check, "recommended_set_item_id",
+                                                "Recommended helpline set"),
         "language": check.text("language", "Language", 20) or DEFAULT_LANGUAGE,
         "audience_tags": check.lines("audience_tags", "Audience tags", AUDIENCE_TAGS_MAX, AUDIENCE_TAG_MAX, ","),
     }
@@ -169,9 +217,23 @@ def clean_campaign(data: dict) -> dict:
     first, last = cleaned["first_day"], cleaned["last_day"]
     if first and last and last < first and "last_day" not in check.errors:
         check.errors["last_day"] = "Last day must be on or after the first day."
+    yearly = (cleaned["every_year_from"], cleaned["every_year_until"])
+    if (yearly[0] is None) != (yearly[1] is None) and not {"every_year_from", "every_year_until"} & set(check.errors):
+        missing = "every_year_until" if yearly[1] is None else "every_year_from"
+        check.errors[missing] = ("A yearly window needs both days, such as 1 February to 14 February; leave both "
+                                 "empty for none.")
     if check.errors:
         raise FieldErrors(check.errors)
     return cleaned
+
+
+def _optional_id(value: object, check: _Checker, name: str, label: str) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    check.errors[name] = f"{label}: choose one of the approved helpline sets, or none."
+    return None
 
 
 def clean_helpline(data: dict) -> dict:

@@ -27,6 +27,7 @@ from coordinator.content.fields import (
     NOTICE_BODY_MAX,
     SET_SIZE_MAX,
     SUMMARY_MAX,
+    month_day_words,
 )
 from coordinator.content.images import MAX_IMAGE_BYTES
 from coordinator.content.models import (
@@ -87,6 +88,20 @@ class CampaignForm(_ContentForm):
         "campaign offered all year round.",
     )
     last_day = DateField("Last day", validators=[Optional()], description="Optional. After this day it has ended.")
+    every_year_from = StringField(
+        "Every year from", description="Optional: a window that comes back every year, such as 25 November. "
+        "Leave both empty for none.",
+    )
+    every_year_until = StringField(
+        "Every year until", description="Optional, such as 10 December. It may be in the next year: 20 December to "
+        "6 January runs over the new year.",
+    )
+    recommended_set = SelectField(
+        "Recommended helpline set", coerce=lambda value: int(value) if str(value or "").isdigit() else None,
+        validate_choice=False,
+        description="Optional. The builder chooses it for coordinators, and leaflets are made ready with it before "
+        "the campaign opens.",
+    )
     language = StringField("Language", default="en-GB", description="A language tag, such as en-GB.")
     audience_tags = StringField("Audience", description="Optional. Who it is for, separated by commas.")
     image = FileField(
@@ -109,6 +124,9 @@ class CampaignForm(_ContentForm):
             "web_address": self.web_address.data,
             "first_day": self.first_day.data,
             "last_day": self.last_day.data,
+            "every_year_from": self.every_year_from.data,
+            "every_year_until": self.every_year_until.data,
+            "recommended_set_item_id": self.recommended_set.data,
             "language": self.language.data,
             "audience_tags": self.audience_tags.data or "",
             "image_upload": upload,
@@ -122,6 +140,15 @@ class CampaignForm(_ContentForm):
             getattr(self, name).data = getattr(version, name)
         self.key_messages.data = "\n".join(version.key_messages or [])
         self.audience_tags.data = ", ".join(version.audience_tags or [])
+        self.every_year_from.data = month_day_words(version.every_year_from)
+        self.every_year_until.data = month_day_words(version.every_year_until)
+        self.recommended_set.data = version.recommended_set_item_id
+
+    def set_choices(self, helpline_sets: list[HelplineSetVersion]) -> None:
+        """Offer the approved helpline sets as the recommended set."""
+        self.recommended_set.choices = [SelectChoice(value="", label="None")] + [
+            SelectChoice(value=version.item_id, label=version.title) for version in helpline_sets
+        ]
 
 
 class HelplineForm(_ContentForm):

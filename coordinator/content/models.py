@@ -201,6 +201,8 @@ class CampaignVersion(ContentVersion):
         CheckConstraint(
             "first_day IS NULL OR last_day IS NULL OR last_day >= first_day", name="window_in_order"
         ),
+        # A yearly window has both ends or none.
+        CheckConstraint("(every_year_from IS NULL) = (every_year_until IS NULL)", name="yearly_window_whole"),
     )
     __mapper_args__: ClassVar[dict] = {"polymorphic_identity": ContentKind.CAMPAIGN}
 
@@ -214,14 +216,22 @@ class CampaignVersion(ContentVersion):
     # An open end means no limit that way: a campaign with neither day is offered all year round.
     first_day: Mapped[date | None] = mapped_column(Date)
     last_day: Mapped[date | None] = mapped_column(Date)
+    # A window that comes back every year, as "MM-DD" month-days ("02-01" to "02-14"); it may cross the new year
+    # ("11-25" to "12-10" does not, "12-20" to "01-06" does). Within first_day..last_day when those are set too.
+    every_year_from: Mapped[str | None] = mapped_column(String(5))
+    every_year_until: Mapped[str | None] = mapped_column(String(5))
+    # The helpline set the builder preselects for this campaign (the item, so the set's newest approval is used).
+    recommended_set_item_id: Mapped[int | None] = mapped_column(ForeignKey("content_items.id"))
     language: Mapped[str] = mapped_column(String(20), default="en-GB")
     audience_tags: Mapped[list] = mapped_column(JSON, default=list)
     image_id: Mapped[int | None] = mapped_column(ForeignKey("content_images.id"))
 
     image: Mapped[ContentImage | None] = relationship()
+    recommended_set_item: Mapped[ContentItem | None] = relationship()
 
     FIELDS = ("title", "summary", "body", "key_messages", "call_to_action", "hashtag", "web_address",
-              "first_day", "last_day", "language", "audience_tags", "image_id")
+              "first_day", "last_day", "every_year_from", "every_year_until", "recommended_set_item_id",
+              "language", "audience_tags", "image_id")
 
 
 class HelplineVersion(ContentVersion):

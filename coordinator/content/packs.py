@@ -53,7 +53,8 @@ PACK_KINDS = (ContentKind.HELPLINE, ContentKind.HELPLINE_SET, ContentKind.CAMPAI
 # The fields a pack may carry for each kind; anything else is refused rather than silently dropped.
 PACK_FIELDS = {
     ContentKind.CAMPAIGN: {"title", "summary", "body", "key_messages", "call_to_action", "hashtag", "web_address",
-                           "first_day", "last_day", "language", "audience_tags", "image"},
+                           "first_day", "last_day", "every_year_from", "every_year_until",
+                           "recommended_helpline_set", "language", "audience_tags", "image"},
     ContentKind.HELPLINE: {"title", "number", "opening_hours", "is_24_7", "who_for", "web_address",
                            "is_free_to_call", "review_interval_months"},
     ContentKind.HELPLINE_SET: {"title", "helplines"},
@@ -113,7 +114,11 @@ def _export_fields(version: ContentVersion, include_images: bool) -> dict:
         return {"title": version.title,
                 "helplines": [e.helpline_item.slug for e in version.entries if e.helpline_item.current_version]}
     assert isinstance(version, CampaignVersion)
-    data = {name: getattr(version, name) for name in version.FIELDS if name != "image_id"}
+    data = {name: getattr(version, name) for name in version.FIELDS
+            if name not in ("image_id", "recommended_set_item_id")}
+    # The set by its slug, as helpline sets name their helplines: ids mean nothing in another library.
+    recommended = version.recommended_set_item
+    data["recommended_helpline_set"] = recommended.slug if recommended is not None else None
     for day in ("first_day", "last_day"):
         data[day] = data[day].isoformat() if data[day] else None
     if include_images and version.image is not None:
@@ -205,9 +210,13 @@ def _plan(pack: dict) -> list[_Planned]:
     planned: list[_Planned] = []
     seen: set[tuple[ContentKind, str]] = set()
     pack_helplines: set[str] = set()
+    pack_sets: set[str] = set()
     for raw in pack["items"]:
         if isinstance(raw, dict) and raw.get("kind") == ContentKind.HELPLINE.value and isinstance(raw.get("slug"), str):
             pack_helplines.add(raw["slug"])
+        if isinstance(raw, dict) and raw.get("kind") == ContentKind.HELPLINE_SET.value \
+                and isinstance(raw.get("slug"), str):
+            pack_sets.add(raw["slug"])
     for index, raw in enumerate(pack["items"], 1):
         where = f"Item {index}"
         if not isinstance(raw, dict) or set(raw) - {"kind", "slug", "fields"}:
@@ -240,7 +249,7 @@ def _plan(pack: dict) -> list[_Planned]:
             problems.append(f"{where}: unknown field {unknown[0][:40]!r}.")
             continue
         try:
-            item_fields, cleaned, picture = _check_fields(kind, fields, where, pack_helplines)
+            item_fields, cleaned, picture = _check_fields(kind, fields, where, pack_helplines, frozenset(pack_sets))
         except FieldErrors as exc:
             problems.extend(f"{where}: {message}" for message in exc.errors.values())
             continue
@@ -256,7 +265,7 @@ def _plan(pack: dict) -> list[_Planned]:
 
 
 def _check_fields(
-    kind: ContentKind, fields: dict, where: str, pack_helplines: set[str]
+    kind: ContentKind, fields: dict, where: str, pack_helplines: set[str], pack_sets: frozenset[str] = frozenset()
 ) -> tuple[dict, dict, CleanImage | None]:
     picture = None
     item_fields = dict(fields)
@@ -275,6 +284,11 @@ def _check_fields(
         raw_image = item_fields.pop("image", None)
         if raw_image is not None:
             picture = _picture(raw_image, where)
+        recommended = item_fields.get("recommended_helpline_set")
+        if recommended is not None and (not isinstance(recommended, str) or (
+                recommended not in pack_sets and content.find_item(ContentKind.HELPLINE_SET, recommended) is None)):
+            raise FieldErrors({"recommended_helpline_set": f"recommended helpline set '{str(recommended)[:60]}' is "
+                               "neither in the pack nor in the library."})
     return item_fields, drafting.clean_fields(kind, item_fields), picture
 
 
@@ -287,9 +301,12 @@ def _unchanged(plan: _Planned) -> bool:
             [e.helpline_item.slug for e in current.entries] == plan.fields["helplines"]
     # A value the pack leaves out is not a change.
     compared = {name: value for name, value in plan.cleaned.items()
-                if name not in ("is_free_to_call", "review_interval_months") or name in plan.fields}
+                if name not in ("is_free_to_call", "review_interval_months", "recommended_set_item_id")
+                or name in plan.fields}
     same = all(getattr(current, name) == value for name, value in compared.items())
     if plan.kind == ContentKind.CAMPAIGN:
+        recommended = current.recommended_set_item.slug if current.recommended_set_item is not None else None
+        same = same and recommended == plan.fields.get("recommended_helpline_set")
         current_sha = current.image.sha256 if current.image else None
         same = same and current_sha == (plan.picture.sha256 if plan.picture else None)
     return same
@@ -334,6 +351,9 @@ def import_pack(
         if plan.kind == ContentKind.CAMPAIGN:
             fields["image_upload"] = plan.picture
             fields["remove_image"] = plan.picture is None
+            recommended = fields.pop("recommended_helpline_set", None)
+            if recommended is not None:  # sets load before campaigns, so one from this pack exists by now
+                fields["recommended_set_item_id"] = content.find_item(ContentKind.HELPLINE_SET, recommended).id
         if plan.kind == ContentKind.HELPLINE and plan.existing is not None:
             fields.setdefault("review_interval_months", plan.existing.latest_version.review_interval_months)
         if plan.existing is None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from calendar import monthrange
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -166,14 +166,68 @@ class CampaignStatus(enum.StrEnum):
     ENDED = "ended"
 
 
-def campaign_status(version: CampaignVersion, on: date | None = None) -> CampaignStatus:
-    """Current inside the window (an open end has no limit), upcoming before it, ended after it."""
-    on = on or today()
+def in_yearly_window(version: CampaignVersion, on: date) -> bool:
+    """Whether the day falls in the campaign's yearly window (always, when it has none); it may cross the new year."""
+    start, end = version.every_year_from, version.every_year_until
+    if not start or not end:
+        return True
+    day = f"{on.month:02d}-{on.day:02d}"
+    if start <= end:
+        return start <= day <= end
+    return day >= start or day <= end  # "12-20" to "01-06": December's end, then January's start
+
+
+def runs_on(version: CampaignVersion, on: date) -> bool:
+    """Whether the campaign is offered on the day: inside its one-off dates and, if it has one, its yearly window."""
     if version.first_day is not None and on < version.first_day:
-        return CampaignStatus.UPCOMING
+        return False
     if version.last_day is not None and on > version.last_day:
-        return CampaignStatus.ENDED
-    return CampaignStatus.CURRENT
+        return False
+    return in_yearly_window(version, on)
+
+
+def _month_day_in(year: int, value: str) -> date:
+    month, day = (int(part) for part in value.split("-"))
+    return date(year, month, min(day, monthrange(year, month)[1]))  # 29 February is the 28th in other years
+
+
+def next_opening(version: CampaignVersion, on: date | None = None) -> date | None:
+    """The first day after `on` on which the campaign starts running again, or None if it never does."""
+    on = on or today()
+    candidates = []
+    if version.first_day is not None and version.first_day > on:
+        candidates.append(version.first_day)
+    if version.every_year_from:
+        candidates += [_month_day_in(year, version.every_year_from) for year in (on.year, on.year + 1, on.year + 2)]
+    for day in sorted(d for d in candidates if d > on):
+        if runs_on(version, day) and not runs_on(version, day - timedelta(days=1)):
+            return day
+    return None
+
+
+def campaign_status(version: CampaignVersion, on: date | None = None) -> CampaignStatus:
+    """Current when it runs on the day; upcoming when it opens again later (a yearly window comes back); else ended."""
+    on = on or today()
+    if runs_on(version, on):
+        return CampaignStatus.CURRENT
+    if next_opening(version, on) is not None:
+        return CampaignStatus.UPCOMING
+    return CampaignStatus.ENDED
+
+
+def opening_day(version: CampaignVersion, on: date | None = None) -> date | None:
+    """The day its current run began (for a running campaign), else the day it next opens; None for all year."""
+    on = on or today()
+    if not runs_on(version, on):
+        return next_opening(version, on)
+    if version.first_day is None and not version.every_year_from:
+        return None
+    day = on
+    for _ in range(366):  # a yearly window is shorter than a year; a one-off window starts on its first day
+        if not runs_on(version, day - timedelta(days=1)):
+            return day
+        day -= timedelta(days=1)
+    return version.first_day
 
 
 def approved_campaigns() -> list[CampaignVersion]:
@@ -190,7 +244,7 @@ def current_campaigns(on: date | None = None) -> list[CampaignVersion]:
 def upcoming_campaigns(on: date | None = None) -> list[CampaignVersion]:
     """Approved campaigns whose window has not started, soonest first."""
     upcoming = [v for v in approved_campaigns() if campaign_status(v, on) == CampaignStatus.UPCOMING]
-    return sorted(upcoming, key=lambda v: v.first_day)
+    return sorted(upcoming, key=lambda v: next_opening(v, on))
 
 
 def running_campaign(slug: str, on: date | None = None) -> CampaignVersion | None:

@@ -3,8 +3,11 @@
 They ship as a content pack (`starter_pack.json`, beside this file) and load through the same
 import as any other pack. Campaign facts (names, dates, web addresses, hashtags, slogans) and
 helpline facts are exactly those of the association's source material; the campaign copy is the
-toolkit's own. The campaigns carry no window, so they are offered all year round: #ITSNOTOK's
-awareness week of 4 to 10 February 2018 is a fact in its copy, not a window that ended in 2018.
+toolkit's own. #ITSNOTOK comes back every year from 1 to 14 February: its awareness week (4 to 10
+February in 2018) falls in the first two weeks of February, so the window holds the week whichever days it
+takes, with time to deliver leaflets before it. The other three run all year round. Each campaign recommends
+the helpline set the builder preselects for it (#ITSNOTOK and #MeToo "Sexual violence", the other two
+"Domestic abuse").
 Starter helplines carry no verification: each shows "verify before use" until an admin confirms it.
 """
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from coordinator.content import approval, bp, comparison, drafting
 from coordinator.content import services as content
+from coordinator.content.calendar import campaign_calendar, window_words
 from coordinator.content.fields import FieldErrors, web_href
 from coordinator.content.forms import LibraryFilterForm, PackImportForm, ReviewForm, form_for
 from coordinator.content.models import CampaignVersion, ContentImage, ContentItem, ContentKind, VersionState
@@ -37,6 +38,7 @@ def content_helpers() -> dict:
         "tel_href": tel_href,
         "public_url": public_url,
         "campaign_status": content.campaign_status,
+        "campaign_window": window_words,
         "helpline_review": content.helpline_review,
         "usable_helplines": content.usable_helplines,
         "VersionState": VersionState,
@@ -73,6 +75,8 @@ def _commit_and_flash(message: str) -> None:
 def _prepare(form, kind: ContentKind) -> None:
     if kind == ContentKind.HELPLINE_SET:
         form.set_choices(content.helpline_items_for_sets())
+    elif kind == ContentKind.CAMPAIGN:
+        form.set_choices(content.approved_helpline_sets())
 
 
 def _form_fields(form, kind: ContentKind) -> dict:
@@ -100,6 +104,14 @@ def library():
         review_count=len(content.helplines_needing_review()),
         item_status=content.item_status,
     )
+
+
+@bp.get("/calendar")
+@admin_required
+def calendar():
+    """What runs when: the coming twelve months, month by month, and the campaigns that run all year."""
+    months, all_year = campaign_calendar()
+    return render_template("content/calendar.html", months=months, all_year=all_year, window_words=window_words)
 
 
 @bp.route("/new/<kind>", methods=["GET", "POST"])

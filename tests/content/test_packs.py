@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -97,8 +98,18 @@ def test_starter_campaigns_carry_the_facts():
     assert campaigns["you-are-not-alone"].hashtag == "#YouAreNotAlone"
     assert "0808 2000 247" in campaigns["vawg-prevention"].body
     assert campaigns["metoo-bystanders"].hashtag == "#MeToo"
-    # All four are offered today: the 2018 awareness week is a fact in the copy, not an ended window.
-    assert len(content.current_campaigns()) == 4
+    # #ITSNOTOK comes back every year from 1 to 14 February (its 2018 week was 4 to 10 February); the other three
+    # run all year round. Each recommends the set the builder preselects.
+    its_not_ok = campaigns["its-not-ok"]
+    assert (its_not_ok.every_year_from, its_not_ok.every_year_until) == ("02-01", "02-14")
+    assert content.campaign_status(its_not_ok, date(2027, 2, 4)) == content.CampaignStatus.CURRENT
+    assert content.campaign_status(its_not_ok, date(2026, 12, 7)) == content.CampaignStatus.UPCOMING
+    assert content.next_opening(its_not_ok, date(2026, 12, 7)) == date(2027, 2, 1)
+    assert len(content.current_campaigns(date(2027, 2, 4))) == 4
+    assert {slug: v.recommended_set_item.slug for slug, v in campaigns.items()} == {
+        "its-not-ok": "sexual-violence", "metoo-bystanders": "sexual-violence",
+        "vawg-prevention": "domestic-abuse", "you-are-not-alone": "domestic-abuse",
+    }
 
 
 def test_starter_sets_and_helplines_need_verifying():
@@ -267,7 +278,7 @@ def test_content_import_command_with_approve_as_on_a_first_install(runner):
     result = runner.invoke(args=["content", "import", str(STARTER_PACK), "--approve-as", "First.Admin@example.org"])
     assert result.exit_code == 0, result.output
     assert "18 new and 0 changed items approved" in result.output
-    assert len(content.current_campaigns()) == 4
+    assert len(content.approved_campaigns()) == 4
     approved = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "content.approved")).all()
     assert len(approved) == 18 and {a.actor_id for a in approved} == {admin.id}
 

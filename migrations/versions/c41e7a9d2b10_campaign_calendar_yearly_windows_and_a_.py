@@ -1,0 +1,41 @@
+"""Campaign calendar: yearly windows, and the helpline set a campaign recommends
+
+Revision ID: c41e7a9d2b10
+Revises: 725dea823868
+Create Date: 2026-12-07 12:55:00.000000
+
+Existing campaigns keep their one-off dates and get no yearly window and no recommended set, so nothing
+offered today changes.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = 'c41e7a9d2b10'
+down_revision = '725dea823868'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('campaign_versions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('every_year_from', sa.String(length=5), nullable=True))
+        batch_op.add_column(sa.Column('every_year_until', sa.String(length=5), nullable=True))
+        batch_op.add_column(sa.Column('recommended_set_item_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_campaign_versions_recommended_set_item_id_content_items'),
+                                    'content_items', ['recommended_set_item_id'], ['id'])
+        batch_op.create_check_constraint(
+            batch_op.f('ck_campaign_versions_yearly_window_whole'),
+            '(every_year_from IS NULL) = (every_year_until IS NULL)',
+        )
+
+
+def downgrade():
+    with op.batch_alter_table('campaign_versions', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_campaign_versions_yearly_window_whole'), type_='check')
+        batch_op.drop_constraint(batch_op.f('fk_campaign_versions_recommended_set_item_id_content_items'),
+                                 type_='foreignkey')
+        batch_op.drop_column('recommended_set_item_id')
+        batch_op.drop_column('every_year_until')
+        batch_op.drop_column('every_year_from')
