@@ -1,7 +1,7 @@
 """Campaign calendar: yearly windows, and the helpline set a campaign recommends
 
 Revision ID: c41e7a9d2b10
-Revises: 725dea823868
+Revises: e4b7a91c3d62
 Create Date: 2026-12-07 12:55:00.000000
 
 Existing campaigns keep their one-off dates and get no yearly window and no recommended set, so nothing
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c41e7a9d2b10'
-down_revision = '725dea823868'
+down_revision = 'e4b7a91c3d62'
 branch_labels = None
 depends_on = None
 
