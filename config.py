@@ -142,6 +142,21 @@ class Config:
     BULLETIN_RETRY_MAX_ATTEMPTS = _int("BULLETIN_RETRY_MAX_ATTEMPTS", 8)
     BULLETIN_HARD_BOUNCE_LIMIT = _int("BULLETIN_HARD_BOUNCE_LIMIT", 3)
     BULLETIN_LEASE_SECONDS = _int("BULLETIN_LEASE_SECONDS", 60)
+    # Bounces and complaints (coordinator/bulletins/bounces.py). With BOUNCE_ADDRESS set (bounces@watch.example)
+    # each bulletin copy goes out with the envelope sender bounces+<token>@watch.example, and the mailbox behind
+    # it is read over IMAP when BOUNCE_IMAP_HOST is set (by the worker's sweep, or the command). Empty: the
+    # sender address stays the envelope sender, as before, and nothing is read.
+    BOUNCE_ADDRESS = os.environ.get("BOUNCE_ADDRESS", "")
+    BOUNCE_IMAP_HOST = os.environ.get("BOUNCE_IMAP_HOST", "")
+    BOUNCE_IMAP_PORT = _int("BOUNCE_IMAP_PORT", 993)
+    # "ssl" (IMAPS, port 993), "starttls" (port 143) or "none" (only for a server on this machine).
+    BOUNCE_IMAP_SECURITY = os.environ.get("BOUNCE_IMAP_SECURITY", "ssl")
+    BOUNCE_IMAP_USERNAME = os.environ.get("BOUNCE_IMAP_USERNAME", "")
+    BOUNCE_IMAP_PASSWORD = os.environ.get("BOUNCE_IMAP_PASSWORD", "")
+    BOUNCE_IMAP_FOLDER = os.environ.get("BOUNCE_IMAP_FOLDER", "INBOX")
+    # Soft bounces (a full mailbox, a server down for days) mark an address bouncing after this many in this many days.
+    BOUNCE_SOFT_LIMIT = _int("BOUNCE_SOFT_LIMIT", 3)
+    BOUNCE_SOFT_DAYS = _int("BOUNCE_SOFT_DAYS", 30)
     # DKIM signing of every message (bulletins and transactional mail): on when a selector and a key file are set;
     # the domain defaults to the From address's.
     DKIM_SELECTOR = os.environ.get("DKIM_SELECTOR", "")

@@ -273,6 +273,31 @@ class MailTransport:
             self._smtp = None
 
 
+# --- The return path (VERP) ---------------------------------------------------------------------------------------
+
+
+def return_path(token: str) -> str:
+    """The envelope sender naming one message, `bounces+<token>@domain` from BOUNCE_ADDRESS; "" when that is unset.
+
+    A bounce goes to the envelope sender (RFC 5321 section 4.5.5), so the address it arrives at says which
+    message bounced, whatever the bounce's own text is like (VERP).
+    """
+    local, _, domain = (current_app.config.get("BOUNCE_ADDRESS") or "").strip().rpartition("@")
+    if not local or not domain or not token:
+        return ""
+    return f"{local}+{token}@{domain}"
+
+
+def return_path_token(address: str) -> str:
+    """The token of an address made by `return_path` (any case), or "" when it is not one of ours."""
+    local, _, domain = (current_app.config.get("BOUNCE_ADDRESS") or "").strip().rpartition("@")
+    got_local, _, got_domain = address.strip().strip("<>").rpartition("@")
+    base, plus, token = got_local.partition("+")
+    if not local or not plus or base.lower() != local.lower() or got_domain.lower() != domain.lower():
+        return ""
+    return token
+
+
 # --- DKIM ----------------------------------------------------------------------------------------------------------
 
 

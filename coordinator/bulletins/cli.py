@@ -1,15 +1,18 @@
-"""`flask import-subscribers`, `flask expire-subscribers` and `flask bulletin send`: residents' subscriptions and
-campaign bulletins from the command line, through the same services as the pages."""
+"""`flask import-subscribers`, `flask expire-subscribers`, `flask bulletin send` and `flask bulletin
+process-bounces`: residents' subscriptions, campaign bulletins and their bounces from the command line, through
+the same services as the pages."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import sys
+
 import click
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from coordinator.bulletins import batches, subscriber_data, subscriber_import
+from coordinator.bulletins import batches, bounces, subscriber_data, subscriber_import
 from coordinator.bulletins.transitions import BulletinError
 from coordinator.cli import finish_import
 from coordinator.extensions import db
@@ -85,6 +88,39 @@ def bulletin_send_command(scheme_name: str | None, all_schemes: bool, campaign_s
     for line in report.lines():
         click.echo(line)
     click.echo(f"{len(report.bulletins)} bulletin(s) made, {len(report.skipped)} scheme(s) skipped.")
+
+
+# sysexits.h EX_TEMPFAIL: an MTA piping a message in keeps it and tries again later.
+EX_TEMPFAIL = 75
+
+
+@bulletin_group.command("process-bounces")
+@click.option("--stdin", "from_stdin", is_flag=True,
+              help="Read one bounce or complaint message from standard input (an MTA's pipe) instead of the mailbox.")
+def process_bounces_command(from_stdin: bool) -> None:
+    """Read bounces (RFC 3464) and complaints (RFC 5965) and act on them: bouncing addresses, unsubscribes.
+
+    Without --stdin, every report waiting in the BOUNCE_IMAP_* mailbox is read and then deleted from it.
+    """
+    if from_stdin:
+        data = sys.stdin.buffer.read()
+        try:
+            run = bounces.process_message(data)
+            db.session.commit()
+        except Exception as exc:  # the database is away: the MTA keeps the message and pipes it again later
+            db.session.rollback()
+            click.echo(f"The message could not be recorded ({exc}); try again later.", err=True)
+            sys.exit(EX_TEMPFAIL)
+    else:
+        if not bounces.is_mailbox_configured():
+            raise click.ClickException("No bounce mailbox is set: set BOUNCE_IMAP_HOST (and BOUNCE_IMAP_USERNAME, "
+                                       "BOUNCE_IMAP_PASSWORD), or pipe one message in with --stdin.")
+        try:
+            run = bounces.process_mailbox()
+        except bounces.BounceMailboxError as exc:
+            raise click.ClickException(str(exc)) from exc
+    for line in run.lines():
+        click.echo(line)
 
 
 COMMANDS = (import_subscribers_command, expire_subscribers_command, bulletin_group)

@@ -253,3 +253,49 @@ class BulletinDelivery(db.Model):
 
     def __repr__(self) -> str:
         return f"<BulletinDelivery {self.id} bulletin={self.bulletin_id} {self.state.value}>"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Bounces and complaints read back from the bounce mailbox (see `bounces`)
+
+
+class BounceKind(enum.StrEnum):
+    """What a report read from the bounce mailbox says about one delivery."""
+
+    # A permanent failure (RFC 3464 Action: failed, status 5.x.x): the address is marked bouncing at once.
+    HARD = "hard"
+    # A failure that may pass (status 4.x.x, or a full mailbox): three within 30 days mark it bouncing.
+    SOFT = "soft"
+    # The resident marked the bulletin as spam (an RFC 5965 abuse report): unsubscribed at once.
+    COMPLAINT = "complaint"
+
+
+class SubscriberBounce(db.Model):
+    """One bounce or complaint about one bulletin delivery, as read from the bounce mailbox.
+
+    `report_key` is the SHA-256 of the report message, so a report read twice (the mailbox kept it after a
+    crash) counts once. `detail` is the mail server's own words, which often quote the address: erasing the
+    subscriber deletes their rows.
+    """
+
+    __tablename__ = "subscriber_bounces"
+    __table_args__ = (Index("ix_subscriber_bounces_subscriber_received", "subscriber_id", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Indexed by ix_subscriber_bounces_subscriber_received, which starts with it.
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    scheme_id: Mapped[int] = mapped_column(ForeignKey("schemes.id", ondelete="CASCADE"), index=True)
+    delivery_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bulletin_deliveries.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[BounceKind] = mapped_column(_enum(BounceKind, "bounce_kind"))
+    # The RFC 3463 status code ("5.1.1"), or the feedback type of a complaint ("abuse").
+    status: Mapped[str] = mapped_column(String(20), default="")
+    detail: Mapped[str] = mapped_column(String(300), default="")
+    report_key: Mapped[str] = mapped_column(String(64), unique=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    subscriber: Mapped[Subscriber] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<SubscriberBounce {self.id} subscriber={self.subscriber_id} {self.kind.value}>"

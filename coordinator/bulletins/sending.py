@@ -59,6 +59,7 @@ from sqlalchemy.pool import Pool
 from coordinator import jobs
 from coordinator.auth.models import User
 from coordinator.bulletins import progress, subscribers
+from coordinator.bulletins.bounces import delivery_token
 from coordinator.bulletins.models import (
     UNFINISHED_DELIVERY_STATES,
     Bulletin,
@@ -73,7 +74,7 @@ from coordinator.bulletins.transitions import BulletinError
 from coordinator.db import utcnow
 from coordinator.extensions import db
 from coordinator.links import public_url
-from coordinator.mail import SMTP_TIMEOUT_SECONDS, MailTransport, reply_code, reply_text, server_problem
+from coordinator.mail import SMTP_TIMEOUT_SECONDS, MailTransport, reply_code, reply_text, return_path, server_problem
 from coordinator.mailheaders import MessageError
 from coordinator.settings import get_settings
 
@@ -466,7 +467,9 @@ class BulletinSender:
             return Outcome(DeliveryState.QUEUED, f"not sent: the message could not be built ({exc})"[:500])
         try:
             # A connection the server dropped is replaced once by the transport; ServerUnavailable is an OSError.
-            self.transport.send(self.rendered.sender, row.to_address, data, f"bulletin-{self.bulletin_id}-{row.id}")
+            # The envelope sender names this copy (bounces+<token>@...), so its bounce says which it was.
+            envelope_sender = return_path(delivery_token(row.id)) or self.rendered.sender
+            self.transport.send(envelope_sender, row.to_address, data, f"bulletin-{self.bulletin_id}-{row.id}")
         except (smtplib.SMTPException, OSError) as exc:
             return classify_failure(exc, row.attempts, self.retry_base, self.max_attempts)
         return SENT

@@ -2,7 +2,8 @@
 
 Erasure keeps the row, so a scheme's counts stay true, and removes the address and the name everywhere they
 were written: the subscriber, the confirmation emails sent to them, their bulletins' outbox rows (and the
-mail servers' answers, which often quote the address), and the client addresses in the audit log.
+mail servers' answers, which often quote the address), their bounces and complaints, and the client addresses
+in the audit log.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import Select, and_, case, exists, or_, select, update
 from coordinator import audit
 from coordinator.audit.models import AuditEntry
 from coordinator.auth.models import User
+from coordinator.bulletins.bounces import forget_bounces
 from coordinator.bulletins.models import BulletinDelivery, DeliveryState, Subscriber, SubscriberStatus
 from coordinator.bulletins.subscribers import CONFIRM_MAIL_KIND, confirm_max_age
 from coordinator.db import UTC, utcnow
@@ -178,6 +180,7 @@ def erase_subscriber(subscriber: Subscriber, actor: User | None) -> bool:
     db.session.flush()
     _forget_traces(subscriber, email, placeholder)
     _forget_deliveries(subscriber, placeholder)
+    forget_bounces(subscriber)
     audit.record(
         "subscribers.erased",
         subscriber,

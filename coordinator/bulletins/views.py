@@ -13,7 +13,7 @@ import json
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from coordinator.bulletins import bp, subscriber_data, subscribers
+from coordinator.bulletins import bounces, bp, subscriber_data, subscribers
 from coordinator.bulletins.forms import (
     ConfirmSubscriptionForm,
     EraseSubscriberForm,
@@ -159,6 +159,7 @@ def subscriber_list(scheme_id: int):
         filter_args=args,
         counts=subscribers.count_subscribers(scheme),
         join_url=public_url("bulletins.join", slug=scheme.slug),
+        bounces=bounces.recent_bounces(scheme),
     )
 
 
