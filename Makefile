@@ -11,8 +11,9 @@ export TEST_DATABASE_URL
 
 # Pango for WeasyPrint; harfbuzz-subset keeps PDF font subsetting fast (without it, ~6x slower).
 RUNTIME_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
-# Reading PDFs back (pdftotext), decoding QR codes (zbarimg), a real browser for the page tests.
-TEST_PACKAGES := $(RUNTIME_PACKAGES) poppler-utils zbar-tools chromium redis-server
+# Reading PDFs back (pdftotext), decoding QR codes (zbarimg), a real browser for the page tests, a real IMAP server
+# for the bounce tests (the tests start their own Dovecot on a loopback port).
+TEST_PACKAGES := $(RUNTIME_PACKAGES) poppler-utils zbar-tools chromium redis-server dovecot-imapd
 
 .PHONY: run test test-sqlite test-postgres install system-packages-run system-packages-test lint clean
 
