@@ -37,7 +37,7 @@ import logging
 import re
 import ssl
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from email import policy
 from email.message import Message
@@ -229,9 +229,9 @@ class BounceRun:
     def lines(self) -> list[str]:
         """The run in words, for the command line."""
         return [
-            f"{self.read} report(s) read: {self.hard} hard bounce(s), {self.soft} soft bounce(s), "
-            f"{self.complaints} complaint(s), {self.notices} notice(s) that change nothing, "
-            f"{self.already_read} read before, {self.unknown} about no bulletin we know.",
+            (f"{self.read} report(s) read: {self.hard} hard bounce(s), {self.soft} soft bounce(s), "
+             f"{self.complaints} complaint(s), {self.notices} notice(s) that change nothing, "
+             f"{self.already_read} read before, {self.unknown} about no bulletin we know."),
             f"{self.marked_bouncing} address(es) marked bouncing, {self.unsubscribed} unsubscribed after a complaint.",
             *([f"{self.not_reports} message(s) were not reports and are left for a person to read."]
               if self.not_reports else []),

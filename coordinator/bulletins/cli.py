@@ -4,13 +4,13 @@ the same services as the pages."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import sys
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from coordinator.bulletins import batches, bounces, subscriber_data, subscriber_import
 from coordinator.bulletins.transitions import BulletinError
@@ -107,7 +107,7 @@ def process_bounces_command(from_stdin: bool) -> None:
         try:
             run = bounces.process_message(data)
             db.session.commit()
-        except Exception as exc:  # the database is away: the MTA keeps the message and pipes it again later
+        except SQLAlchemyError as exc:  # the database is away: the MTA keeps the message and pipes it again later
             db.session.rollback()
             click.echo(f"The message could not be recorded ({exc}); try again later.", err=True)
             sys.exit(EX_TEMPFAIL)

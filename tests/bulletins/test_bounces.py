@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from coordinator import jobs
 from coordinator.audit.models import AuditEntry
@@ -223,8 +224,9 @@ def test_an_unreachable_mailbox_is_an_error_for_the_command_and_a_later_try_for_
 def test_soft_bounces_mark_the_address_after_three_within_thirty_days(world, envelope_server, runner):
     sent = send_to(world, "full@example.net")
     delivery = sent["full@example.net"]
-    report = lambda n: dsn(path_of(delivery), "full@example.net", "4.2.2",  # noqa: E731
-                           diagnostic=f"smtp; 452 4.2.2 Mailbox full (try {n})")
+
+    def report(n: int) -> bytes:
+        return dsn(path_of(delivery), "full@example.net", "4.2.2", diagnostic=f"smtp; 452 4.2.2 Mailbox full (try {n})")
 
     with freeze_time(utcnow() - timedelta(days=31)):
         pipe(runner, report(0))  # too long ago to count
@@ -279,7 +281,7 @@ def test_a_piped_message_that_cannot_be_recorded_asks_the_mta_to_try_again(world
     sent = send_to(world, "gone@example.net")
 
     def broken(*args, **kwargs):
-        raise RuntimeError("the database is away")
+        raise OperationalError("INSERT ...", {}, Exception("the database is away"))
 
     monkeypatch.setattr(bounces, "apply_report", broken)
     result = runner.invoke(args=["bulletin", "process-bounces", "--stdin"],

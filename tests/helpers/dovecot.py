@@ -193,11 +193,11 @@ service anvil {{
         """Every message left in the mailbox, with its flags."""
         imap = self.client()
         try:
-            status, data = imap.uid("SEARCH", None, "ALL")
+            _status, data = imap.uid("SEARCH", None, "ALL")
             uids = data[0].split() if data and data[0] else []
             found = []
             for uid in uids:
-                status, parts = imap.uid("FETCH", uid, "(FLAGS BODY.PEEK[])")
+                _status, parts = imap.uid("FETCH", uid, "(FLAGS BODY.PEEK[])")
                 head = parts[0][0].decode()
                 flags = set(head.split("FLAGS (", 1)[1].split(")", 1)[0].split())
                 found.append((flags, parts[0][1]))
