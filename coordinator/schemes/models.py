@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text, UniqueConstraint, false, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
@@ -34,6 +34,9 @@ class Scheme(TimestampMixin, db.Model):
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
     contact_other: Mapped[str] = mapped_column(String(200), default="")
+    # Bulletins show each campaign short (summary, three key messages, a link to its page) unless the
+    # coordinators chose the full text for their residents.
+    is_bulletin_full_text: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     memberships: Mapped[list[SchemeCoordinator]] = relationship(
         back_populates="scheme", cascade="all, delete-orphan", order_by="SchemeCoordinator.role"
