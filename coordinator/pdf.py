@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
 import pikepdf
@@ -37,6 +38,9 @@ from weasyprint import CSS, HTML
 from weasyprint.pdf import VARIANTS
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+if TYPE_CHECKING:
+    from coordinator.leaflets.preflight import PrintRules
 
 log = logging.getLogger(__name__)
 
@@ -223,6 +227,7 @@ def render_pdf(
     metadata: PDFMetadata | None = None,
     variant: str | None = None,
     expected_pages: int | None = None,
+    preflight: PrintRules | None = None,
 ) -> bytes:
     """Render an HTML string to PDF bytes, fetching only bundled assets.
 
@@ -230,7 +235,12 @@ def render_pdf(
     `variant` is a WeasyPrint PDF variant such as "pdf/ua-1" (tagged for accessibility).
     With `expected_pages`, raise DoesNotFit unless the document lays out on exactly that many pages;
     text running out of its box or off its page always raises DoesNotFit (WeasyPrint would just cut it).
+    With `preflight` rules, the laid-out document is then checked as a print shop would (coordinator/leaflets/
+    preflight.py: type size, panels, numbers and addresses kept whole, glyphs the fonts have, contrast) and
+    PreflightFailed lists every problem, each naming the field it came from.
     """
+    from coordinator.leaflets.preflight import PreflightFailed, check_document
+
     if variant is not None and variant not in VARIANTS:
         raise ValueError(f"Unknown PDF variant {variant!r}")
     fetcher = AssetFetcher()
@@ -255,6 +265,8 @@ def render_pdf(
             page_count=page_count,
             expected_pages=expected_pages,
         )
+    if preflight is not None and (problems := check_document(document, preflight)):
+        raise PreflightFailed(problems)
     if metadata is not None:
         document.metadata.title = metadata.title
         document.metadata.authors = [metadata.author] if metadata.author else []
