@@ -15,7 +15,7 @@ per recipient (RFC 3464), a message/feedback-report part as one block (RFC 5965)
 delivery, no heuristics over free-text bounces are needed, which is what bounce libraries (flufl.bounce,
 Mailman's) add; they also give addresses rather than status codes, and read no abuse reports.
 
-What a report does (`apply_report`), each step audited and listed on the scheme's subscribers page:
+What a report does (`apply_reports`), each step audited and listed on the scheme's subscribers page:
 - a permanent failure (Action: failed, status 5.x.x other than a full mailbox) marks the address bouncing;
 - a soft one (4.x.x, or X.2.2 mailbox full) is kept; BOUNCE_SOFT_LIMIT (3) within BOUNCE_SOFT_DAYS (30)
   mark it bouncing;
@@ -43,7 +43,8 @@ from email import policy
 from email.message import Message
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import joinedload
 
 from coordinator import audit, jobs
 from coordinator.bulletins.models import BounceKind, BulletinDelivery, Subscriber, SubscriberBounce, SubscriberStatus
@@ -253,86 +254,116 @@ def _mark_bouncing(subscriber: Subscriber, why: str, **details: object) -> bool:
     return True
 
 
-def _soft_count(subscriber: Subscriber) -> int:
+def _soft_counts(subscriber_ids: set[int]) -> dict[int, int]:
+    """Soft bounces on record within BOUNCE_SOFT_DAYS, per subscriber (one grouped query)."""
+    if not subscriber_ids:
+        return {}
     since = utcnow() - timedelta(days=int(current_app.config.get("BOUNCE_SOFT_DAYS") or 30))
-    return db.session.scalar(
-        select(func.count()).select_from(SubscriberBounce).where(
-            SubscriberBounce.subscriber_id == subscriber.id,
+    rows = db.session.execute(
+        select(SubscriberBounce.subscriber_id, func.count())
+        .where(
+            SubscriberBounce.subscriber_id.in_(subscriber_ids),
             SubscriberBounce.kind == BounceKind.SOFT,
             SubscriberBounce.received_at >= since,
         )
-    ) or 0
+        .group_by(SubscriberBounce.subscriber_id)
+    )
+    return {subscriber_id: count for subscriber_id, count in rows}
 
 
-def apply_report(report: Report | None, key: str, run: BounceRun) -> bool:
-    """Record one report and change the subscriber it is about; False when the message was not a report.
-
-    The caller commits. Audit entries carry the status code, never the server's words, which quote addresses.
-    """
-    if report is None:
-        run.not_reports += 1
+def _unsubscribe_after_complaint(subscriber: Subscriber, report: Report, delivery: BulletinDelivery) -> bool:
+    if subscriber.status == SubscriberStatus.UNSUBSCRIBED:
         return False
-    if report.kind is None:
-        run.notices += 1
-        return True
-    delivery = db.session.get(BulletinDelivery, report.delivery_id) if report.delivery_id is not None else None
-    subscriber = delivery.subscriber if delivery is not None else None
-    if subscriber is None or subscriber.is_erased:
-        # Erased residents keep no bounce history: nothing of theirs is written again.
-        run.unknown += 1
-        return True
-    if db.session.scalar(select(SubscriberBounce.id).where(SubscriberBounce.report_key == key)) is not None:
-        run.already_read += 1
-        return True
-    db.session.add(SubscriberBounce(
-        subscriber_id=subscriber.id,
+    previous = subscriber.status.value
+    subscriber.status = SubscriberStatus.UNSUBSCRIBED
+    subscriber.unsubscribed_at = utcnow()
+    audit.record(
+        "subscribers.complained",
+        subscriber,
+        f"Subscriber #{subscriber.id} of {subscriber.scheme.name} unsubscribed: "
+        "their mail program reported a bulletin as unwanted",
+        actor_label="system",
         scheme_id=subscriber.scheme_id,
-        delivery_id=delivery.id,
-        kind=report.kind,
-        status=report.status,
-        detail=report.detail[:300],
-        report_key=key,
-        received_at=utcnow(),
-    ))
-    db.session.flush()
-    details = {"bulletin_id": delivery.bulletin_id, "status": report.status or None}
-    if report.kind == BounceKind.HARD:
-        run.hard += 1
-        run.marked_bouncing += _mark_bouncing(subscriber, f"a permanent failure ({report.status or 'no code'})",
-                                              reason="hard", **details)
-    elif report.kind == BounceKind.SOFT:
-        run.soft += 1
-        limit = int(current_app.config.get("BOUNCE_SOFT_LIMIT") or 3)
-        if (count := _soft_count(subscriber)) >= limit:
-            days = int(current_app.config.get("BOUNCE_SOFT_DAYS") or 30)
-            run.marked_bouncing += _mark_bouncing(
-                subscriber, f"{count} temporary failures within {days} days", reason="soft", count=count, **details
-            )
-    else:
-        run.complaints += 1
-        if subscriber.status != SubscriberStatus.UNSUBSCRIBED:
-            previous = subscriber.status.value
-            subscriber.status = SubscriberStatus.UNSUBSCRIBED
-            subscriber.unsubscribed_at = utcnow()
-            run.unsubscribed += 1
-            audit.record(
-                "subscribers.complained",
-                subscriber,
-                f"Subscriber #{subscriber.id} of {subscriber.scheme.name} unsubscribed: "
-                "their mail program reported a bulletin as unwanted",
-                actor_label="system",
-                scheme_id=subscriber.scheme_id,
-                previous_status=previous,
-                feedback_type=report.status,
-                bulletin_id=delivery.bulletin_id,
-            )
+        previous_status=previous,
+        feedback_type=report.status,
+        bulletin_id=delivery.bulletin_id,
+    )
     return True
+
+
+def apply_reports(reports: list[tuple[Report | None, str]], run: BounceRun) -> list[bool]:
+    """Record reports (each with its `report_key`) and change the subscribers they are about, in a few queries.
+
+    Returns, per report, False when the message was not a report. The caller commits. Audit entries carry
+    the status code, never the server's words, which quote addresses.
+    """
+    wanted = {r.delivery_id for r, _key in reports if r is not None and r.kind is not None and r.delivery_id}
+    deliveries = {
+        d.id: d for d in db.session.scalars(
+            select(BulletinDelivery).where(BulletinDelivery.id.in_(wanted))
+            .options(joinedload(BulletinDelivery.subscriber).joinedload(Subscriber.scheme))
+        )
+    } if wanted else {}
+    keys = {key for r, key in reports if r is not None and r.kind is not None}
+    seen = set(db.session.scalars(
+        select(SubscriberBounce.report_key).where(SubscriberBounce.report_key.in_(keys))
+    )) if keys else set()
+    soft = _soft_counts({d.subscriber_id for d in deliveries.values()})
+    limit = int(current_app.config.get("BOUNCE_SOFT_LIMIT") or 3)
+    days = int(current_app.config.get("BOUNCE_SOFT_DAYS") or 30)
+    now = utcnow()
+    rows, results = [], []
+    with db.session.no_autoflush:
+        for report, key in reports:
+            results.append(report is not None)
+            if report is None:
+                run.not_reports += 1
+                continue
+            if report.kind is None:
+                run.notices += 1
+                continue
+            delivery = deliveries.get(report.delivery_id)
+            subscriber = delivery.subscriber if delivery is not None else None
+            if subscriber is None or subscriber.is_erased:
+                # Erased residents keep no bounce history: nothing of theirs is written again.
+                run.unknown += 1
+                continue
+            if key in seen:
+                run.already_read += 1
+                continue
+            seen.add(key)
+            rows.append({
+                "subscriber_id": subscriber.id, "scheme_id": subscriber.scheme_id, "delivery_id": delivery.id,
+                "kind": report.kind, "status": report.status, "detail": report.detail[:300], "report_key": key,
+                "received_at": now,
+            })
+            details = {"bulletin_id": delivery.bulletin_id, "status": report.status or None}
+            if report.kind == BounceKind.HARD:
+                run.hard += 1
+                run.marked_bouncing += _mark_bouncing(
+                    subscriber, f"a permanent failure ({report.status or 'no code'})", reason="hard", **details
+                )
+            elif report.kind == BounceKind.SOFT:
+                run.soft += 1
+                count = soft[subscriber.id] = soft.get(subscriber.id, 0) + 1
+                if count >= limit:
+                    run.marked_bouncing += _mark_bouncing(
+                        subscriber, f"{count} temporary failures within {days} days", reason="soft", count=count,
+                        **details,
+                    )
+            else:
+                run.complaints += 1
+                run.unsubscribed += _unsubscribe_after_complaint(subscriber, report, delivery)
+    if rows:
+        db.session.execute(insert(SubscriberBounce), rows)
+    db.session.flush()
+    return results
 
 
 def process_message(data: bytes, run: BounceRun | None = None) -> BounceRun:
     """Read one message (from an MTA's pipe, say) and act on it; the caller commits."""
     run = run or BounceRun()
-    apply_report(read_report(data), report_key(data), run)
+    apply_reports([(read_report(data), report_key(data))], run)
     return run
 
 
@@ -395,9 +426,10 @@ def process_mailbox() -> BounceRun:
             raise BounceMailboxError(f"the bounce mailbox cannot be searched: {data!r}")
         uids = data[0].split() if data and data[0] else []
         for start in range(0, len(uids), FETCH_BATCH):
-            done, skipped = [], []
-            for uid, raw in _fetch(imap, uids[start:start + FETCH_BATCH]):
-                (done if apply_report(read_report(raw), report_key(raw), run) else skipped).append(uid)
+            fetched = _fetch(imap, uids[start:start + FETCH_BATCH])
+            results = apply_reports([(read_report(raw), report_key(raw)) for _uid, raw in fetched], run)
+            done = [uid for (uid, _raw), is_report in zip(fetched, results, strict=True) if is_report]
+            skipped = [uid for (uid, _raw), is_report in zip(fetched, results, strict=True) if not is_report]
             # What was read is in the database before it leaves the mailbox.
             db.session.commit()
             if done:

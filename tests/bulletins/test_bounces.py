@@ -283,7 +283,7 @@ def test_a_piped_message_that_cannot_be_recorded_asks_the_mta_to_try_again(world
     def broken(*args, **kwargs):
         raise OperationalError("INSERT ...", {}, Exception("the database is away"))
 
-    monkeypatch.setattr(bounces, "apply_report", broken)
+    monkeypatch.setattr(bounces, "apply_reports", broken)
     result = runner.invoke(args=["bulletin", "process-bounces", "--stdin"],
                            input=dsn(path_of(sent["gone@example.net"]), "gone@example.net"))
     assert result.exit_code == 75  # EX_TEMPFAIL: Postfix and Exim keep the message and pipe it again later
@@ -316,3 +316,15 @@ def test_erasing_a_subscriber_removes_their_bounce_history(world, envelope_serve
 
     assert db.session.scalar(select(SubscriberBounce)) is None
     assert "gone@example.net" not in everything_stored()
+
+
+def test_three_soft_bounces_read_in_one_run_mark_the_address(world, envelope_server, dovecot):
+    sent = send_to(world, "full@example.net")
+    delivery = sent["full@example.net"]
+    dovecot.deliver(*(dsn(path_of(delivery), "full@example.net", "4.2.2", diagnostic=f"smtp; 452 4.2.2 full {n}")
+                      for n in range(3)))
+
+    run = bounces.process_mailbox()
+
+    assert (run.soft, run.marked_bouncing) == (3, 1)
+    assert status_of(delivery) == Status.BOUNCING
