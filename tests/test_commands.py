@@ -14,11 +14,13 @@ LAYOUT_CHOICES = tuple(LAYOUTS)
 COMMANDS = {
     "create-admin": ("coordinator.auth.cli", ["email", "--name"]),
     "import-coordinators": ("coordinator.admin.cli", ["csv_file", "--no-invitations"]),
+    "import-schemes": ("coordinator.admin.cli", ["csv_file"]),
     "import-subscribers": ("coordinator.bulletins.cli", ["--scheme", "csv_file"]),
     "expire-subscribers": ("coordinator.bulletins.cli", []),
     "bulletin send": (
         "coordinator.bulletins.cli", ["--scheme", "--all-schemes", "--campaign", "--helplines", "--subject", "--intro"],
     ),
+    "bulletin process-bounces": ("coordinator.bulletins.cli", ["--stdin"]),
     "content export": ("coordinator.content.cli", ["pack_file", "--no-images"]),
     "content import": ("coordinator.content.cli", ["pack_file", "--approve-as"]),
     "content review-reminder": ("coordinator.content.cli", []),
