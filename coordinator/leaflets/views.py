@@ -5,6 +5,9 @@ services against what is offered now, so another scheme's notice or street, a re
 set that is not approved is a form error (or a 404 for the preview and thumbnail URLs), never printed.
 The preview works without JavaScript: the "Preview" button posts the form and the page comes back with the
 leaflet below it, in a frame from the same template, and a thumbnail of the real PDF's first page.
+"Download PDF" never waits for a render (render_queue.py): a leaflet in the cache is recorded and given at once;
+otherwise a waiting page shows the queue's estimate and looks again (progress.js, or a refresh without
+JavaScript) until the file is ready, or says at once why it cannot be printed.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from flask import Response, abort, flash, redirect, render_template, request, se
 from flask_login import current_user, login_required
 
 from coordinator.extensions import db
-from coordinator.leaflets import bp, builder, pdfs, print_runs, recipes
+from coordinator.leaflets import bp, builder, likely, pdfs, print_runs, recipes, render_queue
+from coordinator.leaflets.cache import app_cache
 from coordinator.leaflets.delivery_sheets import delivery_sheet_pdf
 from coordinator.leaflets.forms import (
     LeafletForm,
@@ -34,6 +38,8 @@ from coordinator.security import admin_required, get_my_scheme_or_404, my_scheme
 
 # While the job runs, the progress page of a print order fetches its fresh figures this often (progress.js).
 PROGRESS_UPDATE_SECONDS = 3
+# A waiting leaflet's page looks again this often with JavaScript (without it, as the queue's length says).
+WAITING_UPDATE_SECONDS = 2
 # The preview is framed by the builder page on the same site; every other page keeps the app's "never framed".
 PREVIEW_HEADERS = {
     "Content-Security-Policy": (
@@ -84,19 +90,16 @@ def build(scheme_id: int):
     offer = content_offer(scheme)
     form = LeafletForm()
     form.offer_choices(offer)
+    if not form.is_submitted():
+        _show_choice(form, likely.builder_choice(scheme, offer, request.args))
     prepared = None
     if form.validate_on_submit():
         try:
             if form.download.data:
-                record, _ = builder.generate_leaflet(scheme, form.choice, current_user)
-            else:
-                prepared = builder.preview_leaflet(scheme, form.choice)
+                return _download_or_wait(scheme, form.choice)
+            prepared = builder.preview_leaflet(scheme, form.choice)
         except LeafletChoiceError as error:
             form.add_problems(error.errors)
-        else:
-            if form.download.data:
-                db.session.commit()
-                return redirect(url_for("leaflets.record", record_id=record.id))
     return render_template(
         "leaflets/build.html",
         scheme=scheme,
@@ -105,6 +108,80 @@ def build(scheme_id: int):
         prepared=prepared,
         query=query_from_choice(form.choice) if prepared else None,
     )
+
+
+def _show_choice(form: LeafletForm, choice) -> None:
+    form.campaign.data = choice.campaign_version_id
+    form.helplines.data = choice.helpline_set_version_id
+    form.notice.data = choice.local_notice_version_id
+    form.layout.data = choice.layout
+    form.print_mode.data = choice.print_mode
+    form.is_large_print.data = choice.is_large_print
+
+
+def _refusal(state: render_queue.PdfState, prepared: recipes.PreparedLeaflet) -> LeafletChoiceError:
+    problems = dict(state.problems)
+    if "layout" in problems and prepared.chosen.local_notice is not None:
+        problems["layout"] += " Leaving out the local notice may also make it fit."
+    return LeafletChoiceError(problems)
+
+
+def _download_or_wait(scheme: Scheme, choice) -> Response:
+    """A leaflet in the cache is recorded and its page shown; otherwise its render starts and the waiting page shows."""
+    prepared = recipes.prepare_leaflet(scheme, choice)
+    state = render_queue.pdf_state(prepared.recipe)
+    if state.is_refused:
+        raise _refusal(state, prepared)
+    if not state.is_ready:
+        query = query_from_choice(choice) | {"key": prepared.recipe.key}
+        return redirect(url_for("leaflets.waiting", scheme_id=scheme.id, **query), 303)
+    record = builder.record_leaflet(prepared, scheme, current_user)
+    db.session.commit()
+    return redirect(url_for("leaflets.record", record_id=record.id))
+
+
+@bp.get("/schemes/<int:scheme_id>/waiting")
+@login_required
+def waiting(scheme_id: int):
+    """A leaflet being made: the queue's estimate until it is ready, then its "Download PDF" (or why it cannot be)."""
+    scheme = get_my_scheme_or_404(scheme_id)
+    # A look at the key alone reads no content: hundreds of coordinators waiting at a launch look every few seconds.
+    state = render_queue.known_state(request.args.get("key", ""))
+    choice = choice_from_query(request.args)
+    if state is None or state.is_refused:
+        try:
+            prepared = recipes.prepare_leaflet(scheme, choice)
+        except LeafletChoiceError:  # the content changed meanwhile: choose again
+            return redirect(url_for("leaflets.build", scheme_id=scheme.id, **query_from_choice(choice)))
+        state = render_queue.pdf_state(prepared.recipe)
+        if state.is_refused:
+            state = render_queue.PdfState(render_queue.REFUSED, problems=_refusal(state, prepared).errors)
+    query = query_from_choice(choice)
+    return _waiting_page(
+        state,
+        here=url_for("leaflets.waiting", scheme_id=scheme.id, **query, key=request.args.get("key", "")),
+        back=url_for("leaflets.build", scheme_id=scheme.id, **query),
+        download_form=(url_for("leaflets.build", scheme_id=scheme.id), query),
+        scheme=scheme,
+    )
+
+
+def _waiting_page(state: render_queue.PdfState, *, here: str, back: str, scheme: Scheme | None,
+                  download_form: tuple[str, dict] | None = None, download_link: str | None = None) -> Response:
+    html = render_template(
+        "leaflets/waiting.html",
+        state=state,
+        here=here,
+        back=back,
+        scheme=scheme,
+        download_form=download_form,
+        download_link=download_link,
+        update_seconds=WAITING_UPDATE_SECONDS,
+        refresh_seconds=render_queue.refresh_seconds(state),
+    )
+    response = Response(html, mimetype="text/html")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _prepared_from_query(scheme: Scheme) -> recipes.PreparedLeaflet:
@@ -157,12 +234,33 @@ def record(record_id: int):
 @bp.get("/<int:record_id>/leaflet.pdf")
 @login_required
 def download(record_id: int):
-    """A generated leaflet's PDF, from the cache or made again from the same versions."""
+    """A generated leaflet's PDF from the cache; if it has gone from there, the page where it is made again."""
     row = db.session.get(LeafletRecord, record_id)
     if row is None or not _may_see(row):
         abort(404)
-    pdf = builder.record_pdf(row)
+    recipe = recipes.recipe_of(row)
+    pdf = app_cache().get(recipe.key)
+    if pdf is None:
+        render_queue.pdf_state(recipe)
+        return redirect(url_for("leaflets.record_waiting", record_id=row.id), 303)
     return _pdf_response(pdf, f"leaflet-{row.layout}-{row.reference}.pdf")
+
+
+@bp.get("/<int:record_id>/waiting")
+@login_required
+def record_waiting(record_id: int):
+    """A recorded leaflet's PDF being made again from the same versions (it had gone from the cache)."""
+    row = db.session.get(LeafletRecord, record_id)
+    if row is None or not _may_see(row):
+        abort(404)
+    state = render_queue.pdf_state(recipes.recipe_of(row))
+    return _waiting_page(
+        state,
+        here=url_for("leaflets.record_waiting", record_id=row.id),
+        back=url_for("leaflets.record", record_id=row.id),
+        download_link=url_for("leaflets.download", record_id=row.id),
+        scheme=row.scheme,
+    )
 
 
 # --- Print runs -------------------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@
 // drops the mark once it is finished (or failed), which is when this stops.
 // WCAG 2.2.2: a "Pause updates" button stops it; focus never moves, and a region holding the focus waits to be
 // replaced until the focus leaves it. The short sentence marked [data-progress-summary] is announced politely.
+// A finished region may hold one [data-progress-go]: the step the person was waiting for (a leaflet's "Download
+// PDF"). It is taken at once, a form sent or a link followed, as if they had pressed it; it stays on the page too.
 (function () {
   "use strict";
   var region = document.querySelector("[data-progress][data-progress-live]");
@@ -83,6 +85,17 @@
     }
   }
 
+  function go() {
+    if (pending) { return; }  // the fresh region is not shown yet (the focus is inside): the person presses it
+    var next = region.querySelector("[data-progress-go]");
+    if (!next) { return; }
+    if (next.tagName === "FORM") {
+      next.submit();
+    } else if (next.href) {
+      window.location.assign(next.href);
+    }
+  }
+
   function schedule() {
     clearTimeout(timer);
     if (!isPaused && !isFinished) { timer = setTimeout(poll, seconds * 1000); }
@@ -113,6 +126,7 @@
         } else {
           region.removeAttribute("data-progress-live");
           stop("Nothing more to wait for: these are the final figures.");
+          go();
         }
       })
       .catch(function () {
