@@ -156,6 +156,10 @@ def _forget_traces(subscriber: Subscriber, email: str, placeholder: str) -> None
         .values(ip_address=""),
         execution_options={"synchronize_session": False},
     )
+    # A mail server's refusal kept with "marked bouncing" often quotes the address: the code stays, the words go.
+    for entry in db.session.scalars(_audit_about(subscriber).where(AuditEntry.action == "subscribers.bouncing")):
+        if "last_error" in (entry.details or {}):
+            entry.details = {**entry.details, "last_error": "(erased with the subscriber)"}
 
 
 def erase_subscriber(subscriber: Subscriber, actor: User | None) -> bool:
