@@ -119,6 +119,10 @@ def process_bounces_command(from_stdin: bool) -> None:
             run = bounces.process_mailbox()
         except bounces.BounceMailboxError as exc:
             raise click.ClickException(str(exc)) from exc
+    if from_stdin and run.not_reports:
+        # An MTA's pipe has nowhere to leave it: say so, and let the MTA count it delivered.
+        click.echo("The message is not a bounce (RFC 3464) or a complaint (RFC 5965): nothing was done.")
+        return
     for line in run.lines():
         click.echo(line)
 

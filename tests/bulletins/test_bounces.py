@@ -276,6 +276,14 @@ def test_notices_forged_tokens_and_mail_for_erased_residents_change_nothing(worl
     assert "erased@example.net" not in everything_stored()
 
 
+def test_a_piped_message_that_is_not_a_report_changes_nothing(world, envelope_server, runner):
+    sent = send_to(world, "away@example.net")
+    path = path_of(sent["away@example.net"])
+    for junk in (auto_reply(path), b"", b"\xff\xfe\x00 not mail at all", b"Content-Type: multipart/report\r\n\r\n--"):
+        assert "nothing was done" in pipe(runner, junk).output
+    assert status_of(sent["away@example.net"]) == Status.CONFIRMED
+
+
 def test_a_piped_message_that_cannot_be_recorded_asks_the_mta_to_try_again(world, envelope_server, runner,
                                                                            monkeypatch):
     sent = send_to(world, "gone@example.net")
