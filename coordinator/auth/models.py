@@ -45,6 +45,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a campaign opens: an email for each one ("each"), one a week listing them ("weekly"), or none ("none").
+    campaign_emails: Mapped[str] = mapped_column(String(10), default="each", server_default="each")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts

@@ -138,8 +138,15 @@ def new_item(kind: str):
 def item(item_id: int):
     found = _item_or_404(item_id)
     is_editor = content.can_edit(found, current_user)
+    warmups = None
+    if found.kind == ContentKind.CAMPAIGN and current_user.is_admin:
+        from coordinator.leaflets.warmup import recent_warmups  # leaflets read content, never the other way at import
+
+        warmups = recent_warmups(found.id)
     return render_template(
         "content/item.html",
+        warmups=warmups,
+        warmups_running=bool(warmups) and any(w.state.value != "done" for w in warmups),
         item=found,
         current=found.current_version,
         open_version=found.open_version if is_editor else None,

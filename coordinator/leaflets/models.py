@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, Enum, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import JSON, CheckConstraint, Date, Enum, Float, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from coordinator.auth.models import User
@@ -181,3 +181,79 @@ class PrintOrder(db.Model):
 
     def __repr__(self) -> str:
         return f"<PrintOrder {self.id} {self.layout} {self.state.value}>"
+
+
+class WarmupState(enum.StrEnum):
+    """Where a warm-up stands."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+
+
+class LeafletWarmup(db.Model):
+    """Leaflets made ready before coordinators ask: one campaign with its recommended set, for every active scheme
+    (or those named) in each scheme's usual format, dated `printed_on` (the day they will be asked for).
+
+    The content it was planned from (campaign, set and the helpline versions usable that day) is kept, so the sweep
+    knows when a later approval makes the files stale (coordinator/leaflets/warmup.py).
+    """
+
+    __tablename__ = "leaflet_warmups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    campaign_item_id: Mapped[int] = mapped_column(ForeignKey("content_items.id"), index=True)
+    campaign_version_id: Mapped[int] = mapped_column(ForeignKey("content_versions.id"))
+    helpline_set_version_id: Mapped[int] = mapped_column(ForeignKey("content_versions.id"))
+    # The helpline versions the leaflets print, "12-13-14": a new approval of one of them makes a new signature.
+    helplines_signature: Mapped[str] = mapped_column(String(400), default="")
+    printed_on: Mapped[date] = mapped_column(Date)
+    # Why it was planned, in words: "approved", "opens tomorrow", "helplines changed", "contact line changed".
+    reason: Mapped[str] = mapped_column(String(40), default="")
+    # The schemes to warm, or None for every active scheme.
+    scheme_ids: Mapped[list | None] = mapped_column(JSON)
+    state: Mapped[WarmupState] = mapped_column(
+        Enum(WarmupState, name="warmup_state", native_enum=False, length=20,
+             values_callable=lambda e: [m.value for m in e]),
+        default=WarmupState.QUEUED,
+        index=True,
+    )
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    rendered: Mapped[int] = mapped_column(Integer, default=0)
+    already_ready: Mapped[int] = mapped_column(Integer, default=0)  # in the cache already, or rendered by a page
+    refused: Mapped[int] = mapped_column(Integer, default=0)  # does not fit, or its helplines cannot be printed
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    cpu_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    # How far below the pages its renders ran (the niceness of the work-horse, or of the render processes).
+    render_nice: Mapped[int] = mapped_column(Integer, default=0)
+    bytes_written: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def done(self) -> int:
+        """Schemes dealt with so far, whatever the outcome."""
+        return self.rendered + self.already_ready + self.refused + self.failed
+
+    def __repr__(self) -> str:
+        return f"<LeafletWarmup {self.id} campaign={self.campaign_version_id} {self.printed_on} {self.state.value}>"
+
+
+class CampaignAnnouncement(db.Model):
+    """Coordinators were told about campaigns: one opening's emails, or one week's digest. Rows are only added.
+
+    `claim` is unique ("opening:<campaign item>:<day>", "digest:<Monday>"), so two workers, or a job run twice,
+    cannot both send: the row is flushed before any message is queued, and the second flush fails.
+    """
+
+    __tablename__ = "campaign_announcements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim: Mapped[str] = mapped_column(String(80), unique=True)
+    campaign_item_id: Mapped[int | None] = mapped_column(ForeignKey("content_items.id"), index=True)
+    campaign_version_id: Mapped[int | None] = mapped_column(ForeignKey("content_versions.id"))
+    announced_on: Mapped[date] = mapped_column(Date)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -131,9 +131,8 @@ def _render_now(cache: LeafletCache, recipe: LeafletRecipe) -> PdfState:
     try:
         data = render_recipe(recipe)
     except LeafletError as error:
-        problems = problems_of(error)
-        cache.put(recipe.key, _problem_bytes(problems), ".json")
-        return PdfState(REFUSED, problems=problems)
+        cache.put(recipe.key, refusal_bytes(error), ".json")
+        return PdfState(REFUSED, problems=problems_of(error))
     cache.put(recipe.key, data)
     return PdfState(READY)
 
@@ -147,7 +146,7 @@ def _render_in_background(app: Flask, recipe: LeafletRecipe) -> None:
         try:
             data = jobs.run_in_subprocess(render_recipe, recipe)
         except LeafletError as error:
-            cache.put(key, _problem_bytes(problems_of(error)), ".json")
+            cache.put(key, refusal_bytes(error), ".json")
         except Exception:  # the process died or timed out: forget the mark, so the next look asks again
             log.exception("leaflet render %s failed", key[:12])
         else:
@@ -214,8 +213,9 @@ def _is_abandoned(asked_at: float, owner: str) -> bool:
     return False
 
 
-def _problem_bytes(problems: dict[str, str]) -> bytes:
-    return json.dumps({"problems": problems}).encode("utf-8")
+def refusal_bytes(error: LeafletError) -> bytes:
+    """Why a leaflet cannot be printed, as the cache keeps it beside where its PDF would be."""
+    return json.dumps({"problems": problems_of(error)}).encode("utf-8")
 
 
 def _refusal(cache: LeafletCache, key: str) -> dict[str, str] | None:
