@@ -44,6 +44,7 @@ from email.message import Message
 
 from flask import current_app
 from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from coordinator import audit, jobs
@@ -440,6 +441,11 @@ def process_mailbox() -> BounceRun:
     except (OSError, imaplib.IMAP4.error) as exc:
         db.session.rollback()
         raise BounceMailboxError(f"reading the bounce mailbox failed: {exc}") from exc
+    except IntegrityError:
+        # Another worker read the same reports a moment ago (report_key is unique): what it recorded stands, and
+        # what is left in the mailbox is read by the next sweep.
+        db.session.rollback()
+        log.info("bounce mailbox: another reader recorded these reports first; stopping this run")
     finally:
         try:
             imap.logout()

@@ -336,3 +336,26 @@ def test_three_soft_bounces_read_in_one_run_mark_the_address(world, envelope_ser
 
     assert (run.soft, run.marked_bouncing) == (3, 1)
     assert status_of(delivery) == Status.BOUNCING
+
+
+def test_two_readers_of_the_mailbox_at_once_record_each_report_once(world, envelope_server, dovecot, monkeypatch):
+    sent = send_to(world, "gone@example.net")
+    report = dsn(path_of(sent["gone@example.net"]), "gone@example.net")
+    dovecot.deliver(report)
+    original = bounces._soft_counts
+
+    def other_reader_first(subscriber_ids):
+        # Another worker records the same report, and commits, between this reader's check and its insert.
+        monkeypatch.setattr(bounces, "_soft_counts", original)
+        bounces.process_message(report)
+        db.session.commit()
+        return original(subscriber_ids)
+
+    monkeypatch.setattr(bounces, "_soft_counts", other_reader_first)
+    bounces.process_mailbox()  # stops without an error; the report stays in the mailbox
+
+    assert len(list(db.session.scalars(select(SubscriberBounce)))) == 1
+    assert status_of(sent["gone@example.net"]) == Status.BOUNCING
+    assert len(dovecot.messages()) == 1
+    assert bounces.process_mailbox().already_read == 1  # the next sweep sees it was read, and deletes it
+    assert dovecot.messages() == []
