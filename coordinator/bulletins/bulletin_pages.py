@@ -19,7 +19,14 @@ from coordinator.bulletins.forms import (
     SendBulletinForm,
 )
 from coordinator.bulletins.models import Bulletin, BulletinState
-from coordinator.bulletins.render import public_eml, public_html, public_text, render_bulletin
+from coordinator.bulletins.render import (
+    SHARE_TEXT_LIMIT,
+    public_eml,
+    public_html,
+    public_text,
+    render_bulletin,
+    share_text,
+)
 from coordinator.bulletins.transitions import BulletinError, BulletinPermissionError, BulletinProblems
 from coordinator.content.services import usable_helplines
 from coordinator.db import utcnow
@@ -339,7 +346,8 @@ def bulletin_download_text(scheme_id: int, bulletin_id: int):
 def bulletin_share(scheme_id: int, bulletin_id: int):
     scheme = get_my_scheme_or_404(scheme_id)
     bulletin = _bulletin_or_404(scheme, bulletin_id)
-    return render_template("bulletins/share.html", scheme=scheme, bulletin=bulletin, text=public_text(bulletin))
+    text = share_text(bulletin)
+    return render_template("bulletins/share.html", scheme=scheme, bulletin=bulletin, text=text, limit=SHARE_TEXT_LIMIT)
 
 
 # --- Admins: approval queue and one bulletin for every scheme ----------------------------------------------------

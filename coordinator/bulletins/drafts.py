@@ -37,6 +37,8 @@ class BulletinDraft:
     local_notice_version_ids: list[int] = field(default_factory=list)
     is_whole_scheme: bool = True
     street_ids: list[int] = field(default_factory=list)
+    # The scheme's choice for every bulletin it sends: campaigns in full, or short (None: leave it as it is).
+    is_full_text: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,7 @@ def create_bulletin(
     )
     db.session.add(bulletin)
     db.session.flush()
+    _choose_length(scheme, draft, actor)
     audit.record(
         "bulletins.created",
         bulletin,
@@ -174,9 +177,21 @@ def update_bulletin(bulletin: Bulletin, draft: BulletinDraft, actor: User) -> Bu
     # Helplines are fixed again when it is next queued or submitted.
     bulletin.helpline_version_ids = []
     db.session.flush()
+    _choose_length(bulletin.scheme, draft, actor)
     audit.record("bulletins.updated", bulletin, f"Bulletin “{bulletin.subject}” changed", actor=actor,
                  scheme_id=bulletin.scheme_id)
     return bulletin
+
+
+def _choose_length(scheme: Scheme, draft: BulletinDraft, actor: User | None) -> None:
+    # A scheme-wide choice made on the compose form: audited as the scheme's, once, when it changes.
+    if draft.is_full_text is None or draft.is_full_text == scheme.is_bulletin_full_text:
+        return
+    scheme.is_bulletin_full_text = draft.is_full_text
+    length = "in full" if draft.is_full_text else "short, with a link to each campaign's page"
+    audit.record("schemes.bulletin_length_changed", scheme, f"{scheme.name}'s bulletins now show campaigns {length}",
+                 actor=actor, scheme_id=scheme.id, changes={"is_bulletin_full_text": {
+                     "old": not draft.is_full_text, "new": draft.is_full_text}})
 
 
 def draft_from_bulletin(bulletin: Bulletin) -> BulletinDraft:
@@ -195,6 +210,7 @@ def draft_from_bulletin(bulletin: Bulletin) -> BulletinDraft:
         local_notice_version_ids=[v for v in map(current_id, bulletin.local_notice_version_ids) if v is not None],
         is_whole_scheme=bulletin.is_whole_scheme,
         street_ids=list(bulletin.street_ids),
+        is_full_text=bulletin.scheme.is_bulletin_full_text,
     )
 
 

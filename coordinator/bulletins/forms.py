@@ -180,11 +180,21 @@ class BulletinForm(ProblemsMixin, FlaskForm):
         description="Only used if you chose streets above. Subscribers who gave no street get whole-scheme "
         "bulletins only.",
     )
+    length = RadioField(
+        "How campaigns appear",
+        default="short",
+        choices=[
+            SelectChoice(value="short", label="Short: the summary, up to three key messages and a link to read "
+                         "more (best on a phone)"),
+            SelectChoice(value="full", label="In full: the whole text of each campaign"),
+        ],
+        description="Your scheme's choice for every bulletin it sends, this one included.",
+    )
 
     @classmethod
     def for_scheme(cls, scheme: Scheme, draft: drafts.BulletinDraft | None = None) -> BulletinForm:
         """The form with today's choices for this scheme, filled from a saved bulletin on a GET."""
-        data = None
+        data = {"length": "full" if scheme.is_bulletin_full_text else "short"}
         if draft is not None:
             data = {
                 "subject": draft.subject,
@@ -194,6 +204,7 @@ class BulletinForm(ProblemsMixin, FlaskForm):
                 "notices": draft.local_notice_version_ids,
                 "audience": "scheme" if draft.is_whole_scheme else "streets",
                 "streets": draft.street_ids,
+                "length": "full" if draft.is_full_text else "short",
             }
         form = cls(data=data)
         choices = drafts.bulletin_choices(scheme)
@@ -222,6 +233,7 @@ class BulletinForm(ProblemsMixin, FlaskForm):
             local_notice_version_ids=_ids(self.notices),
             is_whole_scheme=self.audience.data != "streets",
             street_ids=_ids(self.streets),
+            is_full_text=self.length.data == "full" if self.length.data in ("short", "full") else None,
         )
 
 

@@ -19,7 +19,14 @@ quoted-printable text can never contain). With DKIM configured
 transactional mail is, the List-Unsubscribe headers included, as RFC 8058 asks.
 
 The same code renders the preview pages, the test message, the downloads (.eml, .html) and the
-plain text for WhatsApp or Facebook: what a coordinator checks is what residents get.
+short text for WhatsApp or Facebook: what a coordinator checks is what residents get.
+
+What residents read first, on a phone (issue 17): a hidden preheader from the first campaign's approved summary,
+the association's logo and name, the police numbers and the bulletin's helplines, then each campaign short (its
+summary, at most three key messages and a link to its public page) unless the scheme chose the full text. Every
+phone number is one `tel:` link that never breaks across lines (no-break spaces inside, `white-space: nowrap`);
+web addresses are printed without https:// and may break only after a "/" or "." (<wbr>). The plain-text part
+gives the same numbers in the same order.
 """
 
 from __future__ import annotations
@@ -34,17 +41,18 @@ from html.parser import HTMLParser
 
 import css_inline
 from flask import current_app, render_template
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from coordinator.bulletins.models import Bulletin
+from coordinator.colours import MINIMUM_TEXT_CONTRAST, WHITE, contrast_ratio, normalise_hex
 from coordinator.content import services as content
 from coordinator.content.images import picture_extension
 from coordinator.content.models import ContentKind
 from coordinator.db import utcnow
-from coordinator.links import public_url
+from coordinator.links import printable_address, public_url
 from coordinator.mail import dkim_sign
 from coordinator.mailheaders import MessageError, encode_text, header_lines, mailbox, one_line, phrase
-from coordinator.settings import get_settings
+from coordinator.settings import DEFAULT_BRAND_COLOUR, brand, get_settings
 
 # Media queries (dark mode, narrow screens) cannot be inlined: keep_at_rules leaves them in a <style> block.
 _inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_at_rules=True)
@@ -160,6 +168,106 @@ def paragraphs(text: str) -> list[list[str]]:
     return [block.split("\n") for block in re.split(r"\n\s*\n", (text or "").strip()) if block.strip()]
 
 
+# --- Numbers and addresses that never break badly -----------------------------------------------------------------
+
+# A UK number as people write it in running text: 0808 2000 247, 020 7946 0018, 0800 1111, 116 123, or the police's
+# 999 and 101 standing alone. Not part of a word, an address or a character reference (&#101; is an "e").
+PHONE_NUMBER = re.compile(
+    r"(?<![\w/.#&;+-])(?:0\d{2,4}(?:[ \u00a0]\d{3,4}){1,2}|0\d{9,10}|116[ \u00a0]\d{3}|999|101)(?![\w/]|\.\w)"
+)
+_TAG = re.compile(r"(<[^>]*>)")
+# Keep each web address short enough to fit a 320 px screen between its break points; a longer piece is named
+# in words instead (the plain-text part still gives the address in full).
+_LONGEST_ADDRESS_PIECE = 28
+# 101 is not free: never print "free" beside it (see ../shared/seed-facts.md).
+POLICE_NON_EMERGENCY_COST = "15p a call from landlines and mobiles, however long it lasts"
+POLICE_WEBSITE = "www.met.police.uk"
+
+
+def tel_target(number: str) -> str:
+    """The tel: link of a number as written: "0808 2000 247" -> "tel:+448082000247", "101" -> "tel:101"."""
+    digits = re.sub(r"\D", "", number)
+    return f"tel:+44{digits[1:]}" if digits.startswith("0") else f"tel:{digits}"
+
+
+def phone_link(number: str, href: str = "") -> Markup:
+    """A phone number as one unbreakable tel: link: no-break spaces inside, and the `tel` class (nowrap)."""
+    shown = escape(" ".join(number.split())).replace(" ", Markup("&nbsp;"))
+    return Markup('<a class="tel" href="{}">{}</a>').format(href or tel_target(number), shown)
+
+
+def link_phone_numbers(html: str) -> Markup:
+    """Safe HTML with each phone number in its text (outside an existing link) made a tel: link."""
+    out, in_link = [], 0
+    for part in _TAG.split(str(html)):
+        if part.startswith("<"):
+            tag = part[1:].lstrip("/").split(None, 1)[0].rstrip(">").lower() if len(part) > 2 else ""
+            if tag == "a":
+                in_link += -1 if part.startswith("</") else 1
+            out.append(part)
+        elif in_link:
+            out.append(part)
+        else:
+            out.append(PHONE_NUMBER.sub(lambda m: str(phone_link(m.group())), part))
+    return Markup("".join(out))
+
+
+def text_html(text: str) -> Markup:
+    """Plain text (a summary, a key message) escaped, with its phone numbers linked."""
+    return link_phone_numbers(escape(text))
+
+
+def address_html(address: str, too_long: str = "the website") -> Markup:
+    """A web address as printed in the email: no https://, a <wbr> after each "/" and ".", or words if too long."""
+    shown = printable_address(address)
+    if not shown:
+        return Markup("")
+    if max(len(piece) for piece in re.split(r"[/.]", shown)) > _LONGEST_ADDRESS_PIECE:
+        return escape(too_long)
+    return Markup("<wbr>").join(escape(piece) for piece in re.split(r"(?<=[/.])", shown))
+
+
+def _unbreakable_link_text(html: str) -> Markup:
+    """Campaign body HTML: phone numbers linked; link texts that are addresses printed as `address_html` does."""
+
+    def address(match: re.Match) -> str:
+        text = match.group(2)
+        if " " in text or "." not in text:
+            return match.group(0)
+        return f"{match.group(1)}{address_html(Markup(text).unescape(), 'this link')}</a>"
+
+    linked = link_phone_numbers(html)
+    return Markup(re.sub(r"(<a [^>]*>)([^<]*)</a>", address, str(linked)))
+
+
+def preheader(campaigns: list[dict], limit: int = 140) -> str:
+    """The line a mail program shows after the subject: the first campaign's approved summary, cut at a word."""
+    summary = " ".join(campaigns[0]["summary"].split()) if campaigns else ""
+    if len(summary) <= limit:
+        return summary
+    return summary[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def _logo(settings_brand) -> dict | None:
+    # Shown at most 48 px high and 200 px wide in the email, at the logo's own proportions.
+    if not settings_brand.logo_version:
+        return None
+    width, height = settings_brand.logo_width, settings_brand.logo_height
+    scale = min(1.0, 48 / height, 200 / width)
+    return {
+        "src": public_url("main.brand_logo", version=settings_brand.logo_version),
+        "width": max(1, round(width * scale)),
+        "height": max(1, round(height * scale)),
+        "alt": f"{settings_brand.name} logo",
+    }
+
+
+def _brand_colour(colour: str) -> str:
+    # Settings only keep colours white text is readable on; checked again here, as the colour goes into CSS.
+    colour = normalise_hex(colour or "") or DEFAULT_BRAND_COLOUR
+    return colour if contrast_ratio(colour, WHITE) >= MINIMUM_TEXT_CONTRAST else DEFAULT_BRAND_COLOUR
+
+
 # --- What the templates get --------------------------------------------------------------------------------------
 
 
@@ -172,7 +280,9 @@ def _image_url(image: dict | None, sha256: str) -> str:
 def bulletin_data(bulletin: Bulletin) -> dict:
     """Everything the bulletin templates show, as plain data (never ORM objects)."""
     settings = get_settings()
+    association = brand()
     scheme = bulletin.scheme
+    is_full_text = bool(scheme.is_bulletin_full_text)
     campaigns = []
     for version_id in bulletin.campaign_version_ids:
         version = content.get_version(version_id, ContentKind.CAMPAIGN)
@@ -182,9 +292,20 @@ def bulletin_data(bulletin: Bulletin) -> dict:
         data["image_url"] = _image_url(data["image"], version.image.sha256 if version.image else "")
         data["image_alt"] = f"Picture for the campaign: {version.title}"
         if data["image"]:
-            data["image_width"] = min(int(data["image"]["width"]), 552)
+            width, height = int(data["image"]["width"]), int(data["image"]["height"])
+            data["image_width"] = min(width, 552)
+            data["image_height"] = max(1, round(height * data["image_width"] / width))
         data.pop("image")  # the bytes are served by the image link, not carried in every message
         data["body_text"] = html_to_text(data["body_html"])
+        data["body_html"] = _unbreakable_link_text(data["body_html"])
+        # Short by default: at most three key messages, and the rest of the campaign on its public page.
+        if not is_full_text:
+            data["key_messages"] = data["key_messages"][:3]
+        data["summary_html"] = text_html(data["summary"])
+        data["key_messages_html"] = [text_html(message) for message in data["key_messages"]]
+        data["call_to_action_html"] = text_html(data["call_to_action"])
+        data["web_address_html"] = address_html(data["web_address"], "the campaign's website")
+        data["read_more_url"] = public_url("campaigns.show", slug=data["slug"])
         campaigns.append(data)
     set_version = bulletin.helpline_set_version
     if bulletin.helpline_version_ids:
@@ -195,25 +316,49 @@ def bulletin_data(bulletin: Bulletin) -> dict:
         ]
     else:
         helplines = content.helpline_set_data(set_version)["helplines"]
+    for helpline in helplines:
+        helpline["number_html"] = phone_link(helpline["number"], helpline["tel_href"])
+        helpline["web_address_html"] = address_html(helpline["web_address"])
     notices = []
     for version_id in bulletin.local_notice_version_ids:
         version = content.get_version(version_id, ContentKind.LOCAL_NOTICE)
         if version is not None:
             data = content.local_notice_data(version)
             data["paragraphs"] = paragraphs(data["body"])
+            data["paragraphs_html"] = [[text_html(line) for line in para] for para in data["paragraphs"]]
             notices.append(data)
+    join_url = public_url("bulletins.join", slug=scheme.slug)
     return {
         "subject": one_line(bulletin.subject),
+        "preheader": preheader(campaigns),
         "intro": bulletin.intro,
         "intro_paragraphs": paragraphs(bulletin.intro),
+        "intro_paragraphs_html": [[text_html(line) for line in para] for para in paragraphs(bulletin.intro)],
+        "is_full_text": is_full_text,
         "scheme": {
             "name": one_line(scheme.name),
             "contact_email": scheme.contact_email,
             "contact_phone": scheme.contact_phone,
+            "contact_phone_html": phone_link(scheme.contact_phone) if scheme.contact_phone else "",
             "contact_other": scheme.contact_other,
-            "join_url": public_url("bulletins.join", slug=scheme.slug),
+            "contact_other_html": text_html(scheme.contact_other),
+            "join_url": join_url,
+            "join_address_html": address_html(join_url),
         },
-        "association": {"name": one_line(settings.association_name), "footer_text": settings.footer_text},
+        "association": {
+            "name": one_line(settings.association_name),
+            "footer_text": settings.footer_text,
+            "colour": _brand_colour(association.colour),
+            "logo": _logo(association),
+        },
+        "police": {
+            "emergency_html": phone_link("999"),
+            "non_emergency_html": phone_link("101"),
+            "non_emergency_cost": POLICE_NON_EMERGENCY_COST,
+            "website": POLICE_WEBSITE,
+            "website_href": f"https://{POLICE_WEBSITE}",
+            "website_html": address_html(POLICE_WEBSITE),
+        },
         "campaigns": campaigns,
         "helpline_set": {"title": set_version.title if set_version else "", "helplines": helplines},
         "notices": notices,
@@ -373,8 +518,40 @@ def render_bulletin(bulletin: Bulletin, *, is_public: bool = False, subject_pref
 
 
 def public_text(bulletin: Bulletin) -> str:
-    """The plain text to paste into a WhatsApp or Facebook group: no one's name, no unsubscribe link."""
+    """The whole bulletin as plain text, for the .txt download: no one's name, no unsubscribe link."""
     return render_bulletin(bulletin, is_public=True).text_for()
+
+
+# A message a group chat shows whole, without "Read more": the headline, the help and where to read on.
+SHARE_TEXT_LIMIT = 700
+
+
+def share_text(bulletin: Bulletin) -> str:
+    """The bulletin for a WhatsApp or Facebook group, at most 700 characters: its headline, the police and as many
+    of its helplines as fit, each campaign's public page and the scheme's sign-up page. No one's name."""
+    data = bulletin_data(bulletin)
+    headline = f"{data['subject']}\n{data['scheme']['name']} · Neighbourhood Watch"
+    police = (
+        "Emergency: call 999. Not an emergency: call 101 (15p a call), report at "
+        f"{POLICE_WEBSITE}, or go to a police station."
+    )
+    join = f"Get these bulletins by email: {data['scheme']['join_url']}"
+    pages = [f"Read more: {campaign['read_more_url']}" for campaign in data["campaigns"]]
+
+    def whole(read_on: list[str], helplines: list[str]) -> str:
+        blocks = [headline, police, "\n".join(helplines), "\n".join(read_on), join]
+        return "\n\n".join(block for block in blocks if block)
+
+    if len(whole(pages, [])) > SHARE_TEXT_LIMIT:
+        # Many campaigns: one address for all of them, the list of running campaigns.
+        pages = [f"Read more: {public_url('campaigns.index')}"]
+    chosen: list[str] = []
+    for helpline in data["helpline_set"]["helplines"]:
+        line = f"{helpline['name']}: {helpline['number']}" + (" (free)" if helpline["is_free_to_call"] else "")
+        if len(whole(pages, [*chosen, line])) > SHARE_TEXT_LIMIT:
+            break
+        chosen.append(line)
+    return whole(pages, chosen)
 
 
 def public_html(bulletin: Bulletin) -> str:

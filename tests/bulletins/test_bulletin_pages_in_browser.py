@@ -51,7 +51,7 @@ def test_a_coordinator_writes_previews_and_sends_a_bulletin(page, world):
     expect(page.get_by_role("heading", level=1)).to_have_text(HOSTILE)
     check(page, "bulletin draft with previews")
     frame = page.frame_locator("iframe[title='The bulletin as a phone shows it']")
-    expect(frame.locator("h2").first).to_contain_text("Doorstep scams")
+    expect(frame.locator(".campaign h2").first).to_contain_text("Doorstep scams")
 
     page.get_by_role("link", name="Text to paste into a WhatsApp or Facebook group").click()
     check(page, "share")

@@ -60,7 +60,11 @@ def test_a_message_has_both_parts_and_every_header(world):
 
     text = body(message, "plain")
     html = body(message, "html")
-    assert text.startswith("Hayes Lane Watch · Neighbourhood Watch\nDoorstep scams: what to do\n\nHello Robin Ash,")
+    assert text.startswith(
+        "Bromley Neighbourhood Watch Association\nHayes Lane Watch · Neighbourhood Watch\nDoorstep scams: what to do\n\n"
+        "Emergency: call 999 if someone is in danger or a crime is happening now.\n"
+    )
+    assert "\n\nHello Robin Ash,\n\n" in text
     assert "Hello Robin Ash," in html
     assert UNSUBSCRIBE in text and f'href="{UNSUBSCRIBE}"' in html
 
@@ -71,22 +75,31 @@ def test_a_scheme_without_a_contact_address_has_no_reply_to(world):
     assert message_for(bulletin)["Reply-To"] is None
 
 
-def test_the_plain_text_part_has_every_number_and_every_link(world):
+@pytest.mark.parametrize("is_full_text", [False, True], ids=["short", "full"])
+def test_the_plain_text_part_has_every_number_and_every_link(world, is_full_text):
+    world.s.scheme_a.is_bulletin_full_text = is_full_text
     bulletin = make_bulletin(world)
     message = message_for(bulletin)
     text = body(message, "plain")
-    html = body(message, "html")
-    for number in ("0808 168 9111", "0800 555 111", "0300 123 2040", "999", "101"):
+    html = unescape(body(message, "html")).replace("\u00a0", " ")
+    numbers = ["999", "101", "0808 168 9111", "0800 555 111"] + (["0300 123 2040"] if is_full_text else [])
+    for number in numbers:
         assert number in text, number
         assert number in html, number
     links = set(re.findall(r'href="(https?://[^"]+)"', html))
-    assert links >= {"https://www.actionfraud.police.uk", "https://www.met.police.uk/scams",
-                     "https://www.victimsupport.org.uk", UNSUBSCRIBE}
+    expected = {"https://www.met.police.uk", "https://www.victimsupport.org.uk", UNSUBSCRIBE}
+    if is_full_text:
+        expected |= {"https://www.actionfraud.police.uk", "https://www.met.police.uk/scams"}
+    else:
+        expected |= {"http://127.0.0.1:5000/campaigns/doorstep-scams"}
+    assert links == expected
     for link in links:
-        assert link in text, link
-    for words in ("Doorstep scams", "Take your time", "Ask a neighbour", "#ScamAware", "Victims and witnesses",
-                  "Residents' meeting", "Tuesday 7pm at St Mary's hall.", "Hello from your coordinators."):
-        assert words in text, words
+        assert link in text or link.removeprefix("https://") in text, link
+    words = ["Doorstep scams", "Take your time", "Ask a neighbour", "Victims and witnesses", "Residents' meeting",
+             "Tuesday 7pm at St Mary's hall.", "Hello from your coordinators."]
+    for word in words + (["#ScamAware", "Never let a caller rush you"] if is_full_text else ["Read more"]):
+        assert word in text, word
+        assert word in html, word
 
 
 def test_the_html_is_one_600_pixel_column_with_inlined_styles_and_dark_mode_kept(world):
@@ -109,12 +122,14 @@ def test_pictures_have_alt_text_and_load_without_a_login(client, world):
 
     campaign = make_campaign(world.admin, title="Lock up", image_upload=png())
     draft = make_campaign(world.admin, title="Not yet", image_upload=png("red"), state=VersionState.SUBMITTED)
+    world.s.scheme_a.is_bulletin_full_text = True  # the short version shows no pictures
     db.session.commit()
     message = message_for(make_bulletin(world, campaign_version_ids=[world.campaign.id, campaign.id]))
     html = body(message, "html")
     text = body(message, "plain")
     [image] = re.findall(r"<img [^>]*>", html)
     assert 'alt="Picture for the campaign: Lock up"' in image
+    assert 'width="80"' in image and 'height="60"' in image  # its size, so nothing jumps as it loads
     source = re.search(r'src="([^"]+)"', image).group(1)
     assert source == f"http://127.0.0.1:5000/bulletin-images/{campaign.image.sha256}.png"
     assert f"Picture: {source}" in text
