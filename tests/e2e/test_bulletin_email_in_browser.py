@@ -95,8 +95,19 @@ CONTRAST = """() => {
 
 
 def _logo() -> bytes:
+    # A plain mark: a house under an eye-shaped roof, in the association's blue, on a transparent ground.
+    from PIL import ImageDraw
+
+    logo = Image.new("RGBA", (480, 160), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(logo)
+    draw.ellipse((8, 8, 152, 152), fill="#1d4e89")
+    draw.polygon([(40, 88), (80, 44), (120, 88)], fill="#ffffff")
+    draw.rectangle((52, 88, 108, 124), fill="#ffffff")
+    draw.rectangle((72, 100, 88, 124), fill="#1d4e89")
+    for row, width in ((40, 300), (76, 240), (112, 270)):
+        draw.rounded_rectangle((176, row, 176 + width, row + 18), radius=9, fill="#1d4e89")
     out = io.BytesIO()
-    Image.new("RGBA", (480, 160), "#1d4e89").save(out, "PNG")
+    logo.save(out, "PNG")
     return out.getvalue()
 
 
