@@ -355,8 +355,9 @@ def _finish_for_print_shop(pdf_bytes: bytes) -> bytes:
             marks = f"\nQ\nq 1 1 1 1 K 0.25 w {_crop_marks(x0, y0, x1, y1)} S Q\n"
             contents = page.obj.Contents
             parts = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
-            page.obj.Contents = pikepdf.Array([pdf.make_stream(clip.encode()), *parts,
-                                               pdf.make_stream(marks.encode())])
+            # Indirect, so that copies of the page made by reference (repeat_pages) share it.
+            page.obj.Contents = pdf.make_indirect(pikepdf.Array([pdf.make_stream(clip.encode()), *parts,
+                                                                 pdf.make_stream(marks.encode())]))
         return _save(pdf)
 
 

@@ -22,7 +22,6 @@ from sqlalchemy import or_, select
 from coordinator import jobs
 from coordinator.content import services as content
 from coordinator.content.models import ContentKind, HelplineVersion
-from coordinator.csvfiles import write_csv
 from coordinator.db import utcnow
 from coordinator.extensions import db
 from coordinator.leaflets.layouts import SHOP, get_layout
@@ -30,7 +29,7 @@ from coordinator.leaflets.models import PrintOrder, PrintOrderState
 from coordinator.leaflets.offers import ChosenContent, helplines_to_print
 from coordinator.leaflets.pdfs import leaflet_pdf
 from coordinator.leaflets.print_orders import QUANTITIES_CSV, order_schemes, print_orders_folder
-from coordinator.leaflets.print_runs import copies_for_streets
+from coordinator.leaflets.print_runs import copies_for_streets, quantities_csv, quantity_rows
 from coordinator.leaflets.recipes import build_leaflet_data, make_recipe
 from coordinator.leaflets.render import LeafletError
 from coordinator.schemes.models import Scheme
@@ -38,7 +37,6 @@ from coordinator.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-QUANTITY_COLUMNS = ("scheme", "pdf_file", "street", "postcode", "households", "households_no_leaflets", "copies")
 # A running print order whose job has not reported progress for this long has lost its worker: run it again.
 STALE_ORDER_AFTER = timedelta(minutes=15)
 
@@ -97,7 +95,7 @@ def _build_print_order(order: PrintOrder) -> None:
                 order.results = list(results)
                 order.progress_done += 1
                 db.session.commit()
-            archive.writestr(QUANTITIES_CSV, write_csv(QUANTITY_COLUMNS, quantities))
+            archive.writestr(QUANTITIES_CSV, quantities_csv(quantities))
         os.replace(temporary, folder / file_name)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -134,9 +132,7 @@ def _add_scheme(
     name = f"{scheme.slug}-{chosen.layout.key}.pdf"
     archive.writestr(name, pdf)
     result.update(copies=copies, file=name)
-    quantities = [(scheme.name, name, row.name, row.postcode, row.households, row.households_no_leaflets, row.copies)
-                  for row in rows]
-    return result, quantities
+    return result, quantity_rows(scheme.name, name, rows)
 
 
 @jobs.register_sweeper

@@ -2,21 +2,25 @@
 
 Copies per street = households - households that asked for none + spares, where spares are the association's
 `spare_copies_percent` of the households to deliver to, rounded up per street (a street nobody is to get a
-leaflet in gets none, spares included). The run's PDF is the leaflet laid out once for all its copies.
+leaflet in gets none, spares included). The run's PDF is the leaflet laid out once for all its copies: for a
+home printer every sheet to print; for a print shop one artwork (front and back) and a quantities sheet saying how
+many to print for each street, in the same columns as a central print order's (print_order_job.py).
 
 Services flush; the view commits.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 
 from coordinator import audit
 from coordinator.auth.models import User
+from coordinator.csvfiles import write_csv
 from coordinator.extensions import db
-from coordinator.leaflets.layouts import PrintPlan, get_layout, plan_print
+from coordinator.leaflets.layouts import SHOP, PrintPlan, get_layout, plan_print
 from coordinator.leaflets.models import PrintRun, PrintRunStreet
 from coordinator.leaflets.offers import LeafletChoice, LeafletChoiceError, check_choice
 from coordinator.leaflets.pdfs import checked_pdf, leaflet_pdf
@@ -31,6 +35,9 @@ from coordinator.leaflets.recipes import (
 )
 from coordinator.schemes.models import Scheme, Street
 from coordinator.settings import get_settings
+
+# A print shop's quantities sheet: a row for each street, the artwork file it prints from and how many copies.
+QUANTITY_COLUMNS = ("scheme", "pdf_file", "street", "postcode", "households", "households_no_leaflets", "copies")
 
 
 def street_copies(households: int, households_no_leaflets: int, spare_copies_percent: int) -> int:
@@ -66,6 +73,17 @@ def copies_for_streets(streets: list[Street], spare_copies_percent: int) -> list
         )
         for street in streets
     ]
+
+
+def quantity_rows(scheme_name: str, pdf_file: str, streets: Iterable[StreetCopies | PrintRunStreet]) -> list[tuple]:
+    """The quantities sheet's rows (QUANTITY_COLUMNS) for these streets, all printed from `pdf_file`."""
+    return [(scheme_name, pdf_file, street.name, street.postcode, street.households, street.households_no_leaflets,
+             street.copies) for street in streets]
+
+
+def quantities_csv(rows: Iterable[tuple]) -> str:
+    """The quantities sheet as CSV, every cell neutralised for spreadsheets."""
+    return write_csv(QUANTITY_COLUMNS, rows)
 
 
 def streets_of(scheme: Scheme, street_ids: list[int]) -> list[Street]:
@@ -127,9 +145,11 @@ def create_print_run(scheme: Scheme, choice: LeafletChoice, street_ids: list[int
     checked_pdf(prepared.leaflet)
     recipe = prepared.leaflet.recipe
     plan = recipe.plan
+    layout = get_layout(recipe.layout)
     run = PrintRun(
         scheme=scheme, created_by=actor, created_by_label=actor_label(actor),
-        spare_copies_percent=prepared.spare_copies_percent, sheets=plan.sheets, pages=plan.pages,
+        spare_copies_percent=prepared.spare_copies_percent, sheets=plan.sheets,
+        pages=layout.pages if recipe.print_mode == SHOP else plan.pages,
         **content_columns(recipe),
     )
     run.streets = [
@@ -153,8 +173,29 @@ def create_print_run(scheme: Scheme, choice: LeafletChoice, street_ids: list[int
 
 
 def print_run_pdf(run: PrintRun) -> bytes:
-    """The whole run's PDF: the leaflet laid out once, its pages repeated by reference."""
-    return leaflet_pdf(recipe_of(run))
+    """The run's PDF: for a home printer every sheet (the leaflet laid out once, its pages repeated by reference);
+    for a print shop one artwork, the copies being on the quantities sheet."""
+    return leaflet_pdf(print_run_recipe(run))
+
+
+def print_run_recipe(run: PrintRun):
+    """The recipe of the run's PDF: a print shop's is one copy, which is also what the builder and a central print
+    order make, so the three share one rendered artwork in the cache."""
+    recipe = recipe_of(run)
+    return replace(recipe, copies=1) if run.print_mode == SHOP else recipe
+
+
+def print_run_file_name(run: PrintRun) -> str:
+    """What the run's PDF is called when downloaded."""
+    if run.print_mode == SHOP:
+        return f"print-run-{run.id}-{run.layout}-artwork.pdf"
+    return f"print-run-{run.id}-{run.layout}-{run.copies}-copies.pdf"
+
+
+def print_run_quantities(run: PrintRun) -> str:
+    """The run's quantities sheet for a print shop: copies per street, and the artwork file they print from."""
+    scheme_name = run.scheme.name if run.scheme is not None else ""
+    return quantities_csv(quantity_rows(scheme_name, print_run_file_name(run), run.streets))
 
 
 def print_run_plan(run: PrintRun) -> PrintPlan:
@@ -164,7 +205,13 @@ def print_run_plan(run: PrintRun) -> PrintPlan:
 
 def print_run_notes(run: PrintRun) -> list[str]:
     """How to print a run, in a few sentences."""
-    return printing_notes(get_layout(run.layout), run.print_mode, print_run_plan(run))
+    layout = get_layout(run.layout)
+    if run.print_mode == SHOP:
+        sides = "front and back, printed double-sided" if layout.is_two_sided else "printed on one side"
+        pages = f"{layout.pages} {'page' if layout.pages == 1 else 'pages'}"
+        return [(f"For a print shop: one artwork ({pages}, {sides}) to print {run.copies:,} times, at trim size "
+                 "with 3 mm bleed and crop marks, PDF/X-4. The quantities sheet gives the copies for each street.")]
+    return printing_notes(layout, run.print_mode, print_run_plan(run))
 
 
 def recent_print_runs(schemes: list[Scheme], limit: int = 10) -> list[PrintRun]:

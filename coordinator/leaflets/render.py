@@ -23,7 +23,16 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from coordinator.content.phones import is_police_number
 from coordinator.leaflets.layouts import HOME, PRINT_MODES, SHOP, Layout, get_layout, home_sheet_plan, plan_print
-from coordinator.pdf import ASSET_BASE_URL, STATIC_DIR, DoesNotFit, PDFMetadata, impose, render_pdf, repeat_pages
+from coordinator.pdf import (
+    ASSET_BASE_URL,
+    PRINT_SHOP_VARIANT,
+    STATIC_DIR,
+    DoesNotFit,
+    PDFMetadata,
+    impose,
+    render_pdf,
+    repeat_pages,
+)
 from coordinator.plain_text import HIDDEN_CHARACTERS
 
 # The top-level templates/ folder: coordinator/templates links to it in a checkout and is a copy in the wheel.
@@ -300,14 +309,15 @@ def render_leaflet_pdf(
     plan = plan_print(layout, mode, copies)
     html = render_leaflet_html(data, layout, is_large_print=is_large_print)
     # Sheets of several copies draw the leaflet through repeated form XObjects, which a structure tree
-    # cannot describe, so they are rendered untagged; a file of whole leaflets is tagged (PDF/UA).
+    # cannot describe, so they are rendered untagged; a file of whole leaflets is tagged (PDF/UA), but for a print
+    # shop, whose file is PDF/X-4 (output intent, bleed and crop marks: coordinator/pdf.py).
     is_sheet = mode == HOME and layout.home_grid is not None
     try:
         pdf = render_pdf(
             html,
             ["print/shop.css"] if mode == SHOP else [],
             metadata=leaflet_metadata(data, layout),
-            variant=None if is_sheet else PDF_VARIANT,
+            variant=PRINT_SHOP_VARIANT if mode == SHOP else None if is_sheet else PDF_VARIANT,
             expected_pages=layout.pages,
         )
     except DoesNotFit as error:

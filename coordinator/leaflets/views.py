@@ -306,16 +306,28 @@ def _print_run_or_404(run_id: int) -> PrintRun:
 def print_run(run_id: int):
     """One print run: copies per street, sheets of paper, how to print it, and its two PDFs."""
     run = _print_run_or_404(run_id)
-    return render_template("leaflets/print_run.html", run=run, summary=recipes.summarise(run))
+    return render_template("leaflets/print_run.html", run=run, summary=recipes.summarise(run),
+                           notes=print_runs.print_run_notes(run))
 
 
 @bp.get("/print-runs/<int:run_id>/leaflets.pdf")
 @login_required
 def print_run_pdf(run_id: int):
-    """The whole run's PDF."""
+    """The run's PDF: every sheet for a home printer, the one artwork for a print shop."""
     run = _print_run_or_404(run_id)
     pdf = print_runs.print_run_pdf(run)
-    return _pdf_response(pdf, f"print-run-{run.id}-{run.layout}-{run.copies}-copies.pdf")
+    return _pdf_response(pdf, print_runs.print_run_file_name(run))
+
+
+@bp.get("/print-runs/<int:run_id>/quantities.csv")
+@login_required
+def print_run_quantities(run_id: int):
+    """A print shop's quantities sheet: the copies for each street."""
+    run = _print_run_or_404(run_id)
+    response = Response(print_runs.print_run_quantities(run), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="print-run-{run.id}-quantities.csv"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/print-runs/<int:run_id>/delivery-sheet.pdf")

@@ -65,8 +65,8 @@ def test_an_order_for_every_scheme_builds_a_zip_of_pdfs_and_quantities(client, s
         assert names == sorted([f"{first.slug}-a5.pdf", f"{second.slug}-a5.pdf", "quantities.csv"])
         for name in (f"{first.slug}-a5.pdf", f"{second.slug}-a5.pdf"):
             pages = reader(archive.read(name)).pages
-            assert len(pages) == 2  # the artwork: front and back, at trim size with bleed
-            assert (float(pages[0].mediabox.width), float(pages[0].mediabox.height)) == pytest.approx(A5_SHOP, abs=0.01)
+            assert len(pages) == 2  # the artwork: front and back, at trim size with bleed (and crop marks round it)
+            assert (float(pages[0].bleedbox.width), float(pages[0].bleedbox.height)) == pytest.approx(A5_SHOP, abs=0.01)
         back = reader(archive.read(f"{first.slug}-a5.pdf")).pages[1].extract_text()
         assert "Contact your local scheme, Bickley Park" in back and "0808 2000 247" in back
         rows = list(csv.DictReader(io.StringIO(archive.read("quantities.csv").decode())))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from io import BytesIO
 
@@ -12,13 +14,13 @@ from sqlalchemy import select
 from coordinator.audit.models import AuditEntry
 from coordinator.extensions import db
 from coordinator.leaflets import delivery_sheets, pdfs, print_runs
-from coordinator.leaflets.cache import app_cache
 from coordinator.leaflets.layouts import get_layout, plan_print
 from coordinator.leaflets.models import PrintRun
 from coordinator.leaflets.offers import LeafletChoiceError
 from coordinator.settings import get_settings
 from tests.factories import load_starter, make_coordinated_scheme, starter_choice
 from tests.helpers.pdf import pdftotext, reader
+from tests.helpers.web import login_as
 
 STREETS = ((23, 2), (7, 0), (5, 5), (40, 4))  # with 5% spares: 21+2, 7+1, 0, 36+2
 
@@ -50,47 +52,59 @@ def test_a_print_run_records_each_streets_copies_and_is_audited():
 
 
 @pytest.mark.parametrize(
-    ("layout", "print_mode", "pages"),
+    ("layout", "pages"),
     [
-        ("a5", "home", 70),  # 69 copies, 2 to a sheet: 35 sheets, front and back
-        ("a5", "shop", 138),  # front and back of each copy
-        ("a4", "home", 69),  # one side, one to a sheet
-        ("dl", "home", 46),  # 3 to a sheet: 23 sheets
-        ("wallet", "home", 14),  # 10 to a sheet: 7 sheets
+        ("a5", 70),  # 69 copies, 2 to a sheet: 35 sheets, front and back
+        ("a4", 69),  # one side, one to a sheet
+        ("dl", 46),  # 3 to a sheet: 23 sheets
+        ("wallet", 14),  # 10 to a sheet: 7 sheets
     ],
 )
-def test_the_run_pdf_has_the_pages_it_states(layout, print_mode, pages):
-    run = make_run(layout, print_mode)
+def test_a_home_run_pdf_has_the_pages_it_states(layout, pages):
+    run = make_run(layout, "home")
     plan = print_runs.print_run_plan(run)
     pdf = print_runs.print_run_pdf(run)
     assert len(reader(pdf).pages) == plan.pages == run.pages == pages
     assert plan.sheets * plan.sides == plan.pages
-    assert plan.copies >= run.copies and plan.copies == plan_print(get_layout(layout), print_mode, 69).copies
-    # Every sheet (or copy) shares one laid-out front and one back: nothing was laid out 69 times.
+    assert plan.copies >= run.copies and plan.copies == plan_print(get_layout(layout), "home", 69).copies
+    # Every sheet shares one laid-out front and one back: nothing was laid out 69 times.
     with pikepdf.open(BytesIO(pdf)) as document:
         assert len({page.Contents.objgen for page in document.pages}) == (1 if layout == "a4" else 2)
 
 
-def test_a_500_copy_run_is_laid_out_once_and_each_copy_adds_only_bytes():
+def test_a_shop_run_is_one_artwork_and_a_quantities_sheet(client):
+    # 245 DL copies were a 490-page file; a print shop wants the artwork once and how many to print.
     load_starter()
-    scheme, coordinator = make_coordinated_scheme(streets=((2, 0),))
-    big, _ = make_coordinated_scheme(streets=((476, 0),))  # 476 + 24 spares = 500 copies
-    choice = starter_choice(print_mode="shop")
-    small_run = print_runs.create_print_run(scheme, choice, [s.id for s in scheme.streets], coordinator)
-    for path in app_cache().folder.rglob("*.pdf"):
-        path.unlink()
-    small = print_runs.print_run_pdf(small_run)
-    big_run = print_runs.create_print_run(big, choice, [s.id for s in big.streets], coordinator)
-    assert big_run.copies == 500
-    for path in app_cache().folder.rglob("*.pdf"):
-        path.unlink()
-    large = print_runs.print_run_pdf(big_run)
-    pages = reader(large).pages
-    assert len(pages) == 1000
-    assert (len(large) - len(small)) / (500 - 3) <= 512  # bytes per extra copy
-    # Laid out once: every copy's front and back draw the same two content streams, so the time does not grow
-    # with the copies either (bench/leaflets.py measures it: 1.15x one copy's time for 500).
-    assert len({page.get_object().raw_get("/Contents").idnum for page in pages}) == 2
+    scheme, coordinator = make_coordinated_scheme(streets=((200, 10), (42, 0)))
+    choice = starter_choice(layout="dl", print_mode="shop")
+    run = print_runs.create_print_run(scheme, choice, [s.id for s in scheme.streets], coordinator)
+    db.session.commit()
+    assert run.copies == 245 and run.pages == 2  # 190 + 10 spares and 42 + 3 spares (5%, rounded up per street)
+    pdf = print_runs.print_run_pdf(run)
+    read = reader(pdf)
+    assert len(read.pages) == 2  # front and back, once
+    assert read.trailer["/Root"]["/OutputIntents"][0]["/S"] == "/GTS_PDFX"
+    # The artwork is the one a builder or a central order makes of the same content: one render, in the cache.
+    assert print_runs.print_run_recipe(run).copies == 1
+    rows = list(csv.DictReader(io.StringIO(print_runs.print_run_quantities(run))))
+    assert [(r["street"], r["households"], r["households_no_leaflets"], r["copies"]) for r in rows] == [
+        (street.name, str(street.households), str(street.households_no_leaflets), str(street.copies))
+        for street in run.streets]
+    assert sum(int(r["copies"]) for r in rows) == 245
+    assert {r["pdf_file"] for r in rows} == {f"print-run-{run.id}-dl-artwork.pdf"}
+    assert print_runs.print_run_notes(run) == [(
+        "For a print shop: one artwork (2 pages, front and back, printed double-sided) to print 245 times, at trim "
+        "size with 3 mm bleed and crop marks, PDF/X-4. The quantities sheet gives the copies for each street.")]
+
+    login_as(client, coordinator)
+    page = client.get(f"/leaflets/print-runs/{run.id}").get_data(as_text=True)
+    assert "Download the artwork (PDF)" in page and "Download the quantities (CSV)" in page
+    with client.get(f"/leaflets/print-runs/{run.id}/leaflets.pdf") as download:
+        assert download.headers["Content-Disposition"].endswith(f"print-run-{run.id}-dl-artwork.pdf")
+        assert len(reader(download.data).pages) == 2
+    with client.get(f"/leaflets/print-runs/{run.id}/quantities.csv") as download:
+        assert download.mimetype == "text/csv"
+        assert download.get_data(as_text=True).splitlines()[0] == ",".join(print_runs.QUANTITY_COLUMNS)
 
 
 def test_the_delivery_sheet_lists_the_streets_with_totals_that_match(tmp_path):

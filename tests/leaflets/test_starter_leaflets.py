@@ -40,7 +40,7 @@ def test_each_starter_campaign_on_a5_prints_every_number_at_exact_size_with_a_wo
     assert len(pages) == 2  # front and back
     for page in pages:
         assert box_size(page.trimbox) == pytest.approx(A5_POINTS, abs=0.01)
-        assert box_size(page.mediabox) == pytest.approx((A5_POINTS[0] + 2 * BLEED, A5_POINTS[1] + 2 * BLEED), abs=0.01)
+        assert box_size(page.bleedbox) == pytest.approx((A5_POINTS[0] + 2 * BLEED, A5_POINTS[1] + 2 * BLEED), abs=0.01)
     assert decode_qr(pdf, tmp_path, 0) == [web_href(campaign.web_address)]
 
 

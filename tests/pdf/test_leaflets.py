@@ -28,7 +28,7 @@ from coordinator.leaflets.render import (
     render_leaflet_pdf,
     template_version,
 )
-from coordinator.pdf import mm
+from coordinator.pdf import SLUG_MM, mm
 from tests.helpers.pdf import decode_qr, reader, squeeze
 from tests.pdf.samples import (
     HELPLINES,
@@ -43,6 +43,7 @@ from tests.pdf.samples import (
 A5_POINTS = (419.53, 595.28)
 A4_POINTS = (595.28, 841.89)
 BLEED = 8.504
+SLUG = mm(SLUG_MM)  # the paper round the trim of a print-shop page, for its crop marks
 
 
 def box_size(box) -> tuple[float, float]:
@@ -58,9 +59,10 @@ def test_a5_for_the_shop_is_two_sided_with_exact_trim_and_bleed_and_reads_back_i
     assert len(pages) == 2
     for page in pages:
         assert box_size(page.trimbox) == pytest.approx(A5_POINTS, abs=0.01)
-        assert box_size(page.mediabox) == pytest.approx((A5_POINTS[0] + 2 * BLEED, A5_POINTS[1] + 2 * BLEED), abs=0.01)
-        assert float(page.trimbox.left) - float(page.mediabox.left) == pytest.approx(BLEED, abs=0.01)
-        assert float(page.mediabox.top) - float(page.trimbox.top) == pytest.approx(BLEED, abs=0.01)
+        assert box_size(page.bleedbox) == pytest.approx((A5_POINTS[0] + 2 * BLEED, A5_POINTS[1] + 2 * BLEED), abs=0.01)
+        assert float(page.trimbox.left) - float(page.bleedbox.left) == pytest.approx(BLEED, abs=0.01)
+        assert float(page.bleedbox.top) - float(page.trimbox.top) == pytest.approx(BLEED, abs=0.01)
+        assert box_size(page.mediabox) == pytest.approx((A5_POINTS[0] + 2 * SLUG, A5_POINTS[1] + 2 * SLUG), abs=0.01)
     front, back = pages[0].extract_text(), pages[1].extract_text()
     # The front: the campaign, its web address and QR code; nothing of the helplines.
     positions = [front.index(part) for part in ("It's not OK", "Abuse can be", "Call a helpline", "ourwatch", "Turn over")]
@@ -88,11 +90,12 @@ def test_a5_for_the_shop_is_two_sided_with_exact_trim_and_bleed_and_reads_back_i
     assert decode_qr(pdf, tmp_path, 1) == []
 
 
-def test_a5_for_the_shop_is_tagged_with_metadata():
+def test_a5_for_the_shop_is_pdf_x4_with_metadata():
+    # A print shop's file is for its RIP: PDF/X-4 with an output intent (tests/pdf/test_print_shop.py), not tagged.
     pdf = render_leaflet_pdf(sample_leaflet(), "a5", mode="shop")
     read = reader(pdf)
     root = read.trailer["/Root"]
-    assert "/StructTreeRoot" in root and root["/Lang"] == "en-GB"
+    assert root["/OutputIntents"][0]["/S"] == "/GTS_PDFX" and root["/Lang"] == "en-GB"
     assert read.metadata.title == "It's not OK: domestic abuse is a crime"
     assert read.metadata.author == "Bromley Neighbourhood Watch Association"
     assert read.metadata.subject == "A5 flyer #ITSNOTOK"
@@ -130,7 +133,8 @@ def test_every_layout_has_its_size_in_both_modes(key):
     assert len(shop.pages) == layout.pages
     for page in shop.pages:
         assert box_size(page.trimbox) == pytest.approx((width, height), abs=0.01)
-        assert box_size(page.mediabox) == pytest.approx((width + 2 * BLEED, height + 2 * BLEED), abs=0.01)
+        assert box_size(page.bleedbox) == pytest.approx((width + 2 * BLEED, height + 2 * BLEED), abs=0.01)
+        assert box_size(page.mediabox) == pytest.approx((width + 2 * SLUG, height + 2 * SLUG), abs=0.01)
     home = reader(render_leaflet_pdf(leaflet, key, mode="home"))
     assert len(home.pages) == layout.pages
     for page in home.pages:
