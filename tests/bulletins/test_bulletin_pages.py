@@ -138,6 +138,7 @@ def test_saving_leads_to_the_preview_at_two_widths_and_the_plain_text(client, wo
     assert "Hello,\n\nHello from your coordinators." in page  # the plain-text part, shown as it is
     assert "0808 168 9111" in page
     assert "data-progress-live" not in page and "progress.js" not in page  # nothing is being sent
+    assert "Each campaign appears short: its summary, up to three key messages" in " ".join(page.split())
 
     preview = client.get(f"{page_of(bulletin)}/email.html")
     assert preview.status_code == 200 and preview.mimetype == "text/html"
