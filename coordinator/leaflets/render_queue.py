@@ -47,6 +47,12 @@ TIMING_WEIGHT = 0.2
 ESTIMATE_MARGIN = 1.25
 # A mark older than this (render timeout and a minute) is an abandoned render, whoever owns it.
 ABANDONED_AFTER_SECONDS = 360
+# While a queue is being worked through, how fast renders finish (the last this many, across every process) is
+# a better guide than one render's time: under a launch's load the pages and other renders share the cores.
+RECENT_FINISHES = 20
+RATE_IS_CURRENT_SECONDS = 30
+# A web process starts its render processes on first use (after a restart): the app is built in each, once.
+PROCESS_START_SECONDS = 5
 EXECUTOR = "coordinator_render_queue"
 
 
@@ -121,7 +127,7 @@ def _state(key: str, recipe: LeafletRecipe | None) -> PdfState | None:
 
 def refresh_seconds(state: PdfState) -> int:
     """How often a waiting page looks again: often when the leaflet is close, less often in a long queue."""
-    return max(2, min(10, state.estimate_seconds // 4))
+    return _refresh_for(state.estimate_seconds)
 
 
 # --- Rendering --------------------------------------------------------------------------------------------------
@@ -162,11 +168,12 @@ def _log_failure(future) -> None:
 
 
 def note_render_seconds(cache: LeafletCache, seconds: float) -> None:
-    """Fold one render's time into the shared average the estimates use."""
+    """Fold one render's time into the shared average the estimates use, and note when it finished."""
     timings = cache.read_timings()
     average = float(timings.get("average", seconds))
     timings["average"] = average + TIMING_WEIGHT * (seconds - average)
     timings["count"] = int(timings.get("count", 0)) + 1
+    timings["finished"] = [*timings.get("finished", [])[-(RECENT_FINISHES - 1):], time.time()]
     try:
         cache.write_timings(timings)
     except OSError:  # only an estimate: the next render writes it again
@@ -240,6 +247,27 @@ def average_render_seconds(cache: LeafletCache) -> float:
     return float(cache.read_timings().get("average", DEFAULT_RENDER_SECONDS))
 
 
+def finishing_rate(cache: LeafletCache) -> float | None:
+    """Renders finished a second lately, across every process; None when too few finished lately to say."""
+    finished = cache.read_timings().get("finished", [])
+    if len(finished) < 5 or time.time() - finished[-1] > RATE_IS_CURRENT_SECONDS or finished[-1] <= finished[0]:
+        return None
+    return (len(finished) - 1) / (finished[-1] - finished[0])
+
+
 def _estimate(cache: LeafletCache, ahead: int) -> int:
+    """Seconds until the page can show the leaflet: the queue's work, with a margin, and the page's next look."""
     rounds = ahead // render_slots(current_app) + 1
-    return max(1, math.ceil(rounds * average_render_seconds(cache) * ESTIMATE_MARGIN))
+    seconds = rounds * average_render_seconds(cache)
+    rate = finishing_rate(cache)
+    if rate is not None:
+        seconds = max(seconds, (ahead + 1) / rate)
+    work = seconds * ESTIMATE_MARGIN
+    pool = state_of(current_app).render_pool
+    if pool is None or not pool.started:
+        work += PROCESS_START_SECONDS
+    return max(1, math.ceil(work + _refresh_for(work)))
+
+
+def _refresh_for(seconds: float) -> int:
+    return max(2, min(10, int(seconds) // 4))

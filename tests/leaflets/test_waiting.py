@@ -158,9 +158,16 @@ def test_the_estimate_counts_the_renders_asked_for_before_and_the_measured_rende
     thread_app.config["RENDER_PROCESSES"] = 2
     states = [render_queue.known_state(key) for key in keys]
     assert [s.ahead for s in states] == [0, 1, 2, 3, 4]
-    # Two render processes, 2 s a render and a quarter more for the pages served beside them.
-    assert [s.estimate_seconds for s in states] == [3, 3, 5, 5, 8]
-    assert render_queue.refresh_seconds(states[-1]) == 2
+    # Two render processes, 2 s a render, a quarter more for the pages served beside them, 5 s to start the render
+    # processes (none has started in this process yet), and the page's next look.
+    assert [s.estimate_seconds for s in states] == [10, 10, 12, 12, 16]
+    assert render_queue.refresh_seconds(states[-1]) == 4
+    # While a queue is worked through, the rate renders lately finished at rules when it is slower: 5 in 20 s.
+    now = time.time()
+    cache.write_timings({"average": 2.0, "count": 10, "finished": [now - 20, now - 15, now - 10, now - 5, now]})
+    assert render_queue.known_state(keys[-1]).estimate_seconds == 46  # 5 / 0.2 a second, x 1.25, 5 s and 9 s
+    render_queue.note_render_seconds(cache, 4.0)
+    assert cache.read_timings()["average"] == 2.4 and len(cache.read_timings()["finished"]) == 6
     assert render_queue.known_state("f" * 64) is None and render_queue.known_state("../etc") is None
 
 
