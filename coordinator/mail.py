@@ -26,6 +26,7 @@ from __future__ import annotations
 import enum
 import logging
 import smtplib
+import time
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage
@@ -385,8 +386,16 @@ def deliver_queued_mail(max_attempts: int = 5) -> int:
     ids = list(db.session.scalars(select(OutgoingMail.id).where(OutgoingMail.status == MailStatus.QUEUED)))
     transport = MailTransport()
     sent = 0
+    # At the association's messages per second (Settings), as bulletins go: a campaign's opening queues an email
+    # for every coordinator at once, and the mail server should see them at the pace it was promised.
+    from coordinator.settings import get_settings  # here: settings -> audit -> auth -> this module
+
+    interval = 1.0 / max(1, get_settings().messages_per_second)
+    next_at = time.monotonic()
     try:
         for row_id in ids:
+            time.sleep(max(0.0, next_at - time.monotonic()))
+            next_at = max(next_at, time.monotonic()) + interval
             # Read the row again just before sending: another worker may have sent it meanwhile.
             row = db.session.get(OutgoingMail, row_id, with_for_update=True)
             if row is None or row.status != MailStatus.QUEUED:
