@@ -23,8 +23,11 @@ LAYOUT_HINTS = {
     "a5": "A5 flyer: two-sided, the campaign on the front and where to get help on the back. Two to an A4 sheet.",
     "a4": "A4 poster: everything on one side, for a notice board or window.",
     "dl": "DL leaflet (a third of A4): two-sided, slim, for letterboxes. Three to an A4 sheet.",
-    "a6": "A6 postcard: two-sided, small type. Four to an A4 sheet.",
-    "wallet": "Wallet card: bank-card size, a neutral outside and the numbers inside. Ten to an A4 sheet.",
+    "a4-folded": "Folded A4 (DL tri-fold): an A4 sheet folded in three, six panels, the most room for a door drop. "
+    "One to an A4 sheet, printed landscape.",
+    "a6": "A6 postcard: two-sided, the headline and the numbers. Four to an A4 sheet.",
+    "wallet": "Folded wallet card: folds to bank-card size, a neutral outside and the numbers inside. "
+    "Five to an A4 sheet.",
 }
 MODE_LABELS = {
     HOME: "On my own printer: A4 sheets, several copies to a sheet, with cut marks",

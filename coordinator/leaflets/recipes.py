@@ -11,6 +11,7 @@ is seen missing from the other.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -43,8 +44,9 @@ from coordinator.leaflets.render import (
     content_reference,
     template_version,
 )
+from coordinator.links import short_campaign_url
 from coordinator.schemes.models import Scheme
-from coordinator.settings import get_settings
+from coordinator.settings import brand, get_settings
 
 
 def scheme_contact_line(scheme: Scheme | None) -> str:
@@ -67,6 +69,14 @@ def helpline_for_print(version: HelplineVersion) -> LeafletHelpline:
         is_free=version.is_free_to_call,
         is_24_7=version.is_24_7,
     )
+
+
+def picture_data_uri(campaign_version: CampaignVersion) -> str:
+    """The campaign's approved picture as a data: URI for the print template ("" when it has none)."""
+    image = campaign_version.image
+    if image is None:
+        return ""
+    return f"data:{image.media_type};base64," + base64.b64encode(image.data).decode("ascii")
 
 
 def leaflet_reference(
@@ -100,10 +110,12 @@ def build_leaflet_data(
 
     `helplines` defaults to the set's helplines usable today; the texts around the content default to the
     scheme's contact line and the association's settings now. A record passes what it printed, to print it again.
+    The association's brand colour and logo are as they are now: part of the data, so part of the cache key.
     """
     if helplines is None:
         helplines, _ = helplines_to_print(helpline_set_version, printed_on)
     settings = get_settings()
+    face = brand()
     notice = LocalNotice(notice_version.title, notice_version.body) if notice_version is not None else None
     return LeafletData(
         headline=campaign_version.title,
@@ -120,6 +132,14 @@ def build_leaflet_data(
         association_name=settings.association_name if association_name is None else association_name,
         footer_text=settings.footer_text if footer_text is None else footer_text,
         language=campaign_version.language or "en-GB",
+        # The association's own short address leads on to the campaign's site: nothing long is printed.
+        short_address=short_campaign_url(campaign_version.item.slug) if campaign_version.web_address else "",
+        is_sensitive=bool(getattr(campaign_version, "is_sensitive", False))
+        or bool(getattr(helpline_set_version, "is_sensitive", False)),
+        brand_colour=face.colour,
+        logo_src=face.logo_data_uri() or "",
+        picture_src=picture_data_uri(campaign_version),
+        picture_alt="",
     )
 
 

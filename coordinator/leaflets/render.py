@@ -2,9 +2,11 @@
 
 A leaflets service builds a `LeafletData` from approved content (never ORM objects: the print template sees
 only these dataclasses), then calls `render_leaflet_pdf(data, "a5", mode="home", copies=40)`. The text
-is checked first (`check_leaflet_data`), the leaflet is laid out once at its trim size and must fit its
-layout's page count exactly (`LeafletDoesNotFit` says which layout to choose instead), then it is placed on
-home-printer sheets or repeated for the print shop by reference.
+is checked first (`check_leaflet_data`), then the type is fitted to the space: the leaflet is laid out once
+with every panel at its layout's smallest type, each panel's share of its height filled is measured, and each
+panel's type grows (within the layout's bounds) to fill it (`fit_panels`). That layout is then rendered and
+must fit its layout's page count exactly (`LeafletDoesNotFit` says which layout to choose instead); it is
+placed on home-printer sheets at 100% or repeated for the print shop by reference.
 
 `render_leaflet_html` gives the same HTML for a browser preview (pass `asset_base="/static/"`).
 """
@@ -12,6 +14,7 @@ home-printer sheets or repeated for the print shop by reference.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass, fields
 from datetime import date
@@ -20,6 +23,7 @@ from pathlib import Path
 
 import segno
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
 
 from coordinator.content.phones import is_police_number
 from coordinator.leaflets.layouts import HOME, PRINT_MODES, SHOP, Layout, get_layout, home_sheet_plan, plan_print
@@ -27,6 +31,7 @@ from coordinator.pdf import (
     ASSET_BASE_URL,
     PRINT_SHOP_VARIANT,
     STATIC_DIR,
+    AssetFetcher,
     DoesNotFit,
     PDFMetadata,
     impose,
@@ -41,9 +46,36 @@ TEMPLATE_NAME = "print/leaflet.html"
 
 POLICE_EMERGENCY = "999"
 POLICE_NON_EMERGENCY = "101"
-# The outside of the wallet card: it may be seen by the person a resident needs help with.
+# 101 is not free: 15p a call from landlines and mobiles, however long it lasts. Never print "free" beside it.
+POLICE_NON_EMERGENCY_COST = "15p a call"
+POLICE_WEB = "www.met.police.uk"
+# The outside of the folded wallet card: it may be seen by the person a resident needs help with.
 WALLET_FRONT_TITLE = "Free, confidential support"
-WALLET_FRONT_TEXT = "Numbers you can call are inside."
+WALLET_FRONT_TEXT = "Numbers you can call, day or night, are inside."
+# The outside of a leaflet marked sensitive (domestic abuse, sexual violence): the subject is on the inside.
+NEUTRAL_TITLE = "Support for you and your neighbours"
+NEUTRAL_TEXT = "Free, confidential help, and how to reach the police."
+# The folded A4's flap, in the association's own words (its three objectives).
+ABOUT_WATCH = (
+    "Neighbourhood Watch volunteers help prevent crime, help the police detect it, and reduce the fear of "
+    "crime, with a caring community that looks out for its more vulnerable neighbours."
+)
+DEFAULT_BRAND_COLOUR = "#1d4e89"
+_BRAND_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+# Type fitting: each panel's type is its layout's smallest times --fit, in steps of FIT_STEP, up to the
+# layout's max_fit. FIT_SAFETY keeps the estimate a little short of full, as wrapping text grows in steps.
+FIT_STEP = 0.05
+FIT_SAFETY = 0.97
+# Growth of a panel's content with its type: lines that do not wrap grow with the size, wrapping paragraphs
+# with its square (longer lines, and more of them). Measured on the starter leaflets, between the two.
+FIT_EXPONENT = 1.5
+# Which layouts show who each helpline is for, the campaign picture, and the key messages: at 12 pt the A6
+# postcard has room for the headline, its call to action and the numbers only.
+SHOWS_WHO_FOR = frozenset({"a5", "a4", "a4-folded"})
+POLICE_ON_FRONT = frozenset({"a6"})  # the back of the A6 postcard is all numbers
+HAS_PICTURE = frozenset({"a5", "a4", "a4-folded"})
+SHOWS_KEY_MESSAGES = frozenset({"a5", "a4", "dl", "a4-folded"})
 
 PDF_VARIANT = "pdf/ua-1"  # tagged for screen readers; measured at no extra cost (bench/leaflets.py)
 MAX_NUMBER_CHARS = 30
@@ -107,6 +139,15 @@ class LeafletData:
     association_name: str = ""
     footer_text: str = ""
     language: str = "en-GB"
+    # The association's short address for the campaign (PUBLIC_BASE_URL/c/<slug>): printed and opened by the QR
+    # code instead of the campaign's own, longer, web address.
+    short_address: str = ""
+    signup_address: str = ""  # the scheme's bulletin sign-up page (/join/<scheme>), when the leaflet carries it
+    is_sensitive: bool = False  # domestic abuse, sexual violence: a neutral outside, the subject inside
+    brand_colour: str = DEFAULT_BRAND_COLOUR  # "#rrggbb", white text on it at 4.5:1 or more
+    logo_src: str = ""  # the association's logo as an image data: URI
+    picture_src: str = ""  # the campaign's approved picture as an image data: URI
+    picture_alt: str = ""
 
 
 def content_reference(**versions: object) -> str:
@@ -180,6 +221,8 @@ def check_leaflet_data(data: LeafletData) -> None:
             "The web address must be a site address such as www.example.org/page (https:// may "
             f"come first), with no spaces, at most {MAX_WEB_ADDRESS_CHARS} characters."
         )
+    if not _BRAND_COLOUR.fullmatch(data.brand_colour):
+        raise LeafletError(f"{data.brand_colour[:20]!r} is not a colour such as #1d4e89.")
     if not _LANGUAGE.fullmatch(data.language):
         raise LeafletError(f"{data.language[:20]!r} is not a language tag such as en-GB.")
 
@@ -195,13 +238,59 @@ def helpline_hours(helpline: LeafletHelpline, *, says_free: bool = True) -> str:
 
 
 def web_address_display(web_address: str) -> str:
-    """The web address as printed: without the https:// people need not type."""
-    return _SCHEME.sub("", web_address)
+    """The web address as printed: without the https:// people need not type, nor a trailing slash."""
+    return _SCHEME.sub("", web_address).rstrip("/")
 
 
 def qr_target(web_address: str) -> str:
     """What the QR code opens: the web address, with https:// when the campaign gave none."""
     return web_address if _SCHEME.match(web_address) else f"https://{web_address}"
+
+
+MAX_WHOLE_PIECE = 28  # characters of an address between breaks that always fit a line of the narrowest panel
+# In running text: a phone number, groups of digits with single spaces between ("0808 2000 247", "116 123"),
+# or an email or web address (a word with dots or an @ inside it, such as bickley.park@example.org).
+_PHONE_NUMBER = r"(?<![\w£])\+?\d{2,5}(?: \d{2,6}){1,3}(?!\w)"
+_ADDRESS = r"(?<!\S)(?:https?://)?[\w-]+(?:[.@][\w-]+)+(?:/[^\s]*)?"
+_IN_RUNNING_TEXT = re.compile(f"(?P<number>{_PHONE_NUMBER})|(?P<address>{_ADDRESS})")
+
+
+def numbers_kept_whole(text: str) -> Markup:
+    """`text` escaped, each phone number in it one unbreakable unit and each address breakable only after / . @.
+
+    Both are wrapped in `<span class="number">` (never broken across lines: common.css); an address's pieces
+    are each such a span, with a zero-width space after each / . or @ where a line may break.
+    """
+    out, last = [], 0
+    for match in _IN_RUNNING_TEXT.finditer(text):
+        found = match.group()
+        if match.group("address"):
+            found = found.rstrip(".,;:!?)")
+        out.append(escape(text[last:match.start()]))
+        if match.group("number"):
+            # white-space: nowrap keeps it whole; plain spaces keep it the same text when read back or searched.
+            out.append(Markup('<span class="number">{}</span>').format(found))
+        else:
+            out.append(address_breakable(found))
+        last = match.start() + len(found)
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
+_jinja.filters["numbers_kept_whole"] = numbers_kept_whole
+
+
+def address_breakable(address: str) -> Markup:
+    """A printed web address that may break only after a / or a ., never inside a word or at a hyphen.
+
+    Each piece up to a / or . is kept on one line; a zero-width space after it is where a line may break. A
+    piece too long for any line (a campaign's slug made from a long title) may also break at its hyphens.
+    """
+    pieces = [piece for piece in re.split(r"(?<=[/.@])", address) if piece]
+    return Markup("\u200b").join(
+        Markup('<span class="{}">{}</span>').format("number" if len(piece) <= MAX_WHOLE_PIECE else "piece", piece)
+        for piece in pieces
+    )
 
 
 def printed_helplines(data: LeafletData) -> tuple[LeafletHelpline, ...]:
@@ -221,12 +310,35 @@ def _small_print(data: LeafletData, layout: Layout) -> str:
 def _resolve(layout: Layout | str, is_large_print: bool) -> Layout:
     layout = get_layout(layout) if isinstance(layout, str) else layout
     if is_large_print and not layout.has_large_print:
-        raise LeafletError(f"Large print is for the A5, A4 and DL layouts, not {layout.short_name}.")
+        raise LeafletError(f"Large print is for the A5, A4, DL and folded A4 layouts, not {layout.short_name}.")
     return layout
 
 
+def is_discreet(data: LeafletData, layout: Layout) -> bool:
+    """The leaflet's outside is neutral: it is marked sensitive, or it is the wallet card (always discreet)."""
+    return data.is_sensitive or layout.key == "wallet"
+
+
+def panel_roles(layout: Layout) -> tuple[str, ...]:
+    """Every panel of the layout, front side first, left to right."""
+    return tuple(role for side in layout.panels for role in side)
+
+
+def _inline_css(data: LeafletData, layout: Layout, fits: dict[str, float] | None) -> str:
+    # One small style block: the brand colour and each panel's type size. The preview's CSP allows it by hash.
+    rules = [f":root{{--accent:{data.brand_colour.lower()};--rule:{data.brand_colour.lower()}}}"]
+    for role in panel_roles(layout):
+        rules.append(f".panel-{role}{{--fit:{(fits or {}).get(role, 1.0):.2f}}}")
+    return "".join(rules)
+
+
 def leaflet_context(
-    data: LeafletData, layout: Layout | str, *, is_large_print: bool = False, asset_base: str = ASSET_BASE_URL
+    data: LeafletData,
+    layout: Layout | str,
+    *,
+    is_large_print: bool = False,
+    asset_base: str = ASSET_BASE_URL,
+    fits: dict[str, float] | None = None,
 ) -> dict:
     """The print template's context: the data, the layout, and what the renderer adds (police, QR, small print)."""
     layout = _resolve(layout, is_large_print)
@@ -234,25 +346,47 @@ def leaflet_context(
     hrefs = [asset_base + layout.stylesheet]
     if is_large_print:
         hrefs.append(asset_base + "print/large-print.css")
+    address = data.short_address or data.web_address
+    shown = web_address_display(address)
+    signup = web_address_display(data.signup_address)
+    discreet = is_discreet(data, layout)
+    half = math.ceil(len(helplines) / 2)
     return {
         "leaflet": data,
         "layout": layout,
         "is_large_print": is_large_print,
+        "is_sensitive": discreet,
         "stylesheet_hrefs": hrefs,
-        "title": WALLET_FRONT_TITLE if layout.key == "wallet" else data.headline,
+        "inline_css": Markup(_inline_css(data, layout, fits)),
+        "title": WALLET_FRONT_TITLE if layout.key == "wallet" else NEUTRAL_TITLE if discreet else data.headline,
         # Key messages or, when there are none, the summary: both would crowd out the helplines.
         "show_summary": bool(data.summary) and not data.key_messages,
         # "#ITSNOTOK: ..." as the headline already shows its hashtag.
         "show_hashtag": bool(data.hashtag) and data.hashtag.casefold() not in data.headline.casefold(),
         "are_all_free": bool(helplines) and all(h.is_free for h in helplines),
-        "qr_src": qr_data_uri(qr_target(data.web_address)) if data.web_address and layout.key != "wallet" else "",
+        "qr_src": qr_data_uri(qr_target(address)) if address and layout.key != "wallet" else "",
         "helplines": helplines,
+        "wallet_halves": (helplines[:half], helplines[half:]),
         "compact_from": COMPACT_HELPLINES_FROM,
         "helpline_hours": helpline_hours,
         "small_print": _small_print(data, layout),
-        "web_address_display": web_address_display(data.web_address),
+        "contact_line": numbers_kept_whole(data.contact_line),
+        "web_address_display": shown if layout.key != "wallet" else "",
+        "web_address_breakable": address_breakable(shown),
+        "signup_display": signup,
+        "signup_breakable": address_breakable(signup),
+        "signup_qr_src": qr_data_uri(data.signup_address) if data.signup_address and layout.key != "wallet" else "",
+        "layout_shows_who_for": layout.key in SHOWS_WHO_FOR,
+        "layout_has_picture": layout.key in HAS_PICTURE,
+        "layout_shows_key_messages": layout.key in SHOWS_KEY_MESSAGES,
+        "police_on_front": layout.key in POLICE_ON_FRONT,
         "police_emergency": POLICE_EMERGENCY,
         "police_non_emergency": POLICE_NON_EMERGENCY,
+        "police_non_emergency_cost": POLICE_NON_EMERGENCY_COST,
+        "police_web": POLICE_WEB,
+        "neutral_title": NEUTRAL_TITLE,
+        "neutral_text": NEUTRAL_TEXT,
+        "about_watch": ABOUT_WATCH,
         "wallet_front_title": WALLET_FRONT_TITLE,
         "wallet_front_text": WALLET_FRONT_TEXT,
     }
@@ -263,21 +397,97 @@ def render_print_html(template_name: str, **context: object) -> str:
     return _jinja.get_template(template_name).render(context)
 
 
+def _leaflet_html(data: LeafletData, layout: Layout, is_large_print: bool, asset_base: str,
+                  fits: dict[str, float] | None) -> str:
+    context = leaflet_context(data, layout, is_large_print=is_large_print, asset_base=asset_base, fits=fits)
+    return _jinja.get_template(TEMPLATE_NAME).render(context)
+
+
 def render_leaflet_html(
     data: LeafletData, layout: Layout | str, *, is_large_print: bool = False, asset_base: str = ASSET_BASE_URL
 ) -> str:
-    """The leaflet's HTML, for the PDF or (with asset_base="/static/") for a browser preview."""
+    """The leaflet's HTML with its type fitted, for the PDF or (with asset_base="/static/") a browser preview."""
     check_leaflet_data(data)
-    context = leaflet_context(data, layout, is_large_print=is_large_print, asset_base=asset_base)
-    return _jinja.get_template(TEMPLATE_NAME).render(context)
+    layout = _resolve(layout, is_large_print)
+    fits = fit_panels(data, layout, is_large_print)
+    return _leaflet_html(data, layout, is_large_print, asset_base, fits)
+
+
+# --- Type that fits the space ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PanelFill:
+    """How much of one panel's height its content takes, laid out at the layout's smallest type."""
+
+    role: str
+    used: float  # points
+    room: float  # points
+
+    @property
+    def share(self) -> float:
+        """Used over room: above 1.0 the content does not fit."""
+        return self.used / self.room if self.room else 0.0
+
+
+def _panel_fills(document) -> dict[str, PanelFill]:
+    # Each panel is a flex column: its main part, then its end pushed to the foot. Their heights as laid out
+    # (not their positions, which the flex container spreads) are what the content needs.
+    fills: dict[str, PanelFill] = {}
+
+    def walk(box):
+        element = getattr(box, "element", None)
+        role = element.get("data-panel") if element is not None and getattr(box, "element_tag", "") == "div" else None
+        if role and role not in fills and box.height is not None:
+            used = sum(child.margin_height() for child in box.children)
+            fills[role] = PanelFill(role, used, box.height)
+            return
+        for child in getattr(box, "children", ()):
+            walk(child)
+
+    for page in document.pages:
+        walk(page._page_box)
+    return fills
+
+
+def measure_panels(data: LeafletData, layout: Layout | str, is_large_print: bool = False, fits=None):
+    """Lay the leaflet out once (no PDF) and measure each panel's fill; LeafletDoesNotFit if it runs over."""
+    from weasyprint import HTML
+
+    from coordinator.pdf import _font_configuration
+
+    layout = _resolve(layout, is_large_print)
+    html = _leaflet_html(data, layout, is_large_print, ASSET_BASE_URL, fits)
+    document = HTML(string=html, base_url=ASSET_BASE_URL, url_fetcher=AssetFetcher()).render(
+        font_config=_font_configuration()
+    )
+    fills = _panel_fills(document)
+    if len(document.pages) != layout.pages or any(fill.share > 1.0 + 1e-3 for fill in fills.values()):
+        raise LeafletDoesNotFit(_does_not_fit_message(layout, is_large_print))
+    return fills
+
+
+def fit_for(fill: PanelFill, layout: Layout) -> float:
+    """The type size, as a multiple of the smallest, that fills the panel (its content grows as size ** 1.5)."""
+    if fill.share <= 0:
+        return layout.max_fit
+    grow = (1 / fill.share) ** (1 / FIT_EXPONENT) * FIT_SAFETY
+    steps = math.floor((min(grow, layout.max_fit) - 1.0) / FIT_STEP + 1e-9)
+    return round(1.0 + max(0, steps) * FIT_STEP, 2)
+
+
+def fit_panels(data: LeafletData, layout: Layout, is_large_print: bool = False) -> dict[str, float]:
+    """Each panel's type size (a multiple of the layout's smallest) that fills it, from one measured layout."""
+    return {role: fit_for(fill, layout) for role, fill in measure_panels(data, layout, is_large_print).items()}
 
 
 def leaflet_metadata(data: LeafletData, layout: Layout | str) -> PDFMetadata:
     """Title, author, subject and language of the leaflet's PDF."""
     layout = get_layout(layout) if isinstance(layout, str) else layout
-    title = WALLET_FRONT_TITLE if layout.key == "wallet" else data.headline
+    discreet = is_discreet(data, layout)
+    title = WALLET_FRONT_TITLE if layout.key == "wallet" else NEUTRAL_TITLE if discreet else data.headline
     subject = f"{layout.label[:1].upper()}{layout.label[1:]}"
-    if data.hashtag and layout.key != "wallet":
+    if data.hashtag and not discreet:
         subject += f" {data.hashtag}"
     return PDFMetadata(
         title=title[:300],
@@ -305,23 +515,32 @@ def render_leaflet_pdf(
     """
     if mode not in PRINT_MODES:
         raise LeafletError(f"Unknown print mode {mode!r}: choose home or shop.")
+    check_leaflet_data(data)
     layout = _resolve(layout, is_large_print)
     plan = plan_print(layout, mode, copies)
-    html = render_leaflet_html(data, layout, is_large_print=is_large_print)
+    fits = fit_panels(data, layout, is_large_print)
     # Sheets of several copies draw the leaflet through repeated form XObjects, which a structure tree
     # cannot describe, so they are rendered untagged; a file of whole leaflets is tagged (PDF/UA), but for a print
     # shop, whose file is PDF/X-4 (output intent, bleed and crop marks: coordinator/pdf.py).
     is_sheet = mode == HOME and layout.home_grid is not None
-    try:
-        pdf = render_pdf(
-            html,
-            ["print/shop.css"] if mode == SHOP else [],
-            metadata=leaflet_metadata(data, layout),
-            variant=PRINT_SHOP_VARIANT if mode == SHOP else None if is_sheet else PDF_VARIANT,
-            expected_pages=layout.pages,
-        )
-    except DoesNotFit as error:
-        raise LeafletDoesNotFit(_does_not_fit_message(layout, is_large_print)) from error
+    for _ in range(3):
+        html = _leaflet_html(data, layout, is_large_print, ASSET_BASE_URL, fits)
+        try:
+            pdf = render_pdf(
+                html,
+                ["print/shop.css"] if mode == SHOP else [],
+                metadata=leaflet_metadata(data, layout),
+                variant=PRINT_SHOP_VARIANT if mode == SHOP else None if is_sheet else PDF_VARIANT,
+                expected_pages=layout.pages,
+            )
+            break
+        except DoesNotFit as error:
+            # The estimate overshot (a line wrapped one word early): step the grown panels back and try again.
+            if all(fit <= 1.0 for fit in fits.values()):
+                raise LeafletDoesNotFit(_does_not_fit_message(layout, is_large_print)) from error
+            fits = {role: max(1.0, round(fit - 2 * FIT_STEP, 2)) for role, fit in fits.items()}
+    else:
+        raise LeafletDoesNotFit(_does_not_fit_message(layout, is_large_print))
     if is_sheet:
         return impose(pdf, home_sheet_plan(layout), sheets=plan.sheets)
     return repeat_pages(pdf, plan.sheets)

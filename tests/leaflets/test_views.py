@@ -141,11 +141,17 @@ def test_a_validation_error_keeps_every_choice(client, coordinator_scheme):
 
 
 def test_text_too_long_for_the_layout_says_which_to_choose(client, coordinator_scheme):
-    _, scheme, _ = coordinator_scheme
-    response = post_form(client, f"/leaflets/schemes/{scheme.id}/new",
-                         builder_form(starter_choice("vawg-prevention", layout="wallet"), download="Download PDF"))
+    admin, scheme, coordinator = coordinator_scheme
+    # The seven-number set fits every layout now (the folded wallet card too); a long local notice on the back
+    # of an A6 postcard with it does not.
+    body = " ".join(["Residents' meeting at the church hall on Tuesday at 7pm, all welcome."] * 6)
+    notice = make_notice(scheme, coordinator, approver=admin, title="Meeting at the hall", body=body)
+    db.session.commit()
+    choice = starter_choice("vawg-prevention", layout="a6", local_notice_version_id=notice.id)
+    response = post_form(client, f"/leaflets/schemes/{scheme.id}/new", builder_form(choice, download="Download PDF"))
     assert response.status_code == 200
-    assert "Too long for the wallet card: choose A6." in response.get_data(as_text=True)
+    assert "Too long for A6: choose A5. Leaving out the local notice may also make it fit." in response.get_data(
+        as_text=True)
     assert count(LeafletRecord) == 0
 
 
