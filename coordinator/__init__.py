@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from config import CONFIGS, Config, development_secret_key
-from coordinator import http
+from coordinator import http, numbers
 from coordinator.links import is_progress_poll, this_page
 
 log = logging.getLogger(__name__)
@@ -150,6 +150,9 @@ def _register_hooks(app: Flask) -> None:
 
     app.jinja_env.globals["this_page"] = this_page
     app.jinja_env.globals["is_progress_poll"] = is_progress_poll
+    # Phone numbers one unbreakable unit, web addresses breaking only after "/" or ".", on every page.
+    app.add_template_filter(numbers.numbers_kept_whole)
+    app.add_template_filter(numbers.breakable_address)
     app.before_request(lambda: forget_when_sent(request))
 
 

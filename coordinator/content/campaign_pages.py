@@ -15,6 +15,7 @@ from coordinator.content import services as content
 from coordinator.content.fields import web_href
 from coordinator.content.images import picture_extension
 from coordinator.content.models import CampaignVersion
+from coordinator.links import printable_address, short_campaign_url
 
 
 @bp.get("/campaigns/")
@@ -30,9 +31,11 @@ def show(slug: str):
     version = content.running_campaign(slug)
     if version is None:
         return render_template("campaigns/not_running.html"), 404
+    short_address = short_campaign_url(slug)
     return render_template(
         "campaigns/campaign.html", campaign=content.campaign_data(version),
         picture=_picture(version), helpline_sets=content.public_helpline_sets(),
+        short_address={"href": short_address, "text": printable_address(short_address)},
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 
@@ -29,9 +30,9 @@ HOSTILE = '<script>alert(1)</script> {{ 7*7 }} "><img src=x onerror=alert(1)>'
 
 
 def main_text(html: str) -> str:
-    """The page's main content as text: tags out, runs of space made one."""
+    """The page's main content as text: tags out, entities read, runs of space (no-break ones too) made one."""
     inside = html.split('<main id="main"', 1)[1].split("</main>", 1)[0]
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", inside))
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", inside)))
 
 
 # --- The service ------------------------------------------------------------------------------------------------
@@ -124,6 +125,8 @@ def test_a_resident_reads_a_starter_campaign_with_its_helplines_without_logging_
                               ("Rape Crisis", "0808 802 9999", "tel:+448088029999")):
         assert name in text and number in text
         assert f'href="{tel}"' in html
+        # One unit on a phone's narrow screen: no-break spaces, in a span that never wraps.
+        assert f'<span class="number">{number.replace(" ", "&nbsp;")}</span>' in html
     assert 'href="tel:999"' in html and 'href="tel:101"' in html
     # Nothing for coordinators: no navigation, no reasons why a helpline is left out.
     assert 'aria-label="Main"' not in html and "Left out" not in html

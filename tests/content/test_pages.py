@@ -203,7 +203,7 @@ def test_a_helpline_is_saved_with_its_number_in_uk_grouping(client, admins):
     version = db.session.scalars(select(ContentVersion)).one()
     assert (version.phone_number, version.phone_number_shown, version.is_free_to_call) == \
         ("+448088024040", "0808 802 4040", True)
-    assert "0808 802 4040" in page(client, f"/content/items/{version.item_id}")
+    assert '<span class="number">0808&nbsp;802&nbsp;4040</span>' in page(client, f"/content/items/{version.item_id}")
 
 
 def test_a_helpline_set_lists_helplines_in_the_chosen_order(client, admins):

@@ -48,7 +48,9 @@ def test_coordinator_sees_their_scheme_page(client, two_schemes):
     response = client.get(f"/schemes/{s.scheme_a.id}")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    for text in ("Hayes Lane Watch", "Hayes and Coney Hall", "BR2", "020 7946 0018", "Pat Okafor (main coordinator)",
+    # The phone number is one unit, never split on a narrow screen (coordinator/numbers.py).
+    for text in ("Hayes Lane Watch", "Hayes and Coney Hall", "BR2", '<span class="number">020&nbsp;7946&nbsp;0018</span>',
+                 "Pat Okafor (main coordinator)",
                  "Dee Deputy (deputy)", "Hayes Lane", "BR2 9EA", "Side gate", "Total (2 streets)"):
         assert text in page, text
     assert "dee.private@example.org" not in page  # names only, never the coordinators' own emails
