@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from coordinator.auth.services import MIN_PASSWORD_LENGTH
@@ -67,6 +67,14 @@ class ProfileForm(FlaskForm):
         "Current password",
         description="Needed only to change your email address. We send a link to the new address to confirm it.",
     )
+
+
+class CampaignEmailsForm(FlaskForm):
+    """Which emails about campaigns opening the account gets."""
+
+    campaign_emails = RadioField("Campaign emails", validate_choice=False,
+                                 description="When the association's campaigns open, with a link to your scheme's "
+                                 "leaflet for each.")
 
 
 class ConfirmEmailForm(FlaskForm):

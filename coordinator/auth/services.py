@@ -373,3 +373,27 @@ def is_safe_next(target: str | None) -> bool:
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc
+
+
+# --- Campaign emails ----------------------------------------------------------------------------------------------
+
+CAMPAIGN_EMAILS_EACH = "each"
+CAMPAIGN_EMAILS_WEEKLY = "weekly"
+CAMPAIGN_EMAILS = {
+    CAMPAIGN_EMAILS_EACH: "An email for each campaign when it opens",
+    CAMPAIGN_EMAILS_WEEKLY: "One email on Mondays listing the campaigns that opened the week before",
+    "none": "No campaign emails",
+}
+
+
+def set_campaign_emails(user: User, choice: str) -> bool:
+    """Change which campaign emails the account gets (coordinator/leaflets/announcements.py); True if it changed."""
+    if choice not in CAMPAIGN_EMAILS:
+        raise AccountError("Choose one of the campaign email options.", field="campaign_emails")
+    if user.campaign_emails == choice:
+        return False
+    before, user.campaign_emails = user.campaign_emails, choice
+    db.session.flush()
+    audit.record("auth.campaign_emails_changed", user, f"campaign emails: {CAMPAIGN_EMAILS[choice].lower()}",
+                 actor=user, before=before, after=choice)
+    return True

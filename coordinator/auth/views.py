@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from coordinator.auth import bp, kept_forms, login_limits
 from coordinator.auth import services as accounts
 from coordinator.auth.forms import (
+    CampaignEmailsForm,
     ChangePasswordForm,
     ConfirmEmailForm,
     LoginForm,
@@ -153,7 +154,31 @@ def profile():
             else:
                 flash("Your details are saved.", "success")
             return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=form)
+    return render_template("auth/profile.html", form=form, emails_form=_campaign_emails_form())
+
+
+def _campaign_emails_form(formdata=None) -> CampaignEmailsForm:
+    form = CampaignEmailsForm(formdata=formdata, campaign_emails=current_user.campaign_emails)
+    form.campaign_emails.choices = list(accounts.CAMPAIGN_EMAILS.items())
+    return form
+
+
+@bp.post("/campaign-emails")
+@login_required
+def campaign_emails():
+    """Choose an email for each campaign that opens, a weekly digest, or none."""
+    form = _campaign_emails_form(request.form)
+    if form.validate_on_submit():
+        try:
+            changed = accounts.set_campaign_emails(current_user, form.campaign_emails.data)
+        except accounts.AccountError as exc:
+            _show_error(form, exc, "campaign_emails")
+        else:
+            db.session.commit()
+            flash("Your campaign emails are changed." if changed else "Your campaign emails are as they were.",
+                  "success")
+            return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", form=ProfileForm(obj=current_user), emails_form=form)
 
 
 @bp.route("/email/<token>", methods=["GET", "POST"])

@@ -14,4 +14,5 @@ from flask import Blueprint
 
 bp = Blueprint("leaflets", __name__, url_prefix="/leaflets")
 
-from coordinator.leaflets import views, warmup  # noqa: F401
+from coordinator.leaflets import announcements, views, warmup  # noqa: F401
+from coordinator.leaflets import round_pages  # noqa: E402,F401
