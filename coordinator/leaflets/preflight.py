@@ -27,15 +27,14 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from coordinator.numbers import PHONE_NUMBER
+
 FONTS_DIR = Path(__file__).resolve().parents[1] / "static" / "fonts"
 
 MIN_CONTRAST = 4.5  # WCAG 2.2 AA for body text; print is held to the same
 PX_TO_PT = 0.75  # WeasyPrint lays out in CSS pixels, 96 to the inch; a point is 1/72 inch
 SMALL_PRINT_CLASS = "small-print"
 
-# UK numbers as people write them, with spaces (or none) between the groups: 0808 2000 247, 020 7946 0018,
-# +44 20 7946 0018, and the 116 numbers (116 123). 999 and 101 are one group and cannot be split at a space.
-_PHONE = re.compile(r"(?<![\d+])(?:\+44[ \u00a0]?\d{2,4}|0\d{2,4}|116)(?:[ \u00a0]?\d{3,4}){1,2}(?!\d)")
 # Something a reader would type: a scheme, a www., a domain ending (.org, .uk) or an email's @.
 _ADDRESS = re.compile(r"://|^\W*www\.|[\w-]\.[a-z]{2,}\b|@[\w-]+\.", re.IGNORECASE)
 _DIGITS = re.compile(r"^\+?[\d()\-]{3,}$")
@@ -296,7 +295,7 @@ def _check_line_breaks(block, where: _Where, page_number: int, add) -> None:
             continue
         combined = f"{before} {after}"
         boundary = len(before)
-        for match in _PHONE.finditer(combined):
+        for match in PHONE_NUMBER.finditer(combined):
             if match.start() < boundary < match.end():
                 number = match.group().replace("\u00a0", " ")
                 add("split-number", where.field, page_number, number,
