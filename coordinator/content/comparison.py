@@ -26,6 +26,7 @@ FIELD_LABELS = {
     "language": "Language",
     "audience_tags": "Audience tags",
     "image_id": "Picture",
+    "is_sensitive": "Sensitive",
     "phone_number": "Number (stored)",
     "phone_number_shown": "Number as printed",
     "opening_hours": "Opening hours",

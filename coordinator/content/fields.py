@@ -205,6 +205,7 @@ def clean_campaign(data: dict) -> dict:
                                                 "Recommended helpline set"),
         "language": check.text("language", "Language", 20) or DEFAULT_LANGUAGE,
         "audience_tags": check.lines("audience_tags", "Audience tags", AUDIENCE_TAGS_MAX, AUDIENCE_TAG_MAX, ","),
+        "is_sensitive": check.flag("is_sensitive", "Sensitive"),
     }
     if "body" not in check.errors:
         problems = markdown_problems(cleaned["body"])
@@ -276,7 +277,10 @@ def clean_helpline(data: dict) -> dict:
 def clean_helpline_set(data: dict) -> dict:
     """A helpline set's title and its helplines (already looked up by the caller), in order, each once."""
     check = _Checker(data, {})
-    cleaned = {"title": check.text("title", "Title", TITLE_MAX, required=True)}
+    cleaned = {
+        "title": check.text("title", "Title", TITLE_MAX, required=True),
+        "is_sensitive": check.flag("is_sensitive", "Sensitive"),
+    }
     helplines = data.get("helplines") or []
     if not helplines:
         check.errors["helplines"] = "Choose at least one helpline for the set."

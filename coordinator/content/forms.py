@@ -110,6 +110,12 @@ class CampaignForm(_ContentForm):
         "1,600 pixels at most, and details such as the camera and place are removed.",
     )
     remove_image = BooleanField("Remove the current picture")
+    is_sensitive = BooleanField(
+        "Sensitive: print leaflets discreetly",
+        description="For domestic abuse, sexual violence and the like. The outside of a leaflet says only "
+        "\u201cSupport for you and your neighbours\u201d; the subject is inside, where someone picking it up from the "
+        "doormat does not see it.",
+    )
 
     def to_fields(self) -> dict:
         """What the services need."""
@@ -131,12 +137,13 @@ class CampaignForm(_ContentForm):
             "audience_tags": self.audience_tags.data or "",
             "image_upload": upload,
             "remove_image": self.remove_image.data,
+            "is_sensitive": bool(self.is_sensitive.data),
         }
 
     def fill_from(self, version: CampaignVersion) -> None:
         """Start from an existing version's values."""
         for name in ("title", "summary", "body", "call_to_action", "hashtag", "web_address", "first_day", "last_day",
-                     "language"):
+                     "language", "is_sensitive"):
             getattr(self, name).data = getattr(version, name)
         self.key_messages.data = "\n".join(version.key_messages or [])
         self.audience_tags.data = ", ".join(version.audience_tags or [])
@@ -204,6 +211,11 @@ class HelplineSetForm(_ContentForm):
     """A helpline set: a title and its helplines in order, one choice per place."""
 
     title = StringField("Title", validators=[DataRequired(message="Enter the title")])
+    is_sensitive = BooleanField(
+        "Sensitive: print leaflets discreetly",
+        description="Its helplines name the harm (a domestic abuse helpline). Leaflets with this set print a "
+        "neutral outside, \u201cSupport for you and your neighbours\u201d, and the helplines inside.",
+    )
 
     def set_choices(self, items) -> None:
         """Offer these helpline items in every place."""
@@ -222,6 +234,7 @@ class HelplineSetForm(_ContentForm):
     def fill_from(self, version: HelplineSetVersion) -> None:
         """Start from an existing version's values."""
         self.title.data = version.title
+        self.is_sensitive.data = version.is_sensitive
         for place, entry in zip(self.places(), version.entries, strict=False):
             place.data = entry.helpline_item_id
 

@@ -225,13 +225,15 @@ class CampaignVersion(ContentVersion):
     language: Mapped[str] = mapped_column(String(20), default="en-GB")
     audience_tags: Mapped[list] = mapped_column(JSON, default=list)
     image_id: Mapped[int | None] = mapped_column(ForeignKey("content_images.id"))
+    # Domestic abuse, sexual violence: leaflets print a neutral outside and the subject inside.
+    is_sensitive: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     image: Mapped[ContentImage | None] = relationship()
     recommended_set_item: Mapped[ContentItem | None] = relationship()
 
     FIELDS = ("title", "summary", "body", "key_messages", "call_to_action", "hashtag", "web_address",
               "first_day", "last_day", "every_year_from", "every_year_until", "recommended_set_item_id",
-              "language", "audience_tags", "image_id")
+              "language", "audience_tags", "image_id", "is_sensitive")
 
 
 class HelplineVersion(ContentVersion):
@@ -269,8 +271,10 @@ class HelplineSetVersion(ContentVersion):
     entries: Mapped[list[HelplineSetEntry]] = relationship(
         back_populates="set_version", order_by="HelplineSetEntry.position", cascade="all, delete-orphan"
     )
+    # Its helplines name the harm (a domestic abuse helpline): leaflets print a neutral outside.
+    is_sensitive: Mapped[bool] = mapped_column(default=False, server_default=false())
 
-    FIELDS = ("title", "helplines")
+    FIELDS = ("title", "helplines", "is_sensitive")
 
     @property
     def helpline_items(self) -> list[ContentItem]:

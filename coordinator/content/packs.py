@@ -54,10 +54,10 @@ PACK_KINDS = (ContentKind.HELPLINE, ContentKind.HELPLINE_SET, ContentKind.CAMPAI
 PACK_FIELDS = {
     ContentKind.CAMPAIGN: {"title", "summary", "body", "key_messages", "call_to_action", "hashtag", "web_address",
                            "first_day", "last_day", "every_year_from", "every_year_until",
-                           "recommended_helpline_set", "language", "audience_tags", "image"},
+                           "recommended_helpline_set", "language", "audience_tags", "image", "is_sensitive"},
     ContentKind.HELPLINE: {"title", "number", "opening_hours", "is_24_7", "who_for", "web_address",
                            "is_free_to_call", "review_interval_months"},
-    ContentKind.HELPLINE_SET: {"title", "helplines"},
+    ContentKind.HELPLINE_SET: {"title", "helplines", "is_sensitive"},
 }
 
 
@@ -112,7 +112,8 @@ def _export_fields(version: ContentVersion, include_images: bool) -> dict:
         }
     if isinstance(version, HelplineSetVersion):
         return {"title": version.title,
-                "helplines": [e.helpline_item.slug for e in version.entries if e.helpline_item.current_version]}
+                "helplines": [e.helpline_item.slug for e in version.entries if e.helpline_item.current_version],
+                "is_sensitive": version.is_sensitive}
     assert isinstance(version, CampaignVersion)
     data = {name: getattr(version, name) for name in version.FIELDS
             if name not in ("image_id", "recommended_set_item_id")}
@@ -298,10 +299,11 @@ def _unchanged(plan: _Planned) -> bool:
         return False
     if plan.kind == ContentKind.HELPLINE_SET:
         return current.title == plan.cleaned["title"] and \
-            [e.helpline_item.slug for e in current.entries] == plan.fields["helplines"]
+            [e.helpline_item.slug for e in current.entries] == plan.fields["helplines"] and \
+            ("is_sensitive" not in plan.fields or current.is_sensitive == plan.cleaned["is_sensitive"])
     # A value the pack leaves out is not a change.
     compared = {name: value for name, value in plan.cleaned.items()
-                if name not in ("is_free_to_call", "review_interval_months", "recommended_set_item_id")
+                if name not in ("is_free_to_call", "review_interval_months", "recommended_set_item_id", "is_sensitive")
                 or name in plan.fields}
     same = all(getattr(current, name) == value for name, value in compared.items())
     if plan.kind == ContentKind.CAMPAIGN:

@@ -82,7 +82,8 @@ def _prepare(form, kind: ContentKind) -> None:
 def _form_fields(form, kind: ContentKind) -> dict:
     if kind == ContentKind.HELPLINE_SET:
         chosen = [db.session.get(ContentItem, item_id) for item_id in form.chosen_ids()]
-        return {"title": form.title.data, "helplines": [i for i in chosen if i is not None]}
+        return {"title": form.title.data, "helplines": [i for i in chosen if i is not None],
+                "is_sensitive": bool(form.is_sensitive.data)}
     return form.to_fields()
 
 

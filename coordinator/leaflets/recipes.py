@@ -134,8 +134,7 @@ def build_leaflet_data(
         language=campaign_version.language or "en-GB",
         # The association's own short address leads on to the campaign's site: nothing long is printed.
         short_address=short_campaign_url(campaign_version.item.slug) if campaign_version.web_address else "",
-        is_sensitive=bool(getattr(campaign_version, "is_sensitive", False))
-        or bool(getattr(helpline_set_version, "is_sensitive", False)),
+        is_sensitive=campaign_version.is_sensitive or helpline_set_version.is_sensitive,
         brand_colour=face.colour,
         logo_src=face.logo_data_uri() or "",
         picture_src=picture_data_uri(campaign_version),

@@ -65,6 +65,7 @@ def starter_leaflet(slug: str, **changes) -> LeafletData:
         footer_text=FOOTER,
         language=campaign["language"],
         short_address=f"{PUBLIC_BASE_URL}/c/{slug}",
+        is_sensitive=campaign.get("is_sensitive", False) or helpline_set.get("is_sensitive", False),
     )
     values.update(changes)
     return LeafletData(**values)
