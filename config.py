@@ -119,10 +119,15 @@ class Config:
     RENDER_TIMEOUT = _int("RENDER_TIMEOUT", 300)
     # How much lower the render processes' CPU priority is than the web's (0 to 19; see `man nice`).
     RENDER_NICE = _int("RENDER_NICE", 10)
+    # A warm-up before a campaign launch renders in an RQ work-horse this much below the pages (0 to 19).
+    WARMUP_NICE = _int("WARMUP_NICE", 19)
 
     # The daily email to admins of the helplines to verify goes on the first sweep after this hour (UK time);
     # 24 turns it off.
     HELPLINE_REMINDER_HOUR = _int("HELPLINE_REMINDER_HOUR", 8)
+    # Coordinators are emailed about a campaign opening today on the first sweep after this hour (UK time); 24 turns
+    # the emails off.
+    CAMPAIGN_EMAIL_HOUR = _int("CAMPAIGN_EMAIL_HOUR", 7)
 
     # Links in emails and printed matter point here.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")

@@ -3,7 +3,7 @@ builder for it, or a weekly digest, or nothing, as their account says (`User.cam
 
 A campaign opens on the first day of its window (a one-off first day, or each year's first day of a yearly
 window); one with no dates opens on the day its first version is approved. The sweep asks for
-`announce_campaign` on that day, from ANNOUNCE_HOUR (UK time, 7 by default, so nobody is emailed at midnight;
+`announce_campaign` on that day, from CAMPAIGN_EMAIL_HOUR (UK time, 7 by default, so nobody is emailed at midnight;
 24 turns the emails off), and on Mondays for `send_weekly_digest` of the campaigns that opened in the seven days
 before. The messages go through the transactional outbox (coordinator/mail.py), which sends them in the
 background; every announcement is audited.
@@ -154,6 +154,7 @@ def _window_words(version: CampaignVersion) -> str:
 
 
 def announce_hour() -> int:
+    """The UK hour from which the day's campaign emails go (CAMPAIGN_EMAIL_HOUR; 24: never)."""
     return int(current_app.config.get("CAMPAIGN_EMAIL_HOUR", DEFAULT_ANNOUNCE_HOUR))
 
 
