@@ -1,6 +1,7 @@
 """Delivery sheets: for each print run, the streets to deliver to and how many copies each, on one A4 PDF.
 
-No resident's name is on a sheet: only streets, households and copies.
+No resident's name is on a sheet: only streets, households, how many of them asked for no leaflets, copies, and
+each street's delivery notes as its coordinator wrote them (gate codes, "no leaflets at 12 and 14").
 """
 
 from __future__ import annotations
@@ -10,13 +11,16 @@ from datetime import date
 
 from coordinator.content import services as content
 from coordinator.content.models import ContentKind
+from coordinator.extensions import db
 from coordinator.leaflets.cache import cache_key
 from coordinator.leaflets.layouts import get_layout
-from coordinator.leaflets.models import PrintRun
+from coordinator.leaflets.models import PrintRun, PrintRunStreet
 from coordinator.leaflets.pdfs import cached_render, count_render
 from coordinator.leaflets.print_runs import print_run_notes
 from coordinator.leaflets.render import render_print_html, template_version
+from coordinator.numbers import keep_numbers_whole
 from coordinator.pdf import PDFMetadata, render_pdf
+from coordinator.schemes.models import Street
 
 DELIVERY_TEMPLATE = "print/delivery_sheet.html"
 
@@ -29,6 +33,8 @@ class DeliveryRow:
     postcode: str
     households: int
     copies: int
+    households_no_leaflets: int = 0
+    delivery_notes: str = ""  # the street's notes today, phone numbers kept whole (coordinator/numbers.py)
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,11 @@ class DeliverySheet:
         return sum(row.households for row in self.rows)
 
     @property
+    def total_no_leaflets(self) -> int:
+        """Households in the streets listed that asked for no leaflets."""
+        return sum(row.households_no_leaflets for row in self.rows)
+
+    @property
     def total_copies(self) -> int:
         """Copies over the streets listed: the run's copies."""
         return sum(row.copies for row in self.rows)
@@ -66,11 +77,20 @@ def delivery_sheet_data(run: PrintRun) -> DeliverySheet:
         layout_label=get_layout(run.layout).label,
         reference=run.reference,
         printed_on=run.printed_on,
-        rows=tuple(DeliveryRow(s.name, s.postcode, s.households, s.copies) for s in run.streets if s.copies > 0),
+        rows=tuple(_delivery_row(s) for s in run.streets if s.copies > 0),
         streets_with_none=tuple(s.name for s in run.streets if s.copies == 0),
         printing_notes=tuple(print_run_notes(run)),
         association_name=run.association_name,
     )
+
+
+def _delivery_row(street: PrintRunStreet) -> DeliveryRow:
+    # The numbers are the run's, as they were that day; the notes are the street's now (a gate code changes, and
+    # the sheet is printed when the leaflets go out). A street deleted since has none.
+    current = db.session.get(Street, street.street_id) if street.street_id is not None else None
+    notes = current.delivery_notes if current is not None else ""
+    return DeliveryRow(street.name, street.postcode, street.households, street.copies,
+                       households_no_leaflets=street.households_no_leaflets, delivery_notes=keep_numbers_whole(notes))
 
 
 def render_delivery_sheet(sheet: DeliverySheet) -> bytes:

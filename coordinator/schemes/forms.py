@@ -74,7 +74,8 @@ class StreetForm(ProblemsMixin, FlaskForm):
     )
     delivery_notes = TextAreaField(
         "Delivery notes (optional)",
-        description=f"For whoever delivers: for example, 'flats 1-12: letterboxes in the lobby'. "
+        description=f"Printed on the street's delivery sheets, for whoever delivers: for example, 'flats 1-12: "
+        f"letterboxes in the lobby' or 'no leaflets at 12 and 14'. No residents' names. "
         f"Up to {schemes.MAX_DELIVERY_NOTES} characters.",
         validators=[PlainText(), _not_a_formula],
         render_kw={"rows": 3},

@@ -57,7 +57,7 @@ def test_a_print_run_records_each_streets_copies_and_is_audited():
         ("a5", 70),  # 69 copies, 2 to a sheet: 35 sheets, front and back
         ("a4", 69),  # one side, one to a sheet
         ("dl", 46),  # 3 to a sheet: 23 sheets
-        ("wallet", 14),  # 10 to a sheet: 7 sheets
+        ("wallet", 28),  # the folded card, 5 to a sheet: 14 sheets, front and back
     ],
 )
 def test_a_home_run_pdf_has_the_pages_it_states(layout, pages):
@@ -116,28 +116,29 @@ def test_the_delivery_sheet_lists_the_streets_with_totals_that_match(tmp_path):
     text = pdftotext(pdf, tmp_path, layout=True)
     for street in run.streets:
         if street.copies:
-            assert re.search(rf"{re.escape(street.name)}\s+{street.postcode}\s+{street.households}\s+{street.copies}",
-                             text), street.name
-    total = re.search(r"Total, 3 streets\s+([\d,]+)\s+([\d,]+)", text)
+            assert re.search(rf"{re.escape(street.name)}\s+{street.postcode}\s+{street.households}\s+"
+                             rf"{street.households_no_leaflets}\s+{street.copies}", text), street.name
+    total = re.search(r"Total, 3 streets\s+([\d,]+)\s+([\d,]+)\s+([\d,]+)", text)
     assert total, text
-    households, copies = (int(value.replace(",", "")) for value in total.groups())
-    assert households == 23 + 7 + 40 and copies == 23 + 8 + 38 == run.copies
+    households, no_leaflets, copies = (int(value.replace(",", "")) for value in total.groups())
+    assert households == 23 + 7 + 40 and no_leaflets == 2 + 0 + 4 and copies == 23 + 8 + 38 == run.copies
     assert "No leaflets for Petts Wood North Road 3: every household there asked for none." in " ".join(text.split())
     assert "Print double-sided, flip on long edge: 35 sheets of A4 paper" in " ".join(text.split())
     assert "Delivered" in text and "Date" in text
 
 
-def test_the_delivery_sheet_names_no_residents_and_runs_over_pages_with_its_header(tmp_path):
+def test_the_delivery_sheet_runs_over_pages_with_its_header_and_each_streets_notes(tmp_path):
     load_starter()
     scheme, coordinator = make_coordinated_scheme(streets=tuple((10 + n, 0) for n in range(40)))
     for street in scheme.streets:
-        street.delivery_notes = "Mrs Ada Jones at no. 4 keeps the key"
+        street.delivery_notes = "Gate code 4417; no leaflets at 12 and 14"
     run = print_runs.create_print_run(scheme, starter_choice(), [s.id for s in scheme.streets], coordinator)
     pdf = delivery_sheets.delivery_sheet_pdf(run)
     pages = reader(pdf).pages
     assert len(pages) >= 2
     text = pdftotext(pdf, tmp_path)
-    assert "Ada Jones" not in text
+    # The form asks for no residents' names; the notes are printed as the coordinator wrote them, under each street.
+    assert text.count("Notes: Gate code 4417; no leaflets at 12 and 14") == 40
     assert all("Street" in page.extract_text() and "Copies" in page.extract_text() for page in pages)
     assert f"Page 1 of {len(pages)}" in text
 
