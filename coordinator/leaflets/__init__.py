@@ -14,5 +14,9 @@ from flask import Blueprint
 
 bp = Blueprint("leaflets", __name__, url_prefix="/leaflets")
 
-from coordinator.leaflets import announcements, views, warmup  # noqa: F401
-from coordinator.leaflets import round_pages  # noqa: E402,F401
+from coordinator.leaflets import (  # noqa: F401
+    announcements,
+    round_pages,
+    views,
+    warmup,
+)

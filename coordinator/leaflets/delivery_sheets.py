@@ -17,7 +17,7 @@ from coordinator.leaflets.layouts import get_layout
 from coordinator.leaflets.models import PrintRun, PrintRunStreet
 from coordinator.leaflets.pdfs import cached_render, count_render
 from coordinator.leaflets.print_runs import print_run_notes
-from coordinator.leaflets.render import render_print_html, template_version
+from coordinator.leaflets.render import qr_data_uri, render_print_html, template_version
 from coordinator.numbers import keep_numbers_whole
 from coordinator.pdf import PDFMetadata, render_pdf
 from coordinator.schemes.models import Street
@@ -51,6 +51,11 @@ class DeliverySheet:
     printing_notes: tuple[str, ...]
     association_name: str = ""
     language: str = "en-GB"
+    # A delivery round's sheet (coordinator/leaflets/rounds.py): its name, deliverer, and link with a QR code.
+    round_name: str = ""
+    deliverer_name: str = ""
+    round_address: str = ""
+    round_link_until: date | None = None
 
     @property
     def total_households(self) -> int:
@@ -96,7 +101,8 @@ def _delivery_row(street: PrintRunStreet) -> DeliveryRow:
 def render_delivery_sheet(sheet: DeliverySheet) -> bytes:
     """The delivery sheet's PDF (A4, tagged), through the app's one PDF engine (counted)."""
     count_render("delivery_sheet")
-    html = render_print_html(DELIVERY_TEMPLATE, sheet=sheet)
+    qr_src = qr_data_uri(sheet.round_address) if sheet.round_address else ""
+    html = render_print_html(DELIVERY_TEMPLATE, sheet=sheet, qr_src=qr_src)
     title = f"Delivery sheet: {sheet.campaign_title}"
     return render_pdf(
         html,

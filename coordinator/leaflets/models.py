@@ -8,6 +8,7 @@ same PDF can be made again, byte for byte, and the admin's reports can say what 
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import date, datetime
 
 from sqlalchemy import JSON, CheckConstraint, Date, Enum, Float, ForeignKey, Index, Integer, String, Text, false
@@ -257,3 +258,80 @@ class CampaignAnnouncement(db.Model):
     announced_on: Mapped[date] = mapped_column(Date)
     recipients: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DeliveryState(enum.StrEnum):
+    """How a street of a print run was delivered, as its deliverer (or the coordinator) recorded it."""
+
+    TO_DELIVER = "to_deliver"
+    DELIVERED = "delivered"
+    PARTLY = "partly"
+    NOT_DELIVERED = "not_delivered"
+
+
+def new_link_key() -> str:
+    """A random word for a delivery round's link (12 characters, 72 bits)."""
+    return secrets.token_urlsafe(9)
+
+
+class DeliveryRound(db.Model):
+    """Some of a print run's streets, for one deliverer: a name and, if they agreed, an email or phone; no account.
+
+    The deliverer's page is reached by a signed link (coordinator/leaflets/rounds.py) that names the round and its
+    `link_key`, a random word: a new link has a new key, so the old one stops working, and a round made later
+    with the id of a removed one (SQLite reuses ids) is not opened by the removed round's link.
+    """
+
+    __tablename__ = "delivery_rounds"
+    __table_args__ = (Index("ix_delivery_rounds_run_position", "print_run_id", "position", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    print_run_id: Mapped[int] = mapped_column(ForeignKey("print_runs.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(80))
+    deliverer_name: Mapped[str] = mapped_column(String(120), default="")
+    # Kept only when the deliverer agreed to it; never printed, never on the deliverer's page.
+    deliverer_contact: Mapped[str] = mapped_column(String(254), default="")
+    link_key: Mapped[str] = mapped_column(String(16), default=new_link_key)
+    # The last London day the link opens the round's page (it is also inside the signed link).
+    link_expires_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    print_run: Mapped[PrintRun] = relationship()
+    deliveries: Mapped[list[StreetDelivery]] = relationship(
+        back_populates="round", order_by="StreetDelivery.print_run_street_id"
+    )
+
+    def __repr__(self) -> str:
+        return f"<DeliveryRound {self.id} run={self.print_run_id} {self.name!r}>"
+
+
+class StreetDelivery(db.Model):
+    """One street of a print run: the round it is in, and what was delivered there."""
+
+    __tablename__ = "street_deliveries"
+    __table_args__ = (
+        CheckConstraint("households_delivered >= 0", name="households_delivered_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    print_run_street_id: Mapped[int] = mapped_column(
+        ForeignKey("print_run_streets.id", ondelete="CASCADE"), unique=True
+    )
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_rounds.id", ondelete="SET NULL"), index=True)
+    state: Mapped[DeliveryState] = mapped_column(
+        Enum(DeliveryState, name="delivery_state", native_enum=False, length=20,
+             values_callable=lambda e: [m.value for m in e]),
+        default=DeliveryState.TO_DELIVER,
+    )
+    # Households that got a leaflet: all of those to deliver to when delivered, the number given when partly.
+    households_delivered: Mapped[int] = mapped_column(Integer, default=0)
+    delivered_on: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who recorded it: the deliverer's name as the round had it, or the coordinator's email.
+    recorded_by_label: Mapped[str] = mapped_column(String(254), default="")
+
+    street: Mapped[PrintRunStreet] = relationship()
+    round: Mapped[DeliveryRound | None] = relationship(back_populates="deliveries")
