@@ -15,7 +15,7 @@ RUNTIME_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-d
 # for the bounce tests (the tests start their own Dovecot on a loopback port).
 TEST_PACKAGES := $(RUNTIME_PACKAGES) poppler-utils zbar-tools chromium redis-server dovecot-imapd
 
-.PHONY: run test test-sqlite test-postgres install system-packages-run system-packages-test lint clean
+.PHONY: run test test-sqlite test-postgres install system-packages-run system-packages-test lint clean goldens
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ test: system-packages-test install test-sqlite test-postgres
 
 # Two test processes (pytest-xdist) share the 2 cores; each has its own databases, schemas and rate-limit keys.
 TEST_WORKERS ?= 2
+
+# The golden pictures of the starter leaflets (tests/leaflets/goldens/), rewritten on purpose after a change of
+# design: look at the new pictures before committing them (tests/leaflets/test_goldens.py compares against them).
+goldens: system-packages-run install
+	$(BIN)/python -m tests.leaflets.goldens
 
 test-sqlite: install
 	@echo "== Test suite on SQLite =="

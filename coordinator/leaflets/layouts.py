@@ -68,7 +68,7 @@ class Layout:
     home_grid: HomeGrid | None  # None: the layout is already A4, one copy per sheet
     # Each side's panels, left to right, by what they hold (see templates/print/leaflet.html).
     panels: tuple[tuple[str, ...], ...] = (("front",), ("back",))
-    max_fit: float = 1.6  # the most the type may grow over its minimum to fill a panel
+    max_fit: float = 2.0  # the most the type may grow over its minimum to fill a panel
     folds: int = 0  # folds across the width: 2 for a tri-fold, 1 for the folded wallet card
 
     @property
@@ -106,7 +106,7 @@ LAYOUTS: dict[str, Layout] = {
     layout.key: layout
     for layout in (
         Layout("a5", "A5 flyer", "A5", 148, 210, 2, False, True, "a4", HomeGrid(1, 2, is_rotated=True)),
-        Layout("a4", "A4 poster", "A4", 210, 297, 1, False, True, None, None, panels=(("poster",),), max_fit=1.8),
+        Layout("a4", "A4 poster", "A4", 210, 297, 1, False, True, None, None, panels=(("poster",),), max_fit=2.2),
         Layout("dl", "DL leaflet", "DL", 99, 210, 2, False, True, "a4-folded", HomeGrid(1, 3, is_rotated=True)),
         # A sheet of A4 folded in three to DL: the most common door-drop leaflet. Outside, left to right: the
         # flap that folds in, the back cover and the front cover; inside, three panels read left to right.

@@ -432,15 +432,17 @@ class PanelFill:
 
 def _panel_fills(document) -> dict[str, PanelFill]:
     # Each panel is a flex column: its main part, then its end pushed to the foot. Their heights as laid out
-    # (not their positions, which the flex container spreads) are what the content needs.
+    # (not their positions, which the flex container spreads) are what the content needs. A panel that ran onto
+    # another page is measured on both: its share is then over 1.
     fills: dict[str, PanelFill] = {}
 
     def walk(box):
         element = getattr(box, "element", None)
         role = element.get("data-panel") if element is not None and getattr(box, "element_tag", "") == "div" else None
-        if role and role not in fills and box.height is not None:
+        if role and box.height is not None:
             used = sum(child.margin_height() for child in box.children)
-            fills[role] = PanelFill(role, used, box.height)
+            before = fills.get(role)
+            fills[role] = PanelFill(role, used + (before.used if before else 0), before.room if before else box.height)
             return
         for child in getattr(box, "children", ()):
             walk(child)
@@ -450,30 +452,57 @@ def _panel_fills(document) -> dict[str, PanelFill]:
     return fills
 
 
-def measure_panels(data: LeafletData, layout: Layout | str, is_large_print: bool = False, fits=None):
-    """Lay the leaflet out once (no PDF) and measure each panel's fill; LeafletDoesNotFit if it runs over."""
+def _layout_fills(data: LeafletData, layout: Layout, is_large_print: bool, fits: dict[str, float] | None):
     from weasyprint import HTML
 
-    from coordinator.pdf import _font_configuration
+    from coordinator.pdf import _font_configuration  # the renderer's own, so the bundled fonts load once
 
-    layout = _resolve(layout, is_large_print)
     html = _leaflet_html(data, layout, is_large_print, ASSET_BASE_URL, fits)
     document = HTML(string=html, base_url=ASSET_BASE_URL, url_fetcher=AssetFetcher()).render(
         font_config=_font_configuration()
     )
-    fills = _panel_fills(document)
-    if len(document.pages) != layout.pages or any(fill.share > 1.0 + 1e-3 for fill in fills.values()):
+    return len(document.pages), _panel_fills(document)
+
+
+def measure_panels(data: LeafletData, layout: Layout | str, is_large_print: bool = False) -> dict[str, PanelFill]:
+    """Lay the leaflet out once (no PDF) at its smallest type and measure each panel's fill.
+
+    LeafletDoesNotFit when even the smallest type runs over a panel.
+    """
+    layout = _resolve(layout, is_large_print)
+    pages, fills = _layout_fills(data, layout, is_large_print, None)
+    if pages != layout.pages or any(fill.share > 1.0 + 1e-3 for fill in fills.values()):
         raise LeafletDoesNotFit(_does_not_fit_message(layout, is_large_print))
     return fills
 
 
-def fit_for(fill: PanelFill, layout: Layout) -> float:
-    """The type size, as a multiple of the smallest, that fills the panel (its content grows as size ** 1.5)."""
-    if fill.share <= 0:
+def _grown(share: float, exponent: float, layout: Layout) -> float:
+    if share <= 0:
         return layout.max_fit
-    grow = (1 / fill.share) ** (1 / FIT_EXPONENT) * FIT_SAFETY
+    grow = (1 / share) ** (1 / exponent) * FIT_SAFETY
     steps = math.floor((min(grow, layout.max_fit) - 1.0) / FIT_STEP + 1e-9)
     return round(1.0 + max(0, steps) * FIT_STEP, 2)
+
+
+def fit_for(fill: PanelFill, layout: Layout) -> float:
+    """The type size, as a multiple of the smallest, that fills the panel (its content grows as size ** 1.5)."""
+    return _grown(fill.share, FIT_EXPONENT, layout)
+
+
+def refit(first: dict[str, PanelFill], fits: dict[str, float], now: dict[str, PanelFill], layout: Layout):
+    """Better sizes for the panels that ran over at `fits`, from how much their content grew since the first layout.
+
+    Two layouts give each panel's own growth (its exponent); panels that fitted keep their size.
+    """
+    refitted = {}
+    for role, fit in fits.items():
+        fill = now.get(role)
+        if fill is None or fill.share <= FIT_SAFETY or fit <= 1.0:
+            refitted[role] = fit
+            continue
+        exponent = max(1.0, math.log(fill.share / first[role].share) / math.log(fit))
+        refitted[role] = min(round(fit - FIT_STEP, 2), _grown(first[role].share, exponent, layout))
+    return refitted
 
 
 def fit_panels(data: LeafletData, layout: Layout, is_large_print: bool = False) -> dict[str, float]:
@@ -506,6 +535,40 @@ def _does_not_fit_message(layout: Layout, is_large_print: bool) -> str:
     return f"Too long for {name}: choose {get_layout(layout.larger).short_name}."
 
 
+def _fitted_pdf(data: LeafletData, layout: Layout, is_large_print: bool, stylesheets: list[str],
+                variant: str | None) -> bytes:
+    first = measure_panels(data, layout, is_large_print)
+    fits = {role: fit_for(fill, layout) for role, fill in first.items()}
+    smallest = dict.fromkeys(fits, 1.0)
+    for attempt in range(1, 4):
+        html = _leaflet_html(data, layout, is_large_print, ASSET_BASE_URL, fits)
+        try:
+            return render_pdf(html, stylesheets, metadata=leaflet_metadata(data, layout), variant=variant,
+                              expected_pages=layout.pages)
+        except DoesNotFit as error:
+            if fits == smallest:
+                raise LeafletDoesNotFit(_does_not_fit_message(layout, is_large_print)) from error
+            # The estimate overshot (this panel's text wraps more as it grows): measure again and refit the
+            # panels that ran over. If none did (a word or number grown wider than its line), step every grown
+            # panel back; after two tries, the smallest type, which the first measure showed fits.
+            _, now = _layout_fills(data, layout, is_large_print, fits)
+            refitted = refit(first, fits, now, layout)
+            if refitted == fits:
+                refitted = {role: max(1.0, round(fit - 4 * FIT_STEP, 2)) for role, fit in fits.items()}
+            fits = refitted if attempt < 2 else smallest
+    raise LeafletDoesNotFit(_does_not_fit_message(layout, is_large_print))
+
+
+def render_leaflet_sides(data: LeafletData, layout: Layout | str, *, is_large_print: bool = False) -> bytes:
+    """The leaflet's own sides at trim size, one page each, no bleed and no sheet: for pictures of it.
+
+    The same fitted layout as the printed file; the builder's thumbnails and the golden pictures are made from it.
+    """
+    check_leaflet_data(data)
+    layout = _resolve(layout, is_large_print)
+    return _fitted_pdf(data, layout, is_large_print, [], None)
+
+
 def render_leaflet_pdf(
     data: LeafletData, layout: Layout | str, *, mode: str = HOME, copies: int = 1, is_large_print: bool = False
 ) -> bytes:
@@ -518,29 +581,14 @@ def render_leaflet_pdf(
     check_leaflet_data(data)
     layout = _resolve(layout, is_large_print)
     plan = plan_print(layout, mode, copies)
-    fits = fit_panels(data, layout, is_large_print)
     # Sheets of several copies draw the leaflet through repeated form XObjects, which a structure tree
     # cannot describe, so they are rendered untagged; a file of whole leaflets is tagged (PDF/UA), but for a print
     # shop, whose file is PDF/X-4 (output intent, bleed and crop marks: coordinator/pdf.py).
     is_sheet = mode == HOME and layout.home_grid is not None
-    for _ in range(3):
-        html = _leaflet_html(data, layout, is_large_print, ASSET_BASE_URL, fits)
-        try:
-            pdf = render_pdf(
-                html,
-                ["print/shop.css"] if mode == SHOP else [],
-                metadata=leaflet_metadata(data, layout),
-                variant=PRINT_SHOP_VARIANT if mode == SHOP else None if is_sheet else PDF_VARIANT,
-                expected_pages=layout.pages,
-            )
-            break
-        except DoesNotFit as error:
-            # The estimate overshot (a line wrapped one word early): step the grown panels back and try again.
-            if all(fit <= 1.0 for fit in fits.values()):
-                raise LeafletDoesNotFit(_does_not_fit_message(layout, is_large_print)) from error
-            fits = {role: max(1.0, round(fit - 2 * FIT_STEP, 2)) for role, fit in fits.items()}
-    else:
-        raise LeafletDoesNotFit(_does_not_fit_message(layout, is_large_print))
+    pdf = _fitted_pdf(
+        data, layout, is_large_print, ["print/shop.css"] if mode == SHOP else [],
+        PRINT_SHOP_VARIANT if mode == SHOP else None if is_sheet else PDF_VARIANT,
+    )
     if is_sheet:
         return impose(pdf, home_sheet_plan(layout), sheets=plan.sheets)
     return repeat_pages(pdf, plan.sheets)
