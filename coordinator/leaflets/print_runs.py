@@ -20,7 +20,7 @@ from coordinator import audit
 from coordinator.auth.models import User
 from coordinator.csvfiles import write_csv
 from coordinator.extensions import db
-from coordinator.leaflets.layouts import SHOP, PrintPlan, get_layout, plan_print
+from coordinator.leaflets.layouts import SHOP, Layout, PrintPlan, get_layout, plan_print
 from coordinator.leaflets.models import PrintRun, PrintRunStreet
 from coordinator.leaflets.offers import LeafletChoice, LeafletChoiceError, check_choice
 from coordinator.leaflets.pdfs import checked_pdf, leaflet_pdf
@@ -109,6 +109,13 @@ class PreparedPrintRun:
     def copies(self) -> int:
         """Copies over every street of the run."""
         return sum(street.copies for street in self.streets)
+
+    @property
+    def printing_notes(self) -> list[str]:
+        """How to print it: for a print shop one artwork and its quantities, for a home printer its sheets."""
+        if self.leaflet.recipe.print_mode == SHOP:
+            return shop_notes(self.leaflet.layout, self.copies)
+        return self.leaflet.printing_notes
 
     @property
     def streets_with_none(self) -> list[StreetCopies]:
@@ -207,11 +214,16 @@ def print_run_notes(run: PrintRun) -> list[str]:
     """How to print a run, in a few sentences."""
     layout = get_layout(run.layout)
     if run.print_mode == SHOP:
-        sides = "front and back, printed double-sided" if layout.is_two_sided else "printed on one side"
-        pages = f"{layout.pages} {'page' if layout.pages == 1 else 'pages'}"
-        return [(f"For a print shop: one artwork ({pages}, {sides}) to print {run.copies:,} times, at trim size "
-                 "with 3 mm bleed and crop marks, PDF/X-4. The quantities sheet gives the copies for each street.")]
+        return shop_notes(layout, run.copies)
     return printing_notes(layout, run.print_mode, print_run_plan(run))
+
+
+def shop_notes(layout: Layout, copies: int) -> list[str]:
+    """How a print shop prints a run: one artwork, so many times."""
+    sides = "front and back, printed double-sided" if layout.is_two_sided else "printed on one side"
+    pages = f"{layout.pages} {'page' if layout.pages == 1 else 'pages'}"
+    return [(f"For a print shop: one artwork ({pages}, {sides}) to print {copies:,} times, at trim size "
+             "with 3 mm bleed and crop marks, PDF/X-4. The quantities sheet gives the copies for each street.")]
 
 
 def recent_print_runs(schemes: list[Scheme], limit: int = 10) -> list[PrintRun]:

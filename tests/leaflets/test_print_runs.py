@@ -92,7 +92,8 @@ def test_a_shop_run_is_one_artwork_and_a_quantities_sheet(client):
         for street in run.streets]
     assert sum(int(r["copies"]) for r in rows) == 245
     assert {r["pdf_file"] for r in rows} == {f"print-run-{run.id}-dl-artwork.pdf"}
-    assert print_runs.print_run_notes(run) == [(
+    prepared = print_runs.prepare_print_run(scheme, choice, [s.id for s in scheme.streets])
+    assert print_runs.print_run_notes(run) == prepared.printing_notes == [(
         "For a print shop: one artwork (2 pages, front and back, printed double-sided) to print 245 times, at trim "
         "size with 3 mm bleed and crop marks, PDF/X-4. The quantities sheet gives the copies for each street.")]
 
