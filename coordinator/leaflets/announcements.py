@@ -160,7 +160,7 @@ def announce_hour() -> int:
 
 @jobs.register_sweeper
 def announcements_due() -> list[tuple[jobs.Job, tuple]]:
-    """Sweeper: today's openings not yet announced, and on Mondays the week's digest, once the hour has come."""
+    """Sweeper: today's openings not yet announced, and on Mondays the digest of a week that had any, after the hour."""
     now = _local_now()
     if now.hour < announce_hour():
         return []
@@ -169,6 +169,7 @@ def announcements_due() -> list[tuple[jobs.Job, tuple]]:
     for version in content.approved_campaigns():
         if opens_on(version, on) and not _is_claimed(f"opening:{version.item_id}:{on.isoformat()}"):
             wanted.append((announce_campaign, (version.item_id, on.isoformat())))
-    if on.weekday() == 0 and not _is_claimed(f"digest:{on.isoformat()}"):
+    if on.weekday() == 0 and not _is_claimed(f"digest:{on.isoformat()}") \
+            and _opened_between(on - timedelta(days=7), on - timedelta(days=1)):
         wanted.append((send_weekly_digest, (on.isoformat(),)))
     return wanted

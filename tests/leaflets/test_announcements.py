@@ -79,3 +79,14 @@ def test_a_coordinator_chooses_their_campaign_emails_on_their_account_page(clien
     assert entry.details == {"before": "each", "after": "none"}
     response = post_form(client, "/account/campaign-emails", {"campaign_emails": "daily"}, page="/account/")
     assert response.status_code == 200 and "Choose one of the campaign email options." in response.get_data(as_text=True)
+
+
+def test_the_sweep_asks_for_a_digest_only_after_a_week_with_openings():
+    load_starter(with_windows=True)
+    db.session.commit()
+    quiet_monday = datetime(2027, 1, 11, 9, 0, tzinfo=announcements.LOCAL_TIME)
+    with mock.patch.object(announcements, "_local_now", return_value=quiet_monday):
+        assert announcements_due() == []
+    monday_after = datetime(2027, 2, 8, 9, 0, tzinfo=announcements.LOCAL_TIME)
+    with mock.patch.object(announcements, "_local_now", return_value=monday_after):
+        assert announcements_due() == [(send_weekly_digest, ("2027-02-08",))]
