@@ -8,11 +8,15 @@ What is counted (the page says the same in words, under "How the figures are cou
 
 - leaflets generated: leaflet records (the builder's downloads and `flask leaflet render`) made in the period;
 - copies printed: the copies of those leaflet records plus the copies of the print runs made in the period
-  (a print run is not also a leaflet record, so nothing is counted twice); central print orders are not in it;
+  (a print run is not also a leaflet record, so nothing is counted twice); central print orders are counted beside
+  it (an admin's order finished in the period, each scheme's copies in it), and with it in "all copies printed";
 - streets reached: distinct streets that a print run of the period had copies for, counted once however many runs
   went to them, and only while the street still exists (a removed street has no place in today's households);
 - households covered: each reached street's households as the latest such print run recorded them, out of every
-  household of every scheme today;
+  household of every scheme today. That is what was printed for, not what was delivered:
+- streets and households delivered: for each street of those print runs, the latest one whose delivery was
+  recorded (delivery rounds, coordinator/leaflets/rounds.py) as delivered or partly delivered, and the households
+  it says got a leaflet;
 - bulletins sent: bulletins of the period (by the time sending started) that are sending or sent; their copies
   to residents are counted by outcome: delivered, failed, still being sent, not sent on purpose (skipped).
 
@@ -22,7 +26,7 @@ Dates are London dates; a period runs from the start of its first day to the end
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Integer, and_, cast, exists, func, select
@@ -38,7 +42,15 @@ from coordinator.dates import LOCAL_TIME
 from coordinator.db import UTC
 from coordinator.extensions import db
 from coordinator.forms import FilterMixin, PeriodMixin
-from coordinator.leaflets.models import LeafletRecord, PrintRun, PrintRunStreet
+from coordinator.leaflets.models import DeliveryState as StreetDeliveryState
+from coordinator.leaflets.models import (
+    LeafletRecord,
+    PrintOrder,
+    PrintOrderState,
+    PrintRun,
+    PrintRunStreet,
+    StreetDelivery,
+)
 from coordinator.schemes.models import Scheme, Street
 
 SCHEMES_PER_PAGE = 50
@@ -131,11 +143,33 @@ class ReachFigures:
     failed: int = 0
     still_sending: int = 0
     skipped: int = 0
+    central_order_copies: int = 0
+    # The central print orders with copies here: a set, so a ward or the association counts an order once.
+    central_order_ids: set[int] = field(default_factory=set)
+    streets_delivered: int = 0
+    households_delivered: int = 0
 
     @property
     def copies(self) -> int:
-        """Copies printed: those of the leaflet records and those of the print runs."""
+        """Copies printed: those of the leaflet records and those of the print runs (the column admins know)."""
         return self.leaflet_copies + self.print_run_copies
+
+    @property
+    def central_orders(self) -> int:
+        """Central print orders with copies for this scheme, ward or association."""
+        return len(self.central_order_ids)
+
+    @property
+    def copies_with_central_orders(self) -> int:
+        """Every copy printed: leaflets, print runs and central print orders."""
+        return self.copies + self.central_order_copies
+
+    @property
+    def delivered_percent(self) -> float | None:
+        """Households delivered to as a share of all households, in per cent; None when there are no households."""
+        if not self.households_all:
+            return None
+        return 100 * self.households_delivered / self.households_all
 
     @property
     def coverage_percent(self) -> float | None:
@@ -148,12 +182,13 @@ class ReachFigures:
     def has_activity(self) -> bool:
         """Anything at all happened in the period: a leaflet, a print run or a bulletin."""
         return bool(self.leaflets or self.print_runs or self.bulletins_sent or self.delivered or self.failed
-                    or self.still_sending or self.skipped)
+                    or self.still_sending or self.skipped or self.central_order_copies)
 
     def add(self, other: ReachFigures) -> None:
         """Add another row's figures to these (a scheme's to its ward's, a ward's to the totals)."""
         for name in self.__dataclass_fields__:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+            mine, theirs = getattr(self, name), getattr(other, name)
+            setattr(self, name, mine | theirs if isinstance(mine, set) else mine + theirs)
 
 
 def format_percent(value: float | None) -> str:
@@ -261,6 +296,53 @@ def _streets_reached(f: ReachFilter) -> dict[int, tuple[int, int]]:
     return {scheme_id: (int(count), int(households)) for scheme_id, count, households in db.session.execute(stmt)}
 
 
+def _streets_delivered(f: ReachFilter) -> dict[int, tuple[int, int]]:
+    """Per scheme: distinct streets delivered (or partly) and the households that got a leaflet, as the latest run
+    of the period with a delivery recorded there says."""
+    ranked = (
+        select(
+            PrintRunStreet.street_id.label("street_id"),
+            StreetDelivery.households_delivered.label("households"),
+            func.row_number()
+            .over(
+                partition_by=PrintRunStreet.street_id,
+                order_by=(PrintRun.created_at.desc(), PrintRun.id.desc(), PrintRunStreet.id.desc()),
+            )
+            .label("latest"),
+        )
+        .join(PrintRunStreet, PrintRunStreet.id == StreetDelivery.print_run_street_id)
+        .join(PrintRun, PrintRun.id == PrintRunStreet.print_run_id)
+        .where(PrintRunStreet.street_id.is_not(None),
+               StreetDelivery.state.in_((StreetDeliveryState.DELIVERED, StreetDeliveryState.PARTLY)), *_run_conditions(f))
+        .subquery()
+    )
+    stmt = (
+        select(Street.scheme_id, func.count(), func.coalesce(func.sum(ranked.c.households), 0))
+        .join(Street, Street.id == ranked.c.street_id)
+        .where(ranked.c.latest == 1)
+        .group_by(Street.scheme_id)
+    )
+    return {scheme_id: (int(count), int(households)) for scheme_id, count, households in db.session.execute(stmt)}
+
+
+def _central_orders(f: ReachFilter) -> dict[int, tuple[set[int], int]]:
+    """Per scheme: the finished central print orders of the period with copies for it, and those copies."""
+    stmt = select(PrintOrder.id, PrintOrder.results).where(
+        PrintOrder.state == PrintOrderState.DONE, _in_period(PrintOrder.created_at, f)
+    )
+    if f.campaign_id is not None:
+        stmt = stmt.where(PrintOrder.campaign_version_id.in_(_campaign_versions(f.campaign_id)))
+    result: dict[int, tuple[set[int], int]] = {}
+    # An order's copies per scheme are in its results (a JSON list written by the job): a few orders a year.
+    for order_id, results in db.session.execute(stmt):
+        for row in results or []:
+            copies = int(row.get("copies") or 0)
+            if copies > 0 and isinstance(row.get("scheme_id"), int):
+                ids, total = result.setdefault(row["scheme_id"], (set(), 0))
+                result[row["scheme_id"]] = (ids | {order_id}, total + copies)
+    return result
+
+
 def _bulletin_conditions(f: ReachFilter) -> list:
     conditions = [_in_period(Bulletin.started_at, f)]
     if f.campaign_id is not None:
@@ -314,10 +396,12 @@ def _schemes_with_households() -> list[tuple[int, str, str, int, int]]:
 
 
 def build_reach_report(f: ReachFilter) -> ReachReport:
-    """The report for one campaign (or all) and period: every scheme, every ward and the totals, in seven queries."""
+    """The report for one campaign (or all) and period: every scheme, every ward and the totals, in nine queries."""
     leaflets = _leaflet_counts(f)
     runs = _print_run_counts(f)
     reached = _streets_reached(f)
+    delivered = _streets_delivered(f)
+    central = _central_orders(f)
     sent = _bulletins_sent(f)
     deliveries = _deliveries(f)
 
@@ -339,6 +423,10 @@ def build_reach_report(f: ReachFilter) -> ReachReport:
             still_sending=sum(by_state.get(s, 0) for s in
                               (DeliveryState.QUEUED, DeliveryState.SENDING, DeliveryState.DEFERRED)),
             skipped=by_state.get(DeliveryState.SKIPPED, 0),
+            central_order_ids=set(central.get(scheme_id, (set(), 0))[0]),
+            central_order_copies=central.get(scheme_id, (set(), 0))[1],
+            streets_delivered=delivered.get(scheme_id, (0, 0))[0],
+            households_delivered=delivered.get(scheme_id, (0, 0))[1],
         )
         scheme_rows.append(ReachRow(label=name, ward=ward.strip(), figures=figures, scheme_id=scheme_id))
     scheme_rows.sort(key=lambda row: (row.ward == "", row.ward.lower(), row.label.lower(), row.scheme_id))
@@ -429,11 +517,16 @@ CSV_HEADER = (
     "leaflets generated", "leaflet copies", "print runs", "print run copies", "copies printed",
     "streets reached", "streets in all", "households covered", "households in all", "households covered %",
     "bulletins sent", "emails delivered", "emails failed", "emails still being sent", "emails not sent (skipped)",
+    # Added later, after every column above (admins' scripts read those by name or by place): central print orders
+    # beside the copies printed, and what was delivered beside the households printed for ("households covered").
+    "central print orders", "central print order copies", "all copies printed",
+    "streets delivered", "households delivered", "households delivered %",
 )
 
 
 def _csv_row(level: str, ward: str, scheme: str, report: ReachReport, figures: ReachFigures) -> tuple:
     share = figures.coverage_percent
+    delivered_share = figures.delivered_percent
     f = report.filter
     return (
         level, ward, scheme, report.campaign_title, f.date_from.isoformat(), f.date_to.isoformat(),
@@ -441,6 +534,9 @@ def _csv_row(level: str, ward: str, scheme: str, report: ReachReport, figures: R
         figures.streets_reached, figures.streets_all, figures.households_covered, figures.households_all,
         "" if share is None else f"{share:.1f}",
         figures.bulletins_sent, figures.delivered, figures.failed, figures.still_sending, figures.skipped,
+        figures.central_orders, figures.central_order_copies, figures.copies_with_central_orders,
+        figures.streets_delivered, figures.households_delivered,
+        "" if delivered_share is None else f"{delivered_share:.1f}",
     )
 
 

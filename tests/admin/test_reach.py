@@ -378,9 +378,15 @@ def test_page_shows_the_totals_and_the_tables(client, admin, known):
         "Leaflets generated": "4",
         "Print runs": "4",
         "Copies printed (leaflets 25, print runs 505)": "530",
-        "Streets reached, of 7": "4",
-        "Households covered, of 520 in all schemes": "345",
-        "Share of all households covered": "66.3%",
+        "Central print orders": "0",
+        "Copies in central print orders": "0",
+        "All copies printed, central print orders included": "530",
+        "Streets printed for, of 7": "4",
+        "Households printed for, of 520 in all schemes": "345",
+        "Share of all households printed for": "66.3%",
+        "Streets delivered (all or partly)": "0",
+        "Households delivered to": "0",
+        "Share of all households delivered to": "0.0%",
         "Bulletins sent": "3",
         "Bulletin emails delivered": "10",
         "Bulletin emails failed": "3",
@@ -389,13 +395,13 @@ def test_page_shows_the_totals_and_the_tables(client, admin, known):
     }
     ward_table, scheme_table = re.findall(r'<table class="reach-table">.*?</table>', html, re.DOTALL)
     assert '<caption>Each ward: Every campaign, 01 Jan 2025 to 31 Dec 2025</caption>' in ward_table
-    assert ward_table.count('scope="col"') == 11
+    assert ward_table.count('scope="col"') == 13
     bickley = re.search(r'<th scope="row">Bickley</th>(.*?)</tr>', ward_table, re.DOTALL).group(1)
     assert re.findall(r'<td class="num">(.*?)</td>', bickley) == [
-        "2", "2", "3", "495", "3 of 5", "325 of 420", "77.4%", "2", "6", "1"]
+        "2", "2", "3", "495", "0", "3 of 5", "325 of 420", "77.4%", "0", "2", "6", "1"]
     hayes = re.search(r'Hayes Lane Watch</a></th>(.*?)</tr>', scheme_table, re.DOTALL).group(1)
     assert re.findall(r"<td[^>]*>(.*?)</td>", hayes) == [
-        "Bickley", "1", "2", "280", "2 of 3", "125 of 180", "69.4%", "1", "3", "1"]
+        "Bickley", "1", "2", "280", "0", "2 of 3", "125 of 180", "69.4%", "0", "1", "3", "1"]
     assert "Schemes with leaflets, print runs or bulletins in the period (4)" in scheme_table
 
 
@@ -446,7 +452,7 @@ def test_page_filters_by_campaign_and_period(client, admin, known):
     assert "Lock up, 01 January 2025 to 31 December 2025" in html
     assert f'<option selected value="{campaign_b}">Lock up</option>' in html
     assert '<th scope="row">Copies printed (leaflets 3, print runs 210)</th><td class="num">213</td>' in html
-    assert '<th scope="row">Share of all households covered</th><td class="num">38.5%</td>' in html
+    assert '<th scope="row">Share of all households printed for</th><td class="num">38.5%</td>' in html
     assert f"campaign={campaign_b}" in re.search(r'href="(/admin/reach\.csv[^"]*)"', html).group(1)
 
     html = client.get("/admin/reach?date_from=2025-07-01&date_to=2025-12-31").get_data(as_text=True)
@@ -635,3 +641,87 @@ def test_page_in_a_browser_at_200_percent_zoom(page, known):
     page.goto("/admin/reach?date_from=yesterday&campaign=abc")
     assert page.get_by_role("alert").is_visible()
     assert axe_violations(page) == []
+
+
+# --- Printed and delivered; central print orders --------------------------------------------------------------------
+
+
+def add_deliveries_and_central_orders(known: KnownData) -> None:
+    """Hayes Lane delivered by its May run (R2: 95 households) after half of it went in February (R1: 45 of 90);
+    Oak Way could not be delivered; Park Road partly (150 of 200). Two central orders of the year (one for campaign
+    B only), one failed and one of 2024, which count for nothing."""
+    from coordinator.leaflets.models import DeliveryState as StreetState
+    from coordinator.leaflets.models import PrintOrder, PrintOrderState, StreetDelivery
+
+    runs = {(run.scheme_id, run.created_at.month): run for run in db.session.scalars(select(PrintRun))}
+
+    def deliver(run: PrintRun, name: str, state: StreetState, households: int) -> None:
+        street = next(s for s in run.streets if s.name == name)
+        db.session.add(StreetDelivery(print_run_street_id=street.id, state=state, households_delivered=households))
+
+    deliver(runs[(known.hayes.id, 2)], "Hayes Lane", StreetState.PARTLY, 45)
+    deliver(runs[(known.hayes.id, 2)], "Oak Way", StreetState.NOT_DELIVERED, 0)
+    deliver(runs[(known.hayes.id, 5)], "Hayes Lane", StreetState.DELIVERED, 95)
+    deliver(runs[(known.park.id, 4)], "Park Road", StreetState.PARTLY, 150)
+    a2, b1 = known.campaign_a[1], known.campaign_b[0]
+    helplines = db.session.scalar(select(HelplineSetVersion))
+
+    def order(campaign, created_at, state, *copies_by_scheme) -> None:
+        db.session.add(PrintOrder(
+            campaign_version_id=campaign.id, helpline_set_version_id=helplines.id, layout="a5", state=state,
+            printed_on=created_at.date(), created_at=created_at,
+            results=[{"scheme_id": scheme.id, "scheme": scheme.name, "copies": copies, "file": "", "problem": ""}
+                     for scheme, copies in copies_by_scheme],
+        ))
+
+    order(a2, at(2025, 3, 3), PrintOrderState.DONE, (known.hayes, 180), (known.park, 0), (known.darwin, 100))
+    order(b1, at(2025, 9, 9), PrintOrderState.DONE, (known.hayes, 20), (known.park, 240))
+    order(a2, at(2025, 10, 10), PrintOrderState.FAILED, (known.hayes, 999))
+    order(a2, at(2024, 3, 3), PrintOrderState.DONE, (known.hayes, 999))
+    db.session.commit()
+
+
+def test_delivered_is_counted_apart_from_printed_and_central_orders_beside_the_copies(known):
+    add_deliveries_and_central_orders(known)
+    report = reach.build_reach_report(YEAR_2025)
+    schemes = by_label(report.schemes)
+    hayes, park, darwin = schemes["Hayes Lane Watch"], schemes["Bickley Park Watch"], schemes[FORMULA_NAME]
+    # The latest run with a delivery recorded counts for a street: Hayes Lane's 95, not February's 45 as well.
+    assert (hayes.streets_delivered, hayes.households_delivered, hayes.households_covered) == (1, 95, 125)
+    assert (park.streets_delivered, park.households_delivered) == (1, 150)
+    assert (darwin.streets_delivered, darwin.households_delivered) == (0, 0)
+    assert (hayes.central_orders, hayes.central_order_copies, hayes.copies_with_central_orders) == (2, 200, 480)
+    assert (park.central_orders, park.central_order_copies) == (1, 240)  # 0 copies in the first: not in it
+    assert (darwin.central_orders, darwin.central_order_copies) == (1, 100)
+    # An order counts once for a ward and for the association, however many of their schemes it printed for.
+    bickley = by_label(report.wards)["Bickley"]
+    assert (bickley.central_orders, bickley.central_order_copies, bickley.households_delivered) == (2, 440, 245)
+    t = report.totals
+    assert (t.central_orders, t.central_order_copies, t.copies, t.copies_with_central_orders) == (2, 540, 530, 1070)
+    assert (t.streets_delivered, t.households_delivered) == (2, 245)
+    assert reach.format_percent(t.delivered_percent) == "47.1%"
+    assert t.copies == TOTALS.copies and t.households_covered == TOTALS.households_covered  # the old figures stay
+
+    campaign_b = reach.build_reach_report(reach.ReachFilter(YEAR_2025.date_from, YEAR_2025.date_to,
+                                                            known.campaign_b[0].item_id)).totals
+    assert (campaign_b.central_orders, campaign_b.central_order_copies, campaign_b.households_delivered) == (1, 260, 150)
+
+
+def test_the_csv_keeps_its_old_columns_first_and_adds_printed_and_delivered_after(client, admin, known):
+    add_deliveries_and_central_orders(known)
+    old = ("level", "ward", "scheme", "campaign", "from", "to", "leaflets generated", "leaflet copies", "print runs",
+           "print run copies", "copies printed", "streets reached", "streets in all", "households covered",
+           "households in all", "households covered %", "bulletins sent", "emails delivered", "emails failed",
+           "emails still being sent", "emails not sent (skipped)")
+    response = client.get(f"/admin/reach.csv?{query()}")
+    header = next(csv.reader(io.StringIO(response.get_data(as_text=True)[1:])))
+    assert tuple(header[:len(old)]) == old
+    assert header[len(old):] == ["central print orders", "central print order copies", "all copies printed",
+                                 "streets delivered", "households delivered", "households delivered %"]
+    total = read_download(client.get(f"/admin/reach.csv?{query()}"))[0]
+    assert [total[k] for k in header[len(old):]] == ["2", "540", "1070", "2", "245", "47.1"]
+    assert (total["copies printed"], total["households covered"]) == ("530", "345")
+
+    html = client.get(f"/admin/reach?{query()}").get_data(as_text=True)
+    assert '<th scope="row">Households delivered to</th><td class="num">245</td>' in html
+    assert '<th scope="row">Copies in central print orders</th><td class="num">540</td>' in html
