@@ -1,5 +1,5 @@
-"""A deliverer's round page in a real browser: opened from the round's link on a 320-pixel phone, without
-JavaScript and without a cookie, checked with axe-core."""
+"""Delivery rounds in a real browser on a 320-pixel phone, checked with axe-core: the deliverer's page opened from
+the round's link without JavaScript and without a cookie, and the coordinator's rounds and round pages."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 from coordinator.extensions import db
 from coordinator.leaflets import print_runs, rounds
 from coordinator.leaflets.models import DeliveryState
-from tests.factories import load_starter, make_coordinated_scheme, starter_choice
-from tests.helpers.browser import axe_violations
+from tests.factories import PASSWORD, load_starter, make_coordinated_scheme, starter_choice
+from tests.helpers.browser import axe_violations, log_in
 from tests.helpers.hostile import HOSTILE_TEXTS
 
 PHONE = {"width": 320, "height": 640}
@@ -76,3 +76,31 @@ def test_a_deliverer_records_their_round_on_a_small_phone_without_javascript(bro
     db.session.expire_all()
     states = {row.print_run_street_id: row.state for row in rounds.deliveries_of(run).values()}
     assert states[first.id] == DeliveryState.DELIVERED and states[second.id] == DeliveryState.PARTLY
+
+
+def test_a_coordinator_splits_a_run_and_names_a_deliverer_on_a_small_phone(page):
+    load_starter()
+    scheme, coordinator = make_coordinated_scheme("Petts Wood North", streets=((23, 2), (7, 0), (40, 4)))
+    run = print_runs.create_print_run(scheme, starter_choice(), [s.id for s in scheme.streets], coordinator)
+    db.session.commit()
+    page.set_viewport_size(PHONE)
+    log_in(page, coordinator.email, PASSWORD)
+
+    page.goto(f"/leaflets/print-runs/{run.id}")
+    page.get_by_role("link", name="Delivery rounds and progress").click()
+    assert axe_violations(page) == [] and fits(page)
+    page.get_by_label("How many rounds?").fill("9")
+    page.get_by_role("button", name="Split into rounds").click()
+    expect(page.get_by_role("alert")).to_contain_text("Choose between 1 and 3 rounds")
+    page.get_by_label("How many rounds?").fill("2")
+    page.get_by_role("button", name="Split into rounds").click()
+    expect(page.get_by_role("table", name="Rounds")).to_contain_text("Not named yet")
+    assert axe_violations(page) == [] and fits(page)
+    shoot(page, "rounds-320.png")
+
+    page.get_by_role("link", name="Round 1").click()
+    page.get_by_label("Deliverer's name").fill(HOSTILE_TEXTS[2])
+    page.get_by_role("button", name="Save the deliverer").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Round 1: {HOSTILE_TEXTS[2]}")
+    assert axe_violations(page) == [] and fits(page)
+    shoot(page, "round-coordinator-320.png")
