@@ -12,9 +12,10 @@ from flask import Response, abort, redirect, render_template, url_for
 
 from coordinator.content import campaigns_bp as bp
 from coordinator.content import services as content
+from coordinator.content.addresses import renamed_to
 from coordinator.content.fields import web_href
 from coordinator.content.images import picture_extension
-from coordinator.content.models import CampaignVersion
+from coordinator.content.models import CampaignVersion, ContentKind
 from coordinator.links import printable_address, short_campaign_url
 
 
@@ -30,7 +31,7 @@ def index():
 def show(slug: str):
     version = content.running_campaign(slug)
     if version is None:
-        return render_template("campaigns/not_running.html"), 404
+        return _renamed(slug, "campaigns.show") or (render_template("campaigns/not_running.html"), 404)
     short_address = short_campaign_url(slug)
     return render_template(
         "campaigns/campaign.html", campaign=content.campaign_data(version),
@@ -47,7 +48,7 @@ def short(slug: str):
     # approved address changes.
     version = content.running_campaign(slug)
     if version is None:
-        return render_template("campaigns/not_running.html"), 404
+        return _renamed(slug, "campaigns.short") or (render_template("campaigns/not_running.html"), 404)
     return redirect(web_href(version.web_address) or url_for("campaigns.show", slug=slug), 302)
 
 
@@ -61,6 +62,16 @@ def picture(sha256: str, extension: str):
     response = Response(found.data, mimetype=found.media_type)
     response.headers["Cache-Control"] = "public, max-age=86400"
     return response
+
+
+def _renamed(slug: str, endpoint: str) -> Response | None:
+    # A campaign's former address (printed on leaflets before an admin renamed it) leads to its current one while the
+    # campaign runs; otherwise it is the same "not running" page, so a renamed draft's new name is not given away.
+    # A 302 for the same reason as the short address's.
+    current = renamed_to(ContentKind.CAMPAIGN, slug)
+    if current is None or content.running_campaign(current) is None:
+        return None
+    return redirect(url_for(endpoint, slug=current), 302)
 
 
 def _picture(version: CampaignVersion) -> dict | None:

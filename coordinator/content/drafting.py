@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from coordinator import audit
 from coordinator.auth.models import User
+from coordinator.content import addresses
 from coordinator.content.approval import transition
 from coordinator.content.fields import (
     FieldErrors,
@@ -40,7 +41,6 @@ from coordinator.content.services import (
 )
 from coordinator.extensions import db
 from coordinator.schemes.models import Scheme
-from coordinator.slugs import unique_slug
 
 S = VersionState
 VERSION_CLASSES: dict[ContentKind, type[ContentVersion]] = {
@@ -69,12 +69,6 @@ def clean_fields(kind: ContentKind, fields: dict) -> dict:
             raise FieldErrors({"recommended_set_item_id": "Recommended helpline set: choose one of the helpline sets, "
                                "or none."})
     return cleaned
-
-
-def item_slug(kind: ContentKind, title: str) -> str:
-    """A slug for a new item of this kind, from its title, that no item of the kind has yet."""
-    fallback = kind.value.replace("_", "-")
-    return unique_slug(ContentItem.slug, title, ContentItem.kind == kind, max_length=100, fallback=fallback)
 
 
 def store_image(picture: CleanImage) -> ContentImage:
@@ -112,9 +106,13 @@ def create_item(
     """A new item with its first version as a draft."""
     if system_label is None:
         _check_may_create(kind, actor, scheme)
+    typed_slug = (fields.get("slug") or "").strip()
+    if typed_slug:
+        slug = addresses.check_slug_for(kind, typed_slug)
     cleaned = clean_fields(kind, fields)
     picture = _picture_from(fields)
-    item = ContentItem(kind=kind, slug=slug or item_slug(kind, cleaned["title"]), scheme=scheme, created_by=actor)
+    item = ContentItem(kind=kind, slug=slug or addresses.item_slug(kind, cleaned["title"]), scheme=scheme,
+                       created_by=actor)
     version = VERSION_CLASSES[kind](item=item, number=1, state=S.DRAFT, created_by=actor)
     db.session.add(item)
     _apply(version, cleaned, picture, fields)
@@ -190,8 +188,15 @@ def edit_item(item: ContentItem, fields: dict, actor: User) -> ContentVersion:
         raise ContentError(
             f"Version {open_version.number} is awaiting approval. Withdraw it first if you need to change it."
         )
+    typed_slug = (fields.get("slug") or "").strip()
+    if typed_slug:
+        addresses.check_slug_for(item.kind, typed_slug, item)  # before anything changes
     version = open_version or start_new_version(item, actor)
-    return update_version(version, fields, actor)
+    update_version(version, fields, actor)
+    if typed_slug:
+        # The address is the item's, not a version's: it changes at once, and the old one keeps leading here.
+        addresses.rename(item, typed_slug, actor)
+    return version
 
 
 def _picture_from(fields: dict) -> CleanImage | None:

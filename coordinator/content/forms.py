@@ -68,6 +68,12 @@ class CampaignForm(_ContentForm):
     """A campaign's fields."""
 
     title = StringField("Title", validators=[DataRequired(message="Enter the title")])
+    slug = StringField(
+        "Address",
+        description="Lower-case letters a to z, digits and hyphens, such as its-not-ok: the campaign's page is "
+        "/campaigns/its-not-ok and leaflets print /c/its-not-ok. Leave it empty to make one from the title, in any "
+        "script. A change takes effect at once, and the old address keeps leading to the campaign.",
+    )
     summary = TextAreaField("Summary", description=f"Up to {SUMMARY_MAX} characters: what a resident should take away.")
     body = TextAreaField(
         "Body",
@@ -122,6 +128,7 @@ class CampaignForm(_ContentForm):
         upload = self.image.data.read() if self.image.data else b""
         return {
             "title": self.title.data,
+            "slug": self.slug.data or "",
             "summary": self.summary.data,
             "body": self.body.data,
             "key_messages": self.key_messages.data or "",
@@ -145,6 +152,7 @@ class CampaignForm(_ContentForm):
         for name in ("title", "summary", "body", "call_to_action", "hashtag", "web_address", "first_day", "last_day",
                      "language", "is_sensitive"):
             getattr(self, name).data = getattr(version, name)
+        self.slug.data = version.item.slug
         self.key_messages.data = "\n".join(version.key_messages or [])
         self.audience_tags.data = ", ".join(version.audience_tags or [])
         self.every_year_from.data = month_day_words(version.every_year_from)

@@ -391,3 +391,22 @@ class ReviewReminder(db.Model):
     helpline_count: Mapped[int] = mapped_column(default=0)
     admin_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FormerSlug(db.Model):
+    """An address an item had before an admin renamed it: printed leaflets and QR codes keep it for years.
+
+    The public pages send a former slug on to the item's current one. One row per (kind, slug): a slug given up
+    by one item cannot be taken by another, or an old leaflet would lead to the wrong campaign.
+    """
+
+    __tablename__ = "content_former_slugs"
+    __table_args__ = (UniqueConstraint("kind", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ContentKind] = mapped_column(_enum(ContentKind, "content_kind"))
+    slug: Mapped[str] = mapped_column(String(120))
+    item_id: Mapped[int] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    item: Mapped[ContentItem] = relationship()
