@@ -95,6 +95,8 @@ class Config:
 
     # Signed links in emails.
     INVITATION_MAX_AGE = timedelta(days=_int("INVITATION_DAYS", 7))
+    # A delivery round's link, printed on its sheet as a QR code (coordinator/leaflets/rounds.py says why 28).
+    DELIVERY_ROUND_LINK_DAYS = _int("DELIVERY_ROUND_LINK_DAYS", 28)
     PASSWORD_RESET_MAX_AGE = timedelta(hours=_int("PASSWORD_RESET_HOURS", 2))
 
     # Mail: SMTP when MAIL_SERVER is set, otherwise .eml files in instance/outbox/.

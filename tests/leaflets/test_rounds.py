@@ -303,3 +303,10 @@ def test_the_rounds_delivery_sheet_has_its_streets_its_deliverer_and_a_qr_code_o
     (png,) = tmp_path.glob("page*.png")
     decoded = subprocess.run(["zbarimg", "--quiet", "--raw", str(png)], capture_output=True, text=True, check=True)
     assert decoded.stdout.strip() == rounds.round_url(first)
+
+
+def test_the_links_lifetime_is_a_setting(app):
+    run, coordinator = make_run()
+    app.config["DELIVERY_ROUND_LINK_DAYS"] = 7
+    (only,) = rounds.split_into_rounds(run, 1, coordinator)
+    assert only.link_expires_on == dates.today() + timedelta(days=7)
