@@ -14,9 +14,17 @@ from coordinator import jobs
 from coordinator.leaflets.cache import app_cache, cache_key
 from coordinator.leaflets.offers import LeafletChoiceError
 from coordinator.leaflets.recipes import LeafletRecipe, PreparedLeaflet
-from coordinator.leaflets.render import LeafletDoesNotFit, LeafletError, render_leaflet_html, render_leaflet_pdf
+from coordinator.leaflets.render import (
+    LeafletDoesNotFit,
+    LeafletError,
+    render_leaflet_html,
+    render_leaflet_pdf,
+    render_leaflet_sides,
+)
 
 THUMBNAIL_WIDTH_PX = 480
+# The builder's pictures of each side share one scale, so an A6 looks smaller than an A5 beside it: true proportions.
+SIDE_PIXELS_PER_MM = 2.2
 
 # Renders done by this process, by kind: a cache hit adds nothing (tests count renders this way).
 _renders: Counter[str] = Counter()
@@ -90,6 +98,54 @@ def leaflet_thumbnail(recipe: LeafletRecipe) -> bytes:
         pdf = leaflet_pdf(recipe)
         png = jobs.run_in_subprocess(render_thumbnail, pdf)
         cache.put(key, png, ".png")
+    return png
+
+
+def render_side_pictures(sides_pdf: bytes, pixels_per_mm: float = SIDE_PIXELS_PER_MM) -> list[bytes]:
+    """A PNG of each side of the leaflet, all at one scale (counted as one thumbnail)."""
+    import pypdfium2
+
+    count_render("thumbnail")
+    pictures = []
+    document = pypdfium2.PdfDocument(sides_pdf)
+    try:
+        for index in range(len(document)):
+            page = document[index]
+            try:
+                bitmap = page.render(scale=pixels_per_mm * 25.4 / 72)
+                try:
+                    image = bitmap.to_pil()
+                finally:
+                    bitmap.close()
+            finally:
+                page.close()
+            out = BytesIO()
+            image.save(out, "PNG", optimize=True)
+            pictures.append(out.getvalue())
+    finally:
+        document.close()
+    return pictures
+
+
+def _render_sides(recipe: LeafletRecipe) -> bytes:
+    count_render("leaflet")
+    return render_leaflet_sides(recipe.data, recipe.layout, is_large_print=recipe.is_large_print)
+
+
+def side_picture(recipe: LeafletRecipe, side: int) -> bytes:
+    """A PNG of one side (1 = front or outside) at true proportions, from the same fitted layout; cached."""
+    cache = app_cache()
+    key = cache_key(kind="side", recipe=recipe.key, side=side, scale=SIDE_PIXELS_PER_MM)
+    png = cache.get(key, ".png")
+    if png is None:
+        sides = cached_render(cache_key(kind="sides", recipe=recipe.key), _render_sides, recipe)
+        pictures = jobs.run_in_subprocess(render_side_pictures, sides)
+        if not 1 <= side <= len(pictures):
+            raise LeafletError(f"The leaflet has {len(pictures)} sides.")
+        for number, picture in enumerate(pictures, start=1):
+            cache.put(cache_key(kind="side", recipe=recipe.key, side=number, scale=SIDE_PIXELS_PER_MM), picture,
+                      ".png")
+        png = pictures[side - 1]
     return png
 
 

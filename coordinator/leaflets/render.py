@@ -18,7 +18,7 @@ import math
 import re
 from dataclasses import dataclass, fields
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import segno
@@ -26,6 +26,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from coordinator.content.phones import is_police_number
+from coordinator.languages import text_direction
 from coordinator.leaflets.layouts import HOME, PRINT_MODES, SHOP, Layout, get_layout, home_sheet_plan, plan_print
 from coordinator.pdf import (
     ASSET_BASE_URL,
@@ -278,6 +279,8 @@ def numbers_kept_whole(text: str) -> Markup:
 
 
 _jinja.filters["numbers_kept_whole"] = numbers_kept_whole
+_jinja.filters["text_direction"] = text_direction
+SCRIPTS_STYLESHEET = "print/scripts.css"
 
 
 def address_breakable(address: str) -> Markup:
@@ -343,7 +346,8 @@ def leaflet_context(
     """The print template's context: the data, the layout, and what the renderer adds (police, QR, small print)."""
     layout = _resolve(layout, is_large_print)
     helplines = printed_helplines(data)
-    hrefs = [asset_base + layout.stylesheet]
+    # After the layout's: London's scripts and right-to-left leaflets (print/scripts.css), measured as printed.
+    hrefs = [asset_base + layout.stylesheet, asset_base + SCRIPTS_STYLESHEET]
     if is_large_print:
         hrefs.append(asset_base + "print/large-print.css")
     address = data.short_address or data.web_address
@@ -470,10 +474,18 @@ def measure_panels(data: LeafletData, layout: Layout | str, is_large_print: bool
     LeafletDoesNotFit when even the smallest type runs over a panel.
     """
     layout = _resolve(layout, is_large_print)
-    pages, fills = _layout_fills(data, layout, is_large_print, None)
+    pages, measured = _first_layout(data, layout.key, is_large_print)
+    fills = dict(measured)
     if pages != layout.pages or any(fill.share > 1.0 + 1e-3 for fill in fills.values()):
         raise LeafletDoesNotFit(_does_not_fit_message(layout, is_large_print))
     return fills
+
+
+@lru_cache(maxsize=64)
+def _first_layout(data: LeafletData, layout_key: str, is_large_print: bool) -> tuple[int, tuple]:
+    # The builder's preview, its pictures of each side and the PDF are the same leaflet: measured once.
+    pages, fills = _layout_fills(data, get_layout(layout_key), is_large_print, None)
+    return pages, tuple(fills.items())
 
 
 def _grown(share: float, exponent: float, layout: Layout) -> float:

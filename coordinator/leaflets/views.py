@@ -12,6 +12,9 @@ JavaScript) until the file is ready, or says at once why it cannot be printed.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from io import BytesIO
 
 from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
@@ -107,6 +110,7 @@ def build(scheme_id: int):
         offer=offer,
         prepared=prepared,
         query=query_from_choice(form.choice) if prepared else None,
+        side_scale=pdfs.SIDE_PIXELS_PER_MM,
     )
 
 
@@ -203,6 +207,31 @@ def preview(scheme_id: int):
         abort(404)
     response = Response(html, mimetype="text/html")
     response.headers.update(PREVIEW_HEADERS)
+    # The print template's one style block (the brand colour and each panel's fitted type size) is allowed by its
+    # hash: no other inline style runs.
+    style = re.search(r"<style>(.*?)</style>", html, re.DOTALL)
+    if style is not None:
+        digest = base64.b64encode(hashlib.sha256(style.group(1).encode()).digest()).decode()
+        response.headers["Content-Security-Policy"] = PREVIEW_HEADERS["Content-Security-Policy"].replace(
+            "style-src 'self'", f"style-src 'self' 'sha256-{digest}'"
+        )
+    return response
+
+
+@bp.get("/schemes/<int:scheme_id>/sides/<int:side>.png")
+@login_required
+def side_picture(scheme_id: int, side: int):
+    """A PNG of one side of the leaflet (1: front or outside), every layout at one scale."""
+    scheme = get_my_scheme_or_404(scheme_id)
+    prepared = _prepared_from_query(scheme)
+    if not 1 <= side <= prepared.layout.pages:
+        abort(404)
+    try:
+        png = pdfs.side_picture(prepared.recipe, side)
+    except LeafletError:
+        abort(404)
+    response = send_file(BytesIO(png), mimetype="image/png")
+    response.headers["Cache-Control"] = "private, max-age=600"
     return response
 
 

@@ -96,7 +96,8 @@ def test_hostile_campaign_fields_approved_as_content(kind, sentinel):
         campaign = make_campaign(author=admin, state=VersionState.DRAFT, title="Fine", summary="Fine")
         campaign.key_messages = [value]
         settle(campaign, VersionState.APPROVED)
-    choice = LeafletChoice(campaign.id, current(ContentKind.HELPLINE_SET, "sexual-violence").id,
+    # A set not marked sensitive, so the front carries the headline, its key messages and the call to action.
+    choice = LeafletChoice(campaign.id, current(ContentKind.HELPLINE_SET, "emergency-and-reporting").id,
                                     layout="a5", print_mode="shop")
     pdf, refusal = leaflet_or_refusal(scheme, choice)
     check(pdf, refusal, value, sentinel, kind)

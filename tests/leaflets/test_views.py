@@ -286,3 +286,38 @@ def test_a_retired_campaign_cannot_be_slipped_into_a_print_run(client, coordinat
     response = post_form(client, url, print_run_form(choice, [s.id for s in scheme.streets], create="x"))
     assert "Choose one of the campaigns running now" in response.get_data(as_text=True)
     assert count(PrintRun) == 0
+
+
+@pytest.mark.parametrize(("layout", "sides", "size_mm"), [
+    ("a5", ("Front", "Back"), (148, 210)),
+    ("a4-folded", ("Outside", "Inside"), (297, 210)),
+    ("wallet", ("Outside", "Inside"), (170, 55)),
+])
+def test_the_builder_shows_every_side_at_its_true_proportions(client, coordinator_scheme, layout, sides, size_mm):
+    _, scheme, _ = coordinator_scheme
+    choice = starter_choice("its-not-ok", layout=layout)
+    response = post_form(client, f"/leaflets/schemes/{scheme.id}/new", builder_form(choice, preview="Preview"))
+    html = response.get_data(as_text=True)
+    pictures = re.findall(r'<img src="([^"]+/sides/(\d)\.png[^"]*)"\s+width="(\d+)" height="(\d+)"\s+alt="([^"]+)"', html)
+    assert [(side, alt.split(" of the ")[0]) for _, side, _, _, alt in pictures] == [
+        (str(n), name) for n, name in enumerate(sides, start=1)]
+    for url, _, width, height, _ in pictures:
+        image = client.get(url.replace("&amp;", "&"))
+        assert image.status_code == 200 and image.mimetype == "image/png"
+        png = Image.open(BytesIO(image.data))
+        # Each picture is the whole side, at the scale every layout shares: nothing of the back cut off.
+        assert (png.width, png.height) == pytest.approx((int(width), int(height)), abs=2)
+        assert png.width / png.height == pytest.approx(size_mm[0] / size_mm[1], rel=0.02)
+    query = re.search(r'/sides/1\.png\?([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert client.get(f"/leaflets/schemes/{scheme.id}/sides/3.png?{query}").status_code == 404
+
+
+def test_the_preview_allows_the_leaflets_own_style_block_by_its_hash_only(client, coordinator_scheme):
+    _, scheme, _ = coordinator_scheme
+    response = post_form(client, f"/leaflets/schemes/{scheme.id}/new",
+                         builder_form(starter_choice("its-not-ok"), preview="Preview"))
+    frame = re.search(r'<iframe src="([^"]+)"', response.get_data(as_text=True)).group(1).replace("&amp;", "&")
+    preview = client.get(frame)
+    policy = preview.headers["Content-Security-Policy"]
+    assert re.search(r"style-src 'self' 'sha256-[A-Za-z0-9+/=]+';", policy) and "unsafe-inline" not in policy
+    assert "--fit:" in preview.get_data(as_text=True)
