@@ -43,7 +43,7 @@ from coordinator.leaflets.offers import ContentOffer, LeafletChoiceError
 from coordinator.leaflets.pdfs import render_recipe
 from coordinator.leaflets.recipes import prepare_leaflet
 from coordinator.leaflets.render import LeafletError
-from coordinator.leaflets.render_queue import note_render_seconds, refusal_bytes
+from coordinator.leaflets.render_queue import refusal_bytes
 from coordinator.schemes.models import Scheme, SchemeCoordinator
 
 log = logging.getLogger(__name__)
@@ -241,10 +241,9 @@ def _warm_one(cache, scheme: Scheme, campaign, helpline_set, usual, printed_on: 
     if cache.has(key) or cache.has(key, ".json") or not cache.mark_pending(key, f"warm-up:{os.getpid()}"):
         return "already_ready", 0  # a page is making it at this moment, or it is made
     try:
-        began = time.monotonic()
         data = jobs.run_in_subprocess(render_recipe, prepared.recipe)
         cache.put(key, data)  # before the mark goes, so a page never finds neither
-        note_render_seconds(cache, time.monotonic() - began)
+        # Its time is not noted for the pages' estimates: it renders elsewhere (a work-horse), at a lower priority.
         return "rendered", len(data)
     except LeafletError as error:
         cache.put(key, refusal_bytes(error), ".json")
