@@ -7,8 +7,8 @@ returns every problem it finds, each naming the leaflet field it came from and s
 - content that runs out of its panel (an element with `data-panel`) or off its page;
 - a phone number split across two lines, or a web address split in the middle of a word (after "/" or "." it may
   break: that is where a reader expects it to);
-- a character none of the bundled fonts has: it would print as an empty box, or in whatever font the machine
-  happens to have;
+- a character none of the fonts its text asks for has (its CSS font-family, each family's bundled @font-face
+  files in static/print/): it would print as an empty box, or in whatever font the machine happens to have;
 - text whose colour has less than 4.5:1 contrast with the background painted behind it (WCAG 2.2 AA).
 
 The field is the nearest `data-field` attribute around the text in the print template (templates/print/); a
@@ -29,7 +29,9 @@ from pathlib import Path
 
 from coordinator.numbers import PHONE_NUMBER
 
-FONTS_DIR = Path(__file__).resolve().parents[1] / "static" / "fonts"
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+FONTS_DIR = STATIC_DIR / "fonts"
+PRINT_CSS_DIR = STATIC_DIR / "print"
 
 MIN_CONTRAST = 4.5  # WCAG 2.2 AA for body text; print is held to the same
 PX_TO_PT = 0.75  # WeasyPrint lays out in CSS pixels, 96 to the inch; a point is 1/72 inch
@@ -198,7 +200,7 @@ def _check_text(box, where: _Where, page_number: int, page, rules: PrintRules, a
                 f"{label} prints at {size:.1f} pt on page {page_number}, under this format's {minimum:g} pt "
                 "minimum: shorten the text so the type can be larger, or choose a larger format.")
     _check_inside(box, where, page_number, page, _snippet(text), add)
-    if missing := _uncovered(text):
+    if missing := _uncovered(text, tuple(box.style["font_family"])):
         named = [f"“{character}” (U+{ord(character):04X})" for character in missing[:5]]
         which = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
         add("missing-glyph", where.field, page_number, "".join(missing),
@@ -313,25 +315,74 @@ def _split_number_message(label: str, number: str, page_number: int) -> str:
 @cache
 def bundled_characters() -> frozenset[int]:
     """Every character one of the bundled fonts (static/fonts/) can print."""
-    from fontTools.ttLib import TTFont
-
     covered: set[int] = set()
     for path in sorted(FONTS_DIR.glob("*.[ot]tf")):
-        with TTFont(path, lazy=True) as font:
-            covered.update(font.getBestCmap() or {})
+        covered |= _font_characters(path)
     return frozenset(covered)
 
 
-def _uncovered(text: str) -> list[str]:
-    if text.isascii():
-        return []  # every bundled font has ASCII; most lines need no look-up
-    covered = bundled_characters()
+@cache
+def _font_characters(path: Path) -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+
+    with TTFont(path, lazy=True) as font:
+        return frozenset(font.getBestCmap() or {})
+
+
+@cache
+def _font_faces() -> dict[str, tuple[Path, ...]]:
+    """Each @font-face family of the bundled print stylesheets, with its font files."""
+    import tinycss2
+
+    faces: dict[str, list[Path]] = {}
+    for sheet in sorted(PRINT_CSS_DIR.glob("*.css")):
+        rules = tinycss2.parse_stylesheet(sheet.read_text(encoding="utf-8"), skip_comments=True, skip_whitespace=True)
+        for rule in rules:
+            if rule.type != "at-rule" or rule.lower_at_keyword != "font-face" or rule.content is None:
+                continue
+            family, files = "", []
+            for declaration in tinycss2.parse_blocks_contents(rule.content, skip_comments=True, skip_whitespace=True):
+                if declaration.type != "declaration":
+                    continue
+                tokens = [token for token in declaration.value if token.type not in ("whitespace", "comment")]
+                if declaration.lower_name == "font-family":
+                    family = " ".join(str(token.value) for token in tokens if token.type in ("string", "ident"))
+                elif declaration.lower_name == "src":
+                    for token in tokens:
+                        url = token.value if token.type == "url" else None
+                        if token.type == "function" and token.lower_name == "url":
+                            url = next((arg.value for arg in token.arguments if arg.type == "string"), None)
+                        if url:
+                            files.append((sheet.parent / url).resolve())
+            if family:
+                faces.setdefault(family, []).extend(path for path in files if path.is_file())
+    return {family: tuple(paths) for family, paths in faces.items()}
+
+
+@cache
+def family_characters(families: tuple[str, ...]) -> frozenset[int]:
+    """Every character the bundled fonts of these CSS font families can print (the machine's own fonts do not count)."""
+    faces = _font_faces()
+    covered: set[int] = set()
+    for family in families:
+        for path in faces.get(family, ()):
+            covered |= _font_characters(path)
+    return frozenset(covered)
+
+
+def _uncovered(text: str, families: tuple[str, ...]) -> list[str]:
+    if text.isascii() and families and family_characters(families) >= _ASCII_PRINTABLE:
+        return []  # most lines need no look-up
+    covered = family_characters(families)
     found = []
     for character in dict.fromkeys(text):
         # Spaces, joiners and other format characters print nothing of their own.
         if ord(character) not in covered and unicodedata.category(character) not in {"Zs", "Cc", "Cf"}:
             found.append(character)
     return found
+
+
+_ASCII_PRINTABLE = frozenset(range(0x21, 0x7F))
 
 
 def _rgb(colour) -> tuple[tuple[float, float, float], float]:

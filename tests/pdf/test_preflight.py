@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from coordinator.leaflets.preflight import PreflightFailed, PrintRules, bundled_characters, contrast, field_label
+from coordinator.leaflets.preflight import (
+    PreflightFailed,
+    PrintRules,
+    bundled_characters,
+    contrast,
+    family_characters,
+    field_label,
+)
 from coordinator.pdf import render_pdf
 from tests.helpers.pdf import reader
 
@@ -121,15 +128,23 @@ def test_two_words_on_two_lines_are_not_a_split_number():
 
 
 def test_a_character_none_of_the_fonts_has_is_refused_by_name():
-    # Bengali: no bundled font has it, so it would print as an empty box or in whatever font the machine has.
-    html = page('<p data-field="contact_line">Coordinator: বাংলা 020 7946 0018</p>')
+    # Sinhala: none of the fonts this page names has it (nor any bundled font), so it would print as an empty box
+    # or in whatever font the machine has.
+    html = page('<p data-field="contact_line">Coordinator: සිංහල 020 7946 0018</p>')
     error = refused(html)
     [problem] = error.problems
-    assert (problem.rule, problem.field, problem.text) == ("missing-glyph", "contact_line", "বাংল")
-    assert problem.message.startswith("The contact line has characters “ব” (U+09AC), “া” (U+09BE)")
-    one = refused(page('<p data-field="contact_line">Coordinator: ব</p>'))
-    assert str(one) == ("The contact line has the character “ব” (U+09AC), which none of the leaflet's fonts can "
+    assert (problem.rule, problem.field, problem.text) == ("missing-glyph", "contact_line", "සිංහල")
+    assert problem.message.startswith("The contact line has characters “ස” (U+0DC3), “ි” (U+0DD2)")
+    one = refused(page('<p data-field="contact_line">Coordinator: ස</p>'))
+    assert str(one) == ("The contact line has the character “ස” (U+0DC3), which none of the leaflet's fonts can "
                         "print: remove it or write it another way.")
+
+
+def test_only_the_fonts_the_text_asks_for_count():
+    # Bengali has a bundled font (static/print/scripts.css) only once a page names its family; Latin needs none.
+    families = ("Leaflet Sans", "Leaflet Sans Fallback")
+    assert ord("ব") not in family_characters(families) and ord("Ł") in family_characters(families)
+    assert family_characters(("sans-serif",)) == frozenset()  # the machine's own fonts never count
     # Latin, Polish, Welsh and the symbols leaflets use are all covered.
     assert all(ord(c) in bundled_characters() for c in "Zoë Łukasz ŵŷ £ € · – “ ” ✓")
 
@@ -153,7 +168,7 @@ def test_contrast_is_the_wcag_ratio():
 
 
 def test_every_problem_is_listed_and_the_message_counts_the_rest():
-    html = page('<p data-field="summary" style="color:#bbb;font-size:8pt">Faint and small বাংলা</p>')
+    html = page('<p data-field="summary" style="color:#bbb;font-size:8pt">Faint and small සිංහල</p>')
     error = refused(html)
     assert {p.rule for p in error.problems} == {"small-text", "contrast", "missing-glyph"}
     assert str(error).endswith(f"(and {len(error.problems) - 1} more problems)")
