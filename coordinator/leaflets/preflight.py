@@ -57,6 +57,8 @@ FIELD_LABELS = {
     "contact_line": "The contact line",
     "association_name": "The association's name",
     "signup": "The sign-up panel",
+    "sign_up": "The sign-up panel",
+    "small_print": "The small print",
 }
 
 
