@@ -1,4 +1,5 @@
-"""The reach report's charts: horizontal bar charts of households covered, copies printed and bulletins delivered.
+"""The reach report's charts: horizontal bar charts of households printed for and delivered to, copies printed and
+bulletins delivered.
 
 Charts are drawn on the server as inline SVG, so they need no script and no stylesheet: sizes and colours are SVG
 presentation attributes (the CSP allows no inline style). The SVG has no viewBox: its units are CSS pixels, so its
@@ -96,16 +97,25 @@ def _chart(key: str, title: str, intro: str, rows: Iterable[tuple[str, list[Bar]
 
 
 def coverage_chart(rows: list[ReachRow], title: str, key: str) -> BarChart:
-    """Households covered in each row as a share of the row's households (a bar of the full width is 100%)."""
-    def bars(row: ReachRow) -> tuple[str, list[Bar], str]:
-        share = row.figures.coverage_percent
-        text = format_percent(share)
-        bar = Bar(share or 0.0, _width(share or 0.0, 100.0), text, "primary", has_track=True)
-        summary = (f"{row.label}: {text}, {row.figures.households_covered:,} of "
-                   f"{row.figures.households_all:,} households.")
-        return row.label, [bar], summary
+    """Households printed for and delivered to in each row, each a share of the row's households (a full bar is 100%).
 
-    return _chart(key, title, "Bar chart; each bar is a share, a full bar is 100%.", (bars(r) for r in rows))
+    Two bars a row, as the tables have two columns: leaflets printed but not delivered yet show as a gap between them.
+    """
+    def bars(row: ReachRow) -> tuple[str, list[Bar], str]:
+        n = row.figures
+        printed, delivered = format_percent(n.coverage_percent), format_percent(n.delivered_percent)
+        pair = [
+            Bar(n.coverage_percent or 0.0, _width(n.coverage_percent or 0.0, 100.0), f"{printed} printed for",
+                "primary", has_track=True),
+            Bar(n.delivered_percent or 0.0, _width(n.delivered_percent or 0.0, 100.0), f"{delivered} delivered to",
+                "good", has_track=True),
+        ]
+        summary = (f"{row.label}: printed for {n.households_covered:,} of {n.households_all:,} households "
+                   f"({printed}), delivered to {n.households_delivered:,} ({delivered}).")
+        return row.label, pair, summary
+
+    return _chart(key, title, "Bar chart; each row has two bars, households printed for and households delivered "
+                  "to, each a share: a full bar is 100%.", (bars(r) for r in rows))
 
 
 def copies_chart(rows: list[ReachRow], title: str, key: str) -> BarChart:
@@ -140,23 +150,25 @@ TOP_SCHEMES = 10
 
 
 def top_schemes_chart(report: ReachReport) -> BarChart:
-    """The schemes that reached the most households, their bars as the share of their own households."""
+    """The schemes whose leaflets were printed for the most households, their bars as shares of their own households."""
     reached = [row for row in report.schemes if row.scheme_id is not None and row.figures.households_covered]
     reached.sort(key=lambda row: (-row.figures.households_covered, row.label.lower()))
     return coverage_chart(
         reached[:TOP_SCHEMES],
-        f"The {TOP_SCHEMES} schemes whose leaflets reached the most households: the share of each scheme's households",
+        f"The {TOP_SCHEMES} schemes printed for the most households: the share of each scheme's households printed "
+        "for and delivered to",
         "chart-top-schemes",
     )
 
 
 def ward_charts(report: ReachReport) -> list[BarChart]:
-    """The three charts of the wards: households covered, copies printed, bulletins delivered and failed."""
+    """The three charts of the wards: households printed for and delivered to, copies printed, bulletins delivered
+    and failed."""
     wards = [row for row in report.wards if row.label != NO_SCHEME]
     with_orphans = report.wards
     return [
-        coverage_chart(wards, "Households covered in each ward, as a share of the ward's households",
-                       "chart-ward-households"),
+        coverage_chart(wards, "Households printed for and delivered to in each ward, as a share of the ward's "
+                       "households", "chart-ward-households"),
         copies_chart(with_orphans, "Copies printed for each ward", "chart-ward-copies"),
         bulletins_chart(wards, "Bulletin emails delivered and failed in each ward", "chart-ward-bulletins"),
     ]

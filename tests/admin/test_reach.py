@@ -418,13 +418,19 @@ def test_page_charts_are_accessible_svg_with_proportional_bars(client, admin, kn
         assert float(svg.get("font-size")) >= 16
 
     households = charts["chart-ward-households"]
-    assert households.get("aria-label") == "Households covered in each ward, as a share of the ward's households"
-    assert "Bickley: 77.4%, 325 of 420 households. Darwin: 20.0%, 20 of 100 households." in households.find("desc").text
-    # A full bar is 100%: the widths are the shares, in the same proportion.
-    (bickley_value, bickley_width, _), (darwin_value, darwin_width, _) = bars(households)
+    assert households.get("aria-label") == (
+        "Households printed for and delivered to in each ward, as a share of the ward's households")
+    assert ("Bickley: printed for 325 of 420 households (77.4%), delivered to 0 (0.0%). "
+            "Darwin: printed for 20 of 100 households (20.0%), delivered to 0 (0.0%).") in households.find("desc").text
+    # Two bars a ward, printed for then delivered to; a full bar is 100%: the widths are the shares.
+    (bickley_value, bickley_width, printed_fill), bickley_delivered, (darwin_value, darwin_width, _), _d = bars(
+        households)
     assert bickley_value == pytest.approx(100 * 325 / 420) and darwin_value == pytest.approx(20.0)
     assert bickley_width == pytest.approx(reach_charts.BAR_AREA * 325 / 420, abs=0.01)
     assert darwin_width == pytest.approx(reach_charts.BAR_AREA * 0.2, abs=0.01)
+    assert printed_fill == "#1d3f72" and bickley_delivered == (0.0, 0.0, "#00703c")
+    assert [t.text for t in households.iter("text")] == [
+        "Bickley", "77.4% printed for", "0.0% delivered to", "Darwin", "20.0% printed for", "0.0% delivered to"]
 
     copies = bars(charts["chart-ward-copies"])
     assert [value for value, _w, _f in copies] == [495, 28, 7]
@@ -724,4 +730,12 @@ def test_the_csv_keeps_its_old_columns_first_and_adds_printed_and_delivered_afte
 
     html = client.get(f"/admin/reach?{query()}").get_data(as_text=True)
     assert '<th scope="row">Households delivered to</th><td class="num">245</td>' in html
+    # The charts show delivered beside printed for: Bickley 245 of 420 delivered to, Hayes Lane 95 of its 180.
+    charts = svg_charts(html)
+    assert [(value, fill) for value, _w, fill in bars(charts["chart-ward-households"])][:2] == [
+        (pytest.approx(100 * 325 / 420), "#1d3f72"), (pytest.approx(100 * 245 / 420), "#00703c")]
+    assert "Bickley: printed for 325 of 420 households (77.4%), delivered to 245 (58.3%)." in (
+        charts["chart-ward-households"].find("desc").text)
+    assert "Hayes Lane Watch: printed for 125 of 180 households (69.4%), delivered to 95 (52.8%)." in (
+        charts["chart-top-schemes"].find("desc").text)
     assert '<th scope="row">Copies in central print orders</th><td class="num">540</td>' in html
