@@ -42,7 +42,8 @@ def leaflet_page(body: str) -> str:
 FRONT_AND_BACK = leaflet_page(
     '<div class="side"><div class="panel"><div class="brand bleeds"><p>Bromley Neighbourhood Watch</p></div>'
     "<h1>You are not alone</h1></div></div>"
-    '<div class="side"><div class="panel"><p>Call 0808 2000 247, free, 24 hours.</p></div></div>'
+    '<div class="side"><div class="panel" style="background: #1d4e89; color: #fff; height: 210mm; break-after: auto">'
+    "<p>Call 0808 2000 247, free, 24 hours.</p></div></div>"
 )
 
 
@@ -111,17 +112,25 @@ def test_crop_marks_lie_outside_the_bleed_and_colour_runs_into_it(shop_pdf):
 
     mark_zone = range(trim_top - px(SLUG_MM) + 2, trim_top - px(CROP_MARK_OFFSET_MM))
     assert any(dark(x, y) for y in mark_zone for x in range(trim_left - 1, trim_left + 2)), "no crop mark at the left"
-    back = _pixels(shop_pdf, 1, dpi)
     within_bleed = [(x, y) for x in range(trim_left - px(BLEED_MM), trim_left) for y in range(trim_top - px(BLEED_MM),
                                                                                             trim_top)]
-    assert not any(max(back.getpixel(p)) < 140 for p in within_bleed), "a mark reaches into the bleed"
+    assert not any(max(image.getpixel(p)) < 140 and image.getpixel(p) != BAND for p in within_bleed), \
+        "a mark reaches into the bleed"
+
+    # A panel painted edge to edge (the back here) is painted on into the bleed on every edge of the paper.
+    back = _pixels(shop_pdf, 1, dpi)
+    trim_bottom, trim_right = trim_top + px(DL[1]), trim_left + px(DL[0])
+    for x, y in ((trim_left + px(20), trim_bottom + px(BLEED_MM) - 2), (trim_right + px(BLEED_MM) - 2, trim_top + 40),
+                 (trim_left - px(BLEED_MM) + 2, trim_top + 40), (trim_left + px(20), trim_top - px(BLEED_MM) + 2)):
+        assert all(abs(a - b) < 40 for a, b in zip(back.getpixel((x, y)), BAND)), (x, y)
+    assert back.getpixel((trim_left + px(20), trim_bottom + px(BLEED_MM) + 4)) == (255, 255, 255)
 
 
 def test_text_black_is_one_ink_and_the_text_is_all_there(shop_pdf):
     text = "".join(page.extract_text() for page in reader(shop_pdf).pages)
     assert "You are not alone" in text and "0808 2000 247" in text
     with pikepdf.open(BytesIO(shop_pdf)) as pdf:
-        content = b"".join(part.read_bytes() for part in pdf.pages[1].obj.Contents)
+        content = b"".join(part.read_bytes() for part in pdf.pages[0].obj.Contents)
     # shop.css sets the ink to device-cmyk(0 0 0 1): text fills in DeviceCMYK with K alone.
     assert b"/DeviceCMYK cs\n0 0 0 1 scn" in content
 
