@@ -5,8 +5,8 @@ returns every problem it finds, each naming the leaflet field it came from and s
 - text printed under the format's minimum size (RNIB Clear Print: 12 pt on leaflets), measured as it prints,
   after a home sheet's scale; the small print (an element with class "small-print") has its own minimum;
 - content that runs out of its panel (an element with `data-panel`) or off its page;
-- a phone number split across two lines, or a web address split in the middle of a word (after "/" or "." it may
-  break: that is where a reader expects it to);
+- a phone number split across two lines, a web address split in the middle of a word (after "/" or "." it may
+  break: that is where a reader expects it to), or any other word cut where it does not break;
 - a character none of the fonts its text asks for has (its CSS font-family, each family's bundled @font-face
   files in static/print/): it would print as an empty box, or in whatever font the machine happens to have;
 - text whose colour has less than 4.5:1 contrast with the background painted behind it (WCAG 2.2 AA).
@@ -76,7 +76,7 @@ class PrintRules:
 class Problem:
     """One thing preflight refuses: the rule, the field it came from ("" when none says), the page, and what to do."""
 
-    rule: str  # "small-text", "overflow", "split-number", "split-address", "missing-glyph", "contrast"
+    rule: str  # "small-text", "overflow", "split-number", "split-address", "split-word", "missing-glyph", "contrast"
     field: str
     page: int
     text: str
@@ -296,6 +296,12 @@ def _check_line_breaks(block, where: _Where, page_number: int, add) -> None:
                         "print a shorter address, or let it break only after “/” or “.”.")
             elif _DIGITS.match(token):
                 add("split-number", where.field, page_number, token, _split_number_message(label, token, page_number))
+            elif not tail.group().endswith(("-", "\u2010", "\u00ad", "/")) and token.isalpha():
+                # A word cut where it does not break ("neighbour" / "s"), as WeasyPrint does to a word wider than
+                # its line rather than let it run out: a hyphenated word may break at its hyphen.
+                add("split-word", where.field, page_number, token,
+                    f"{label}: the word “{token}” is cut across two lines on page {page_number}: shorten it or the "
+                    "text around it, or choose a larger format.")
             continue
         combined = f"{before} {after}"
         boundary = len(before)

@@ -172,3 +172,12 @@ def test_every_problem_is_listed_and_the_message_counts_the_rest():
     error = refused(html)
     assert {p.rule for p in error.problems} == {"small-text", "contrast", "missing-glyph"}
     assert str(error).endswith(f"(and {len(error.problems) - 1} more problems)")
+
+
+def test_a_word_cut_where_it_does_not_break_is_refused_but_a_hyphen_may_break():
+    # WeasyPrint cuts a word wider than its line rather than let it run out ("neighbour" / "s").
+    html = page('<h1 data-field="headline" style="width:30mm;font-size:20pt">Support for your neighbours</h1>')
+    error = refused(html)
+    assert [(p.rule, p.field, p.text) for p in error.problems] == [("split-word", "headline", "neighbours")]
+    assert str(error).startswith("The headline: the word “neighbours” is cut across two lines on page 1")
+    render_pdf(page('<p data-field="summary" style="width:14mm">Good self-esteem</p>'), preflight=LEAFLET_RULES)
