@@ -154,8 +154,19 @@ def preview_html(recipe: LeafletRecipe, asset_base: str) -> str:
     return render_leaflet_html(recipe.data, recipe.layout, is_large_print=recipe.is_large_print, asset_base=asset_base)
 
 
+# The builder's field for each leaflet field preflight names: what the coordinator can change to mend it.
+PREFLIGHT_FORM_FIELDS = {
+    "headline": "campaign", "hashtag": "campaign", "summary": "campaign", "key_messages": "campaign",
+    "call_to_action": "campaign", "web_address": "campaign", "helplines": "helplines", "local_notice": "notice",
+}
+
+
 def checked_pdf(prepared: PreparedLeaflet) -> bytes:
-    """The PDF, or LeafletChoiceError saying why it cannot be printed (too long, hidden characters)."""
+    """The PDF, or LeafletChoiceError saying why it cannot be printed (too long, hidden characters, preflight).
+
+    A preflight problem is shown at the builder's field that chose the text it came from (the campaign, the
+    helpline set, the local notice); the rest (type too small, the police block, the small print) at the layout.
+    """
     try:
         return leaflet_pdf(prepared.recipe)
     except LeafletDoesNotFit as error:
@@ -164,4 +175,11 @@ def checked_pdf(prepared: PreparedLeaflet) -> bytes:
             message += " Leaving out the local notice may also make it fit."
         raise LeafletChoiceError({"layout": message}) from error
     except LeafletError as error:
-        raise LeafletChoiceError({"form": str(error)}) from error
+        # A preflight refusal (render.LeafletPreflightFailed) names the leaflet field of each problem.
+        fields = getattr(error, "fields", None)
+        if not fields:
+            raise LeafletChoiceError({"form": str(error)}) from error
+        errors: dict[str, str] = {}
+        for field, message in fields.items():
+            errors.setdefault(PREFLIGHT_FORM_FIELDS.get(field, "layout"), message)
+        raise LeafletChoiceError(errors) from error
