@@ -51,7 +51,7 @@ ABANDONED_AFTER_SECONDS = 360
 # While a queue is being worked through, how fast renders finish (the last this many, across every process) is
 # a better guide than one render's time: under a launch's load the pages and other renders share the cores.
 RECENT_FINISHES = 20
-RATE_IS_CURRENT_SECONDS = 30
+RATE_IS_CURRENT_SECONDS = 60
 # A web process starts its render processes on first use (after a restart): the app is built in each, once.
 PROCESS_START_SECONDS = 5
 EXECUTOR = "coordinator_render_queue"
@@ -249,9 +249,13 @@ def average_render_seconds(cache: LeafletCache) -> float:
 
 
 def finishing_rate(cache: LeafletCache) -> float | None:
-    """Renders finished a second lately, across every process; None when too few finished lately to say."""
-    finished = cache.read_timings().get("finished", [])
-    if len(finished) < 5 or time.time() - finished[-1] > RATE_IS_CURRENT_SECONDS or finished[-1] <= finished[0]:
+    """Renders finished a second lately, across every process; None when too few finished lately to say.
+
+    Only finishes of the last RATE_IS_CURRENT_SECONDS count: one from an earlier burst would make the rate look slow.
+    """
+    now = time.time()
+    finished = [t for t in cache.read_timings().get("finished", []) if now - t <= RATE_IS_CURRENT_SECONDS]
+    if len(finished) < 5 or finished[-1] <= finished[0]:
         return None
     return (len(finished) - 1) / (finished[-1] - finished[0])
 

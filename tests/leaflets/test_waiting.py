@@ -167,6 +167,10 @@ def test_the_estimate_counts_the_renders_asked_for_before_and_the_measured_rende
     now = time.time()
     cache.write_timings({"average": 2.0, "count": 10, "finished": [now - 20, now - 15, now - 10, now - 5, now]})
     assert render_queue.known_state(keys[-1]).estimate_seconds == 46  # 5 / 0.2 a second, x 1.25, 5 s and 9 s
+    # Finishes of an earlier burst say nothing of the rate now.
+    cache.write_timings({"average": 2.0, "count": 10, "finished": [now - 900, now - 800, now - 700, now - 3, now]})
+    assert render_queue.finishing_rate(cache) is None
+    cache.write_timings({"average": 2.0, "count": 10, "finished": [now - 20, now - 15, now - 10, now - 5, now]})
     render_queue.note_render_seconds(cache, 4.0)
     assert cache.read_timings()["average"] == 2.4 and len(cache.read_timings()["finished"]) == 6
     assert render_queue.known_state("f" * 64) is None and render_queue.known_state("../etc") is None
