@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from config import CONFIGS, Config, development_secret_key
 from coordinator import http, numbers
+from coordinator.languages import text_direction
 from coordinator.links import is_progress_poll, this_page
 
 log = logging.getLogger(__name__)
@@ -153,6 +154,8 @@ def _register_hooks(app: Flask) -> None:
     # Phone numbers one unbreakable unit, web addresses breaking only after "/" or ".", on every page.
     app.add_template_filter(numbers.numbers_kept_whole)
     app.add_template_filter(numbers.breakable_address)
+    # dir="rtl" or "ltr" for a campaign's language tag, on the pages and emails that show it.
+    app.add_template_filter(text_direction)
     app.before_request(lambda: forget_when_sent(request))
 
 

@@ -193,7 +193,7 @@ def test_a_campaign_in_another_language_says_so_and_its_picture_loads_without_a_
     db.session.commit()
 
     html = client.get(f"/campaigns/{campaign.item.slug}").get_data(as_text=True)
-    assert '<article class="campaign" lang="pl">' in html
+    assert '<article class="campaign" lang="pl" dir="ltr">' in html
     source = re.search(r'<img src="([^"]+)" alt=""', html).group(1)
     assert source == f"/bulletin-images/{campaign.image.sha256}.png"
     picture = client.get(source)
