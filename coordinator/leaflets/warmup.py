@@ -213,15 +213,25 @@ def warm_leaflets(warmup_id: int) -> None:
     cache = app_cache()
     began_cpu = time.process_time()
     last_write = time.monotonic()
+    counts: dict[str, int] = {"rendered": 0, "already_ready": 0, "refused": 0, "failed": 0, "bytes_written": 0}
+    printed_on = warmup.printed_on
+
+    def write_progress() -> None:
+        # Set on the row only now, and committed at once: no write transaction stays open while leaflets render
+        # (on SQLite it would hold the one write lock, and logins would wait for it).
+        for name, value in counts.items():
+            setattr(warmup, name, value)
+        warmup.cpu_seconds = time.process_time() - began_cpu
+
     for scheme in schemes:
-        outcome = _warm_one(cache, scheme, campaign, helpline_set, formats[scheme.id], warmup.printed_on, offer)
-        setattr(warmup, outcome[0], getattr(warmup, outcome[0]) + 1)
-        warmup.bytes_written += outcome[1]
+        outcome, written = _warm_one(cache, scheme, campaign, helpline_set, formats[scheme.id], printed_on, offer)
+        counts[outcome] += 1
+        counts["bytes_written"] += written
         if time.monotonic() - last_write > PROGRESS_EVERY_SECONDS:
-            warmup.cpu_seconds = time.process_time() - began_cpu
+            write_progress()
             db.session.commit()
             last_write = time.monotonic()
-    warmup.cpu_seconds = time.process_time() - began_cpu
+    write_progress()
     warmup.state = WarmupState.DONE
     warmup.finished_at = utcnow()
     db.session.commit()
