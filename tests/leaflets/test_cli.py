@@ -15,7 +15,7 @@ from coordinator.content.models import ContentKind
 from coordinator.extensions import db
 from coordinator.leaflets.models import LeafletRecord, PrintOrder
 from tests.factories import load_starter, make_coordinated_scheme
-from tests.helpers.pdf import reader
+from tests.helpers.pdf import reader, squeeze
 
 
 def test_leaflet_render_writes_the_pdf_and_records_it(runner, tmp_path):
@@ -28,7 +28,10 @@ def test_leaflet_render_writes_the_pdf_and_records_it(runner, tmp_path):
     assert result.exit_code == 0, result.output
     pages = reader(out.read_bytes()).pages
     assert len(pages) == 4  # 3 copies fill 2 A4 sheets, front and back
-    assert "Contact your local scheme, Bickley Park" in pages[1].extract_text()
+    # Marked sensitive: the neutral outside carries the police and the scheme's contact line, the inside the rest.
+    assert "Contact your local scheme, Bickley Park" in pages[0].extract_text()
+    assert "Supportforyouandyourneighbours" in squeeze(pages[0].extract_text())
+    assert "ITSNOTOK" in pages[1].extract_text()
     record = db.session.scalar(select(LeafletRecord))
     assert (record.scheme_id, record.copies, record.created_by_label, record.layout) == (scheme.id, 3, "cli", "a5")
     assert f"ref {record.reference}" in result.output and "Print double-sided, flip on long edge" in result.output
