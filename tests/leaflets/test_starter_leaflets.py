@@ -58,3 +58,24 @@ def test_the_largest_starter_set_fits_the_back_of_an_a5_for_the_home_printer_too
     back = pages[1].extract_text()
     assert back.count("0808 2000 247") == 2 and back.count("0800 1111") == 2
     assert decode_qr(pdf, tmp_path, 0) == [short_campaign_url("you-are-not-alone")] * 2
+
+
+def test_a_leaflet_marked_sensitive_keeps_its_outside_neutral_and_one_not_marked_does_not(tmp_path):
+    admin = load_starter()
+    scheme, _ = make_coordinated_scheme("Bickley Park")
+    assert current(ContentKind.HELPLINE_SET, "domestic-abuse").is_sensitive
+    assert current(ContentKind.CAMPAIGN, "you-are-not-alone").is_sensitive
+    assert not current(ContentKind.HELPLINE_SET, "emergency-and-reporting").is_sensitive
+    _, prepared = builder.generate_leaflet(scheme, starter_choice("vawg-prevention", print_mode="shop"), admin)
+    front, back = (page.extract_text() for page in reader(pdfs.leaflet_pdf(prepared.recipe)).pages)
+    # The side seen first on the doormat: no subject, no helpline name; the police and the way to reach the scheme.
+    assert "Supportforyouandyourneighbours" in squeeze(front)
+    for revealing in ("Violence", "VAWG", "abuse", "Abuse", "Helpline", "0808"):
+        assert revealing not in front, revealing
+    assert "Emergency 999" in front and "Non-emergency 101" in front and "15p a call" in front
+    assert "Violence Against" in back and "0808 2000 247" in back
+    # The same campaign with a set not marked sensitive prints its subject on the front.
+    choice = starter_choice("vawg-prevention", "emergency-and-reporting", print_mode="shop")
+    _, prepared = builder.generate_leaflet(scheme, choice, admin)
+    front = reader(pdfs.leaflet_pdf(prepared.recipe)).pages[0].extract_text()
+    assert "Violence Against" in front and "Support for you" not in front
