@@ -28,6 +28,7 @@ from markupsafe import Markup, escape
 from coordinator.content.phones import is_police_number
 from coordinator.languages import text_direction
 from coordinator.leaflets.layouts import HOME, PRINT_MODES, SHOP, Layout, get_layout, home_sheet_plan, plan_print
+from coordinator.leaflets.preflight import PreflightFailed, PrintRules
 from coordinator.pdf import (
     ASSET_BASE_URL,
     PRINT_SHOP_VARIANT,
@@ -101,6 +102,15 @@ class LeafletError(ValueError):
 
 class LeafletDoesNotFit(LeafletError):
     """The leaflet's text does not fit its layout."""
+
+
+class LeafletPreflightFailed(LeafletError):
+    """The laid-out leaflet breaks a print rule (coordinator/leaflets/preflight.py); `fields` maps each leaflet field
+    (the template's data-field) to its first message, "" the rest."""
+
+    def __init__(self, message: str, fields: dict[str, str]):
+        super().__init__(message)
+        self.fields = fields
 
 
 @dataclass(frozen=True)
@@ -548,6 +558,16 @@ def _does_not_fit_message(layout: Layout, is_large_print: bool) -> str:
     return f"Too long for {name}: choose {get_layout(layout.larger).short_name}."
 
 
+def preflight_rules(layout: Layout, is_large_print: bool) -> PrintRules:
+    """What every leaflet is checked against as it is laid out: its format's smallest body type as printed (14 pt
+    in large print), 8 pt small print, and the rules every leaflet meets (preflight.py)."""
+    if layout.key == "wallet":
+        # The folded card's association name prints at 8 pt, under its 9 pt: its type size is not checked until
+        # the design lifts it; every other rule is.
+        return PrintRules(min_text_pt=None)
+    return PrintRules(min_text_pt=14.0 if is_large_print else layout.min_body_pt, min_small_print_pt=8.0)
+
+
 def _fitted_pdf(data: LeafletData, layout: Layout, is_large_print: bool, stylesheets: list[str],
                 variant: str | None) -> bytes:
     first = measure_panels(data, layout, is_large_print)
@@ -557,7 +577,9 @@ def _fitted_pdf(data: LeafletData, layout: Layout, is_large_print: bool, stylesh
         html = _leaflet_html(data, layout, is_large_print, ASSET_BASE_URL, fits)
         try:
             return render_pdf(html, stylesheets, metadata=leaflet_metadata(data, layout), variant=variant,
-                              expected_pages=layout.pages)
+                              expected_pages=layout.pages, preflight=preflight_rules(layout, is_large_print))
+        except PreflightFailed as error:
+            raise LeafletPreflightFailed(str(error), error.fields) from error
         except DoesNotFit as error:
             if fits == smallest:
                 raise LeafletDoesNotFit(_does_not_fit_message(layout, is_large_print)) from error
