@@ -92,6 +92,10 @@ class PreflightFailed(ValueError):
         more = len(self.problems) - 1
         super().__init__(first if not more else f"{first} (and {more} more problem{'s' if more > 1 else ''})")
 
+    def __reduce__(self):
+        # A render process sends its exceptions back pickled: rebuild from the problems, not the message.
+        return type(self), (self.problems,)
+
     @property
     def fields(self) -> dict[str, str]:
         """The first message for each field, for a form to show at the field ("" for the rest)."""

@@ -112,6 +112,10 @@ class LeafletPreflightFailed(LeafletError):
         super().__init__(message)
         self.fields = fields
 
+    def __reduce__(self):
+        # Renders run in a render process and their refusals come back pickled: keep the fields too.
+        return type(self), (str(self), self.fields)
+
 
 @dataclass(frozen=True)
 class LeafletHelpline:

@@ -181,3 +181,15 @@ def test_a_word_cut_where_it_does_not_break_is_refused_but_a_hyphen_may_break():
     assert [(p.rule, p.field, p.text) for p in error.problems] == [("split-word", "headline", "neighbours")]
     assert str(error).startswith("The headline: the word “neighbours” is cut across two lines on page 1")
     render_pdf(page('<p data-field="summary" style="width:14mm">Good self-esteem</p>'), preflight=LEAFLET_RULES)
+
+
+def test_a_refusal_survives_the_trip_back_from_a_render_process():
+    import pickle
+
+    from coordinator.leaflets.render import LeafletPreflightFailed
+
+    error = refused(page('<p data-field="summary" style="color:#bbb">Faint</p>'))
+    again = pickle.loads(pickle.dumps(error))
+    assert again.problems == error.problems and str(again) == str(error)
+    leaflet_error = pickle.loads(pickle.dumps(LeafletPreflightFailed(str(error), error.fields)))
+    assert leaflet_error.fields == error.fields and str(leaflet_error) == str(error)
