@@ -110,7 +110,7 @@ LAYOUTS: dict[str, Layout] = {
         Layout("dl", "DL leaflet", "DL", 99, 210, 2, False, True, "a4-folded", HomeGrid(1, 3, is_rotated=True)),
         # A sheet of A4 folded in three to DL: the most common door-drop leaflet. Outside, left to right: the
         # flap that folds in, the back cover and the front cover; inside, three panels read left to right.
-        Layout("a4-folded", "folded A4 leaflet (DL tri-fold)", "folded A4", 297, 210, 2, False, True, "a5", None,
+        Layout("a4-folded", "folded A4 leaflet (DL tri-fold)", "folded A4", 297, 210, 2, False, True, "a4", None,
                panels=(("flap", "back-cover", "front"), ("inside-1", "inside-2", "inside-3")), folds=2, max_fit=2.0),
         Layout("a6", "A6 postcard", "A6", 105, 148, 2, False, False, "a5", HomeGrid(2, 2)),
         # Folded once to bank-card size (85 x 55 mm): outside the back and a neutral front, inside the numbers.
