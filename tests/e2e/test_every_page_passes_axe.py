@@ -23,6 +23,7 @@ from coordinator.content.models import ContentKind, VersionState
 from coordinator.db import utcnow
 from coordinator.demo import seed_demo
 from coordinator.extensions import db
+from coordinator.leaflets import rounds
 from coordinator.leaflets.builder import generate_leaflet
 from coordinator.leaflets.models import PrintOrderState
 from coordinator.leaflets.print_orders import create_print_order
@@ -481,3 +482,130 @@ def test_bulletin_pages(page, world):
     crawl.show_error("Make the bulletins", "admin: a bulletin for every scheme, empty")
     crawl.assert_clean()
     assert len(crawl.checked) == 23
+
+
+# --- Tables on a 320-pixel phone ------------------------------------------------------------------------------------
+
+PHONE = {"width": 320, "height": 640}
+# Every table sits in a box that scrolls sideways (templates/_macros/tables.html); the box must take the keyboard
+# focus and be a named region, and the page itself must never scroll sideways.
+TABLE_BOXES = """() => ({
+    pageFits: document.documentElement.scrollWidth <= window.innerWidth,
+    tooWide: [...document.querySelectorAll('body *')]
+        .filter(el => el.getBoundingClientRect().right > window.innerWidth + 1 && !el.closest('.table-wrap'))
+        .map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className ? '.' + el.className : '')
+             + ' ' + (el.textContent || '').trim().slice(0, 40))
+        .slice(0, 5),
+    tablesOutside: [...document.querySelectorAll('main table')].filter(t => !t.closest('.table-wrap')).length,
+    boxes: [...document.querySelectorAll('main .table-wrap')].map(box => ({
+        role: box.getAttribute('role'), name: box.getAttribute('aria-label'), tabindex: box.getAttribute('tabindex'),
+        scrolls: box.scrollWidth > box.clientWidth,
+    })),
+})"""
+
+
+class PhoneCrawl(Crawl):
+    """The crawl at 320 pixels, which also checks each page's table boxes and counts those that scroll."""
+
+    def __init__(self, page) -> None:
+        super().__init__(page)
+        page.set_viewport_size(PHONE)
+        self.boxes = 0
+        self.scrolling: list[str] = []
+
+    def check(self, label: str) -> None:
+        super().check(label)
+        found = self.page.evaluate(TABLE_BOXES)
+        assert found["pageFits"], f"{label}: the page scrolls sideways at 320 px: {found['tooWide']}"
+        assert found["tablesOutside"] == 0, f"{label}: a table outside a scrolling box"
+        for box in found["boxes"]:
+            assert (box["role"], box["tabindex"]) == ("region", "0") and box["name"], f"{label}: {box}"
+            self.boxes += 1
+            if box["scrolls"]:
+                self.scrolling.append(f"{label}: {box['name']}")
+
+
+def test_pages_with_tables_on_a_320_pixel_phone(page):
+    crawl = PhoneCrawl(page)
+    admin = load_starter()
+    scheme, coordinator = make_coordinated_scheme("Bickley Park", streets=((20, 0), (12, 12), (8, 1)))
+    generate_leaflet(scheme, starter_choice(), coordinator)
+    run = create_print_run(scheme, starter_choice(), [s.id for s in scheme.streets], coordinator)
+    rounds.split_into_rounds(run, 2, coordinator)
+    order = create_print_order(starter_choice(), None, admin)  # jobs run at once in tests
+    subscribers.sign_up(scheme, "kim@example.net", HOSTILE)
+    make_notice(scheme, coordinator, state=VersionState.APPROVED, title="Residents' meeting")
+    db.session.commit()
+    _switch_to(page, coordinator)
+
+    crawl.visit("/leaflets/", "leaflets")
+    crawl.visit(f"/leaflets/print-runs/{run.id}", "a print run")
+    crawl.visit(f"/leaflets/print-runs/{run.id}/rounds", "delivery rounds, a dropdown for each street")
+    for dropdown in page.locator("main table select").all():
+        box = dropdown.bounding_box()
+        # Wide enough to read its round ("Round 1") and at least the 24 pixels of a target (WCAG 2.5.8).
+        assert box["width"] >= 90 and box["height"] >= 24, box
+    page.locator("main table select").first.select_option(label="Round 2")
+    crawl.press("Save the rounds", "delivery rounds: a street moved")
+    crawl.visit(f"/leaflets/schemes/{scheme.id}/print-runs/new", "new print run")
+    crawl.press("Work out the copies", "new print run: the copies worked out")
+    crawl.visit(f"/schemes/{scheme.id}", "scheme page")
+    crawl.visit(f"/schemes/{scheme.id}/streets/import", "import streets")
+    crawl.visit(f"/schemes/{scheme.id}/subscribers", "subscribers")
+    crawl.visit(f"/schemes/{scheme.id}/subscribers/import", "import subscribers")
+    crawl.visit(f"/content/schemes/{scheme.id}/notices", "local notices")
+
+    _switch_to(page, admin)
+    crawl.visit("/admin/", "dashboard")
+    crawl.visit("/admin/users", "coordinators")
+    crawl.visit(f"/admin/users/{coordinator.id}", "a coordinator")
+    crawl.visit("/admin/schemes", "schemes")
+    crawl.visit(f"/admin/schemes/{scheme.id}", "a scheme")
+    crawl.visit("/admin/schemes/import", "import schemes")
+    crawl.visit("/admin/users/import", "import coordinators")
+    crawl.upload("CSV file", "coordinators.csv", BAD_COORDINATORS_CSV)
+    crawl.press("Check and import", "import coordinators: report with bad rows")
+    crawl.visit("/admin/audit", "audit log")
+    crawl.visit("/admin/settings", "settings")
+    crawl.visit("/admin/reach", "reach")
+    crawl.visit("/admin/data-requests", "data requests")
+    page.get_by_label("Email address").fill("kim@example.net")
+    crawl.press("Find this address", "data requests: an address found")
+    crawl.visit("/leaflets/print-orders", "print orders")
+    crawl.visit(f"/leaflets/print-orders/{order.id}", "a print order")
+    crawl.visit("/content/library", "content library")
+    crawl.visit(f"/content/items/{current(ContentKind.CAMPAIGN, 'its-not-ok').item_id}", "a campaign")
+    crawl.visit("/content/helplines/review", "helpline review")
+    crawl.assert_clean()
+    assert len(crawl.checked) == 29
+    assert crawl.boxes >= 30
+    # The boxes are there for the tables that do not fit: the rounds' streets and the reach report's among them.
+    assert "delivery rounds, a dropdown for each street: Streets and their rounds" in crawl.scrolling
+    assert "reach: Each ward" in crawl.scrolling
+
+
+def test_bulletin_pages_with_tables_on_a_320_pixel_phone(page, world):
+    crawl = PhoneCrawl(page)
+    coordinator, scheme = world.s.coordinator_a, world.s.scheme_a
+    make_recipients(scheme, 3)
+    with jobs.held():
+        sent = make_bulletin(world, subject="Sent")
+        approval.queue_bulletin(sent, coordinator)
+        progress.start_sending(sent, "example.org")
+        _deliveries(sent, DeliveryState.SENT, 2)
+        _deliveries(sent, DeliveryState.FAILED, 1, last_error="550 no such mailbox")
+        progress.finish_sending(sent)
+        draft = make_bulletin(world, subject="Draft")
+        db.session.commit()
+    _switch_to(page, coordinator)
+
+    base = f"/schemes/{scheme.id}/bulletins"
+    crawl.visit(base, "bulletins")
+    crawl.visit(f"{base}/{sent.id}", "bulletin: sent")
+    crawl.visit(f"{base}/{draft.id}", "bulletin: draft, with its previews")
+    _switch_to(page, world.admin)
+    crawl.visit("/admin/bulletins", "admin: bulletins")
+    crawl.assert_clean()
+    assert len(crawl.checked) == 4
+    # The computer's preview is wider than a phone: its box scrolls and the keyboard can reach it.
+    assert "bulletin: draft, with its previews: The bulletin as a computer shows it" in crawl.scrolling
