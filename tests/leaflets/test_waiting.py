@@ -73,6 +73,7 @@ def records() -> int:
 
 def test_a_miss_answers_at_once_with_the_waiting_page_then_the_pdf_from_the_render_pool(client, coordinator_scheme):
     _, scheme, _ = coordinator_scheme
+    renders_before = pdfs.render_count()  # a process-wide count: earlier tests in this process rendered too
     began = time.monotonic()
     response = post_form(client, f"/leaflets/schemes/{scheme.id}/new", builder_form(starter_choice(METOO)))
     assert response.status_code == 303 and time.monotonic() - began < 5
@@ -89,7 +90,7 @@ def test_a_miss_answers_at_once_with_the_waiting_page_then_the_pdf_from_the_rend
         assert 2 <= int(REFRESH.search(html).group(1)) <= 10  # without JavaScript the page looks again by itself
 
     wait_for(lambda: app_cache().has(key), 120, "the render process to make the leaflet", lambda: refusal(key))
-    assert pdfs.render_count() == 0, "rendered in a render process, never in the web process"
+    assert pdfs.render_count() == renders_before, "rendered in a render process, never in the web process"
     ready = client.get(waiting_url).get_data(as_text=True)
     assert "Your leaflet is ready." in ready and "data-progress-live" not in ready and not REFRESH.search(ready)
     assert "data-progress-go" in ready and 'name="download" value="Download PDF"' in ready
