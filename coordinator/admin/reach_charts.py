@@ -100,14 +100,16 @@ def coverage_chart(rows: list[ReachRow], title: str, key: str) -> BarChart:
     """Households printed for and delivered to in each row, each a share of the row's households (a full bar is 100%).
 
     Two bars a row, as the tables have two columns: leaflets printed but not delivered yet show as a gap between them.
+    Each bar's value is the share alone, which fits after the bar on a 320-pixel phone; the title says which bar is
+    which (upper, lower), and the description reads both in words.
     """
     def bars(row: ReachRow) -> tuple[str, list[Bar], str]:
         n = row.figures
         printed, delivered = format_percent(n.coverage_percent), format_percent(n.delivered_percent)
         pair = [
-            Bar(n.coverage_percent or 0.0, _width(n.coverage_percent or 0.0, 100.0), f"{printed} printed for",
+            Bar(n.coverage_percent or 0.0, _width(n.coverage_percent or 0.0, 100.0), printed,
                 "primary", has_track=True),
-            Bar(n.delivered_percent or 0.0, _width(n.delivered_percent or 0.0, 100.0), f"{delivered} delivered to",
+            Bar(n.delivered_percent or 0.0, _width(n.delivered_percent or 0.0, 100.0), delivered,
                 "good", has_track=True),
         ]
         summary = (f"{row.label}: printed for {n.households_covered:,} of {n.households_all:,} households "
@@ -156,7 +158,7 @@ def top_schemes_chart(report: ReachReport) -> BarChart:
     return coverage_chart(
         reached[:TOP_SCHEMES],
         f"The {TOP_SCHEMES} schemes printed for the most households: the share of each scheme's households printed "
-        "for and delivered to",
+        "for (upper bar) and delivered to (lower bar)",
         "chart-top-schemes",
     )
 
@@ -167,8 +169,8 @@ def ward_charts(report: ReachReport) -> list[BarChart]:
     wards = [row for row in report.wards if row.label != NO_SCHEME]
     with_orphans = report.wards
     return [
-        coverage_chart(wards, "Households printed for and delivered to in each ward, as a share of the ward's "
-                       "households", "chart-ward-households"),
+        coverage_chart(wards, "Households printed for (upper bar) and delivered to (lower bar) in each ward, as a "
+                       "share of the ward's households", "chart-ward-households"),
         copies_chart(with_orphans, "Copies printed for each ward", "chart-ward-copies"),
         bulletins_chart(wards, "Bulletin emails delivered and failed in each ward", "chart-ward-bulletins"),
     ]

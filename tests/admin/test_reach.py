@@ -419,7 +419,7 @@ def test_page_charts_are_accessible_svg_with_proportional_bars(client, admin, kn
 
     households = charts["chart-ward-households"]
     assert households.get("aria-label") == (
-        "Households printed for and delivered to in each ward, as a share of the ward's households")
+        "Households printed for (upper bar) and delivered to (lower bar) in each ward, as a share of the ward's households")
     assert ("Bickley: printed for 325 of 420 households (77.4%), delivered to 0 (0.0%). "
             "Darwin: printed for 20 of 100 households (20.0%), delivered to 0 (0.0%).") in households.find("desc").text
     # Two bars a ward, printed for then delivered to; a full bar is 100%: the widths are the shares.
@@ -430,7 +430,7 @@ def test_page_charts_are_accessible_svg_with_proportional_bars(client, admin, kn
     assert darwin_width == pytest.approx(reach_charts.BAR_AREA * 0.2, abs=0.01)
     assert printed_fill == "#1d3f72" and bickley_delivered == (0.0, 0.0, "#00703c")
     assert [t.text for t in households.iter("text")] == [
-        "Bickley", "77.4% printed for", "0.0% delivered to", "Darwin", "20.0% printed for", "0.0% delivered to"]
+        "Bickley", "77.4%", "0.0%", "Darwin", "20.0%", "0.0%"]
 
     copies = bars(charts["chart-ward-copies"])
     assert [value for value, _w, _f in copies] == [495, 28, 7]
