@@ -139,7 +139,8 @@ def design_figures(runs: int) -> None:
             _, now = leaflet_render._layout_fills(data, layout, False, fits)
             shares += [min(fill.share, 1.0) for fill in now.values()]
         data = starter_leaflet("you-are-not-alone")
-        t = medians({"plain": lambda: _unfitted_render(data, key), "fitted": lambda: _fitted_render(data, key)}, runs)
+        t = medians({"plain": lambda d=data, k=key: _unfitted_render(d, k),
+                     "fitted": lambda d=data, k=key: _fitted_render(d, k)}, runs)
         print(f"{key:<11} {min(body):>10.1f} pt {min(small) if small else 0:>8.1f} pt "
               f"{min(shares) * 100:>14.0f}% / {statistics.mean(shares) * 100:.0f}% "
               f"{t['fitted'] / t['plain']:>26.2f}x ({t['fitted'] / t['plain'] - 1:.2f}x)")

@@ -50,22 +50,22 @@ def starter_leaflet(slug: str, **changes) -> LeafletData:
     """The starter campaign `slug` with its natural helpline set, as a leaflet prints it."""
     campaign = _items()[("campaign", slug)]
     helpline_set = _items()[("helpline_set", CAMPAIGN_SETS[slug])]
-    values = dict(
-        headline=campaign["title"],
-        printed_on=PRINTED_ON,
-        reference=content_reference(campaign=slug, helplines=CAMPAIGN_SETS[slug]),
-        key_messages=tuple(campaign["key_messages"]),
-        summary=campaign["summary"],
-        call_to_action=campaign["call_to_action"],
-        hashtag=campaign["hashtag"],
-        web_address=campaign["web_address"],
-        helplines=tuple(_helpline(line) for line in helpline_set["helplines"]),
-        contact_line=CONTACT_LINE,
-        association_name=ASSOCIATION,
-        footer_text=FOOTER,
-        language=campaign["language"],
-        short_address=f"{PUBLIC_BASE_URL}/c/{slug}",
-        is_sensitive=campaign.get("is_sensitive", False) or helpline_set.get("is_sensitive", False),
-    )
+    values = {
+        "headline": campaign["title"],
+        "printed_on": PRINTED_ON,
+        "reference": content_reference(campaign=slug, helplines=CAMPAIGN_SETS[slug]),
+        "key_messages": tuple(campaign["key_messages"]),
+        "summary": campaign["summary"],
+        "call_to_action": campaign["call_to_action"],
+        "hashtag": campaign["hashtag"],
+        "web_address": campaign["web_address"],
+        "helplines": tuple(_helpline(line) for line in helpline_set["helplines"]),
+        "contact_line": CONTACT_LINE,
+        "association_name": ASSOCIATION,
+        "footer_text": FOOTER,
+        "language": campaign["language"],
+        "short_address": f"{PUBLIC_BASE_URL}/c/{slug}",
+        "is_sensitive": campaign.get("is_sensitive", False) or helpline_set.get("is_sensitive", False),
+    }
     values.update(changes)
     return LeafletData(**values)

@@ -24,7 +24,6 @@ def test_each_starter_campaign_on_a5_prints_every_number_at_exact_size_with_a_wo
     admin = load_starter()
     scheme, _ = make_coordinated_scheme("Bickley Park")
     helpline_set = current(ContentKind.HELPLINE_SET, NATURAL_SETS[campaign_slug])
-    campaign = current(ContentKind.CAMPAIGN, campaign_slug)
     record, prepared = builder.generate_leaflet(scheme, starter_choice(campaign_slug, print_mode="shop"), admin)
     pdf = pdfs.leaflet_pdf(prepared.recipe)
 
