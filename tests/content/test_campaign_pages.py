@@ -128,6 +128,8 @@ def test_a_resident_reads_a_starter_campaign_with_its_helplines_without_logging_
         # One unit on a phone's narrow screen: no-break spaces, in a span that never wraps.
         assert f'<span class="number">{number.replace(" ", "&nbsp;")}</span>' in html
     assert 'href="tel:999"' in html and 'href="tel:101"' in html
+    # The police block as the seed gives it: 101's cost, the Met's site, and a police station in person.
+    assert "101 (15p a call)" in text and "www.met.police.uk" in text and "in person to a police station" in text
     # Nothing for coordinators: no navigation, no reasons why a helpline is left out.
     assert 'aria-label="Main"' not in html and "Left out" not in html
 
