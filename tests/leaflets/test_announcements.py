@@ -38,6 +38,7 @@ def test_when_a_yearly_window_opens_each_coordinator_gets_one_email_with_their_s
     db.session.commit()
     its_not_ok = current(ContentKind.CAMPAIGN, "its-not-ok")
 
+    # Only the clock is set (the UK hour the sweep reads); the mail, the outbox and the database are real.
     opening = datetime(2027, 2, 1, 9, 0, tzinfo=announcements.LOCAL_TIME)
     with mock.patch.object(announcements, "_local_now", return_value=opening):
         due = announcements_due()
