@@ -270,23 +270,20 @@ def _print_run_counts(f: ReachFilter) -> dict[int | None, tuple[int, int]]:
     return {scheme_id: (int(count), int(copies)) for scheme_id, count, copies in db.session.execute(stmt)}
 
 
-def _streets_reached(f: ReachFilter) -> dict[int, tuple[int, int]]:
-    """Per scheme: distinct streets reached and their households as the latest run of the period recorded them."""
-    ranked = (
-        select(
-            PrintRunStreet.street_id.label("street_id"),
-            PrintRunStreet.households.label("households"),
-            func.row_number()
-            .over(
-                partition_by=PrintRunStreet.street_id,
-                order_by=(PrintRun.created_at.desc(), PrintRun.id.desc(), PrintRunStreet.id.desc()),
-            )
-            .label("latest"),
+def _latest_of_street():
+    """Numbers each street's rows newest run first: 1 is the street's latest run of the period."""
+    return (
+        func.row_number()
+        .over(
+            partition_by=PrintRunStreet.street_id,
+            order_by=(PrintRun.created_at.desc(), PrintRun.id.desc(), PrintRunStreet.id.desc()),
         )
-        .join(PrintRun, PrintRun.id == PrintRunStreet.print_run_id)
-        .where(PrintRunStreet.street_id.is_not(None), PrintRunStreet.copies > 0, *_run_conditions(f))
-        .subquery()
+        .label("latest")
     )
+
+
+def _per_scheme(ranked) -> dict[int, tuple[int, int]]:
+    """Per scheme: the streets whose latest row this is, and the households those rows give."""
     stmt = (
         select(Street.scheme_id, func.count(), func.coalesce(func.sum(ranked.c.households), 0))
         .join(Street, Street.id == ranked.c.street_id)
@@ -294,6 +291,21 @@ def _streets_reached(f: ReachFilter) -> dict[int, tuple[int, int]]:
         .group_by(Street.scheme_id)
     )
     return {scheme_id: (int(count), int(households)) for scheme_id, count, households in db.session.execute(stmt)}
+
+
+def _streets_reached(f: ReachFilter) -> dict[int, tuple[int, int]]:
+    """Per scheme: distinct streets reached and their households as the latest run of the period recorded them."""
+    ranked = (
+        select(
+            PrintRunStreet.street_id.label("street_id"),
+            PrintRunStreet.households.label("households"),
+            _latest_of_street(),
+        )
+        .join(PrintRun, PrintRun.id == PrintRunStreet.print_run_id)
+        .where(PrintRunStreet.street_id.is_not(None), PrintRunStreet.copies > 0, *_run_conditions(f))
+        .subquery()
+    )
+    return _per_scheme(ranked)
 
 
 def _streets_delivered(f: ReachFilter) -> dict[int, tuple[int, int]]:
@@ -303,12 +315,7 @@ def _streets_delivered(f: ReachFilter) -> dict[int, tuple[int, int]]:
         select(
             PrintRunStreet.street_id.label("street_id"),
             StreetDelivery.households_delivered.label("households"),
-            func.row_number()
-            .over(
-                partition_by=PrintRunStreet.street_id,
-                order_by=(PrintRun.created_at.desc(), PrintRun.id.desc(), PrintRunStreet.id.desc()),
-            )
-            .label("latest"),
+            _latest_of_street(),
         )
         .join(PrintRunStreet, PrintRunStreet.id == StreetDelivery.print_run_street_id)
         .join(PrintRun, PrintRun.id == PrintRunStreet.print_run_id)
@@ -316,13 +323,7 @@ def _streets_delivered(f: ReachFilter) -> dict[int, tuple[int, int]]:
                StreetDelivery.state.in_((StreetDeliveryState.DELIVERED, StreetDeliveryState.PARTLY)), *_run_conditions(f))
         .subquery()
     )
-    stmt = (
-        select(Street.scheme_id, func.count(), func.coalesce(func.sum(ranked.c.households), 0))
-        .join(Street, Street.id == ranked.c.street_id)
-        .where(ranked.c.latest == 1)
-        .group_by(Street.scheme_id)
-    )
-    return {scheme_id: (int(count), int(households)) for scheme_id, count, households in db.session.execute(stmt)}
+    return _per_scheme(ranked)
 
 
 def _central_orders(f: ReachFilter) -> dict[int, tuple[set[int], int]]:
