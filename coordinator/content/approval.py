@@ -59,7 +59,9 @@ def transition(
     reason = (reason or "").strip()
     previous = None
     now = utcnow()
-    summary = f"{version.kind.label} “{version.title}” version {version.number} {name.replace('_', ' ')}"
+    # A translation says which language it is, as its title may be the original's (a helpline's name).
+    language = f" ({version.item.language} translation)" if version.item.language else ""
+    summary = f"{version.kind.label} “{version.title}”{language} version {version.number} {name.replace('_', ' ')}"
     if name == "submitted":
         version.submitted_by, version.submitted_at = actor, now
     elif name == "approved":

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Date,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -87,6 +88,10 @@ class ContentItem(TimestampMixin, db.Model):
         UniqueConstraint("kind", "slug"),
         # Local notices belong to one scheme; everything else belongs to the whole association.
         CheckConstraint("(kind = 'local_notice') = (scheme_id IS NOT NULL)", name="scheme_only_for_local_notices"),
+        # One translation per language of each original. A unique index rather than a constraint: SQLite adds an
+        # index in place, where a constraint would mean copying the table (see the revision that added it). For the
+        # same reason "a language only for translations" is kept by translations.py, not by a CHECK.
+        Index("uq_content_items_translation_of_id_language", "translation_of_id", "language", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,9 +99,25 @@ class ContentItem(TimestampMixin, db.Model):
     slug: Mapped[str] = mapped_column(String(120))
     scheme_id: Mapped[int | None] = mapped_column(ForeignKey("schemes.id", ondelete="CASCADE"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # A translation is an item of its original's kind whose versions carry only the wording (TRANSLATED_FIELDS),
+    # approved like any content; everything else, the public address included, is the original's
+    # (coordinator/content/translations.py). Lists, the catalogue and public pages show originals only.
+    # No ON DELETE: SQLite adds this column in place (see its revision), where a REFERENCES clause's actions cannot
+    # be read back to check models and migrations agree. Nothing is lost by it: an original and its translations
+    # share a scheme or none, and go together.
+    translation_of_id: Mapped[int | None] = mapped_column(ForeignKey("content_items.id"), index=True)
+    # A BCP 47 tag, normalised ("ur-PK", "pa-Guru"): set for translations only.
+    language: Mapped[str | None] = mapped_column(String(35))
 
     scheme: Mapped[Scheme | None] = relationship()
     created_by: Mapped[User | None] = relationship()
+    translation_of: Mapped[ContentItem | None] = relationship(remote_side="ContentItem.id",
+                                                              back_populates="translations")
+    translations: Mapped[list[ContentItem]] = relationship(back_populates="translation_of",
+                                                           order_by="ContentItem.language")
+    translation_confirmations: Mapped[list[TranslationConfirmation]] = relationship(
+        back_populates="item", order_by="TranslationConfirmation.id", cascade="all, delete-orphan"
+    )
     versions: Mapped[list[ContentVersion]] = relationship(back_populates="item", order_by="ContentVersion.number")
     helpline_checks: Mapped[list[HelplineCheck]] = relationship(
         back_populates="item", order_by="HelplineCheck.id", cascade="all, delete-orphan"
@@ -117,6 +138,11 @@ class ContentItem(TimestampMixin, db.Model):
     def latest_version(self) -> ContentVersion | None:
         """The highest-numbered version."""
         return self.versions[-1] if self.versions else None
+
+    @property
+    def is_translation(self) -> bool:
+        """Whether this item is another item's wording in another language."""
+        return self.translation_of_id is not None
 
     @property
     def title(self) -> str:
@@ -154,8 +180,14 @@ class ContentVersion(TimestampMixin, db.Model):
     changes_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     change_request_reason: Mapped[str] = mapped_column(Text, default="")
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A translation's version: the original's approved version its wording was made from. The translation is out
+    # of date ("original changed since") once the original's current version is another one.
+    # No ON DELETE, as for translation_of_id: versions are never deleted but with their item.
+    source_version_id: Mapped[int | None] = mapped_column(ForeignKey("content_versions.id"), index=True)
 
     item: Mapped[ContentItem] = relationship(back_populates="versions")
+    source_version: Mapped[ContentVersion | None] = relationship(remote_side="ContentVersion.id",
+                                                                 foreign_keys=[source_version_id])
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
@@ -165,6 +197,8 @@ class ContentVersion(TimestampMixin, db.Model):
 
     # The kind's own fields, in the order pages, diffs and packs list them.
     FIELDS: ClassVar[tuple[str, ...]] = ()
+    # The wording a translation carries; every other field is read from the original.
+    TRANSLATED_FIELDS: ClassVar[tuple[str, ...]] = ()
 
     @property
     def is_settled(self) -> bool:
@@ -234,6 +268,7 @@ class CampaignVersion(ContentVersion):
     FIELDS = ("title", "summary", "body", "key_messages", "call_to_action", "hashtag", "web_address",
               "first_day", "last_day", "every_year_from", "every_year_until", "recommended_set_item_id",
               "language", "audience_tags", "image_id", "is_sensitive")
+    TRANSLATED_FIELDS = ("title", "summary", "body", "key_messages", "call_to_action")
 
 
 class HelplineVersion(ContentVersion):
@@ -257,6 +292,8 @@ class HelplineVersion(ContentVersion):
 
     FIELDS = ("title", "phone_number", "phone_number_shown", "opening_hours", "is_24_7", "who_for", "web_address",
               "is_free_to_call", "review_interval_months")
+    # A helpline's name is a name: residents ask for it by that name, so only who it is for and its hours change.
+    TRANSLATED_FIELDS = ("who_for", "opening_hours")
 
 
 class HelplineSetVersion(ContentVersion):
@@ -275,6 +312,8 @@ class HelplineSetVersion(ContentVersion):
     is_sensitive: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     FIELDS = ("title", "helplines", "is_sensitive")
+    # The helplines stay the original's: each helpline has translations of its own.
+    TRANSLATED_FIELDS = ("title",)
 
     @property
     def helpline_items(self) -> list[ContentItem]:
@@ -312,6 +351,7 @@ class LocalNoticeVersion(ContentVersion):
     body: Mapped[str] = mapped_column(Text, default="")
 
     FIELDS = ("title", "body")
+    TRANSLATED_FIELDS = ("title", "body")
 
 
 class HelplineCheck(db.Model):
@@ -334,6 +374,30 @@ class HelplineCheck(db.Model):
 
     item: Mapped[ContentItem] = relationship(back_populates="helpline_checks")
     checked_by: Mapped[User | None] = relationship()
+
+
+class TranslationConfirmation(db.Model):
+    """An admin read a translation beside a newer version of its original and found it still right for it.
+
+    Rows are only ever added. A confirmation is of one pair, the translation's approved version and the original's
+    version it was checked against: a newer version of either needs checking again.
+    """
+
+    __tablename__ = "translation_confirmations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"), index=True)
+    translation_version_id: Mapped[int] = mapped_column(ForeignKey("content_versions.id", ondelete="CASCADE"))
+    original_version_id: Mapped[int] = mapped_column(ForeignKey("content_versions.id", ondelete="CASCADE"))
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The account may later be renamed or erased; the label keeps who it was.
+    confirmed_by_label: Mapped[str] = mapped_column(String(254), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    item: Mapped[ContentItem] = relationship(back_populates="translation_confirmations")
+    translation_version: Mapped[ContentVersion] = relationship(foreign_keys=[translation_version_id])
+    original_version: Mapped[ContentVersion] = relationship(foreign_keys=[original_version_id])
+    confirmed_by: Mapped[User | None] = relationship()
 
 
 class SettledVersionError(Exception):

@@ -108,12 +108,16 @@ def get_version(version_id: int, kind: ContentKind | None = None) -> ContentVers
 
 
 def find_item(kind: ContentKind, slug: str) -> ContentItem | None:
-    """The item of this kind with this slug."""
-    return db.session.scalar(select(ContentItem).where(ContentItem.kind == kind, ContentItem.slug == slug))
+    """The original item of this kind with this slug (a translation is found through its original)."""
+    return db.session.scalar(select(ContentItem).where(
+        ContentItem.kind == kind, ContentItem.slug == slug, ContentItem.translation_of_id.is_(None)
+    ))
 
 
 def _items(kind: ContentKind | None = None, scheme_id: int | None = None):
-    stmt = select(ContentItem).options(selectinload(ContentItem.versions)).order_by(ContentItem.kind, ContentItem.id)
+    """Original items: every list, count and offer is of originals; each one's translations hang off it."""
+    stmt = (select(ContentItem).options(selectinload(ContentItem.versions))
+            .where(ContentItem.translation_of_id.is_(None)).order_by(ContentItem.kind, ContentItem.id))
     if kind is not None:
         stmt = stmt.where(ContentItem.kind == kind)
     if scheme_id is not None:
