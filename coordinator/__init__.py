@@ -38,7 +38,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     _settle_secret_key(app)
 
     from coordinator import jobs
-    from coordinator.extensions import csrf, db, limiter, login_manager, migrate
+    from coordinator.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     # The top-level migrations/ folder, by its link (a copy in the wheel).
@@ -50,6 +50,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     login_manager.login_message = "Please log in to see that page."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    # Pages and emails are English; a leaflet, bulletin or public page in another language says so with
+    # coordinator.wording.wording_in, never the browser's Accept-Language (coordinator pages stay English).
+    babel.init_app(app, default_locale="en", locale_selector=lambda: "en")
     jobs.init_app(app)
 
     _import_models()
@@ -80,6 +83,7 @@ def _import_models() -> None:
     # Every model module, so that metadata (and Alembic's autogenerate) sees every table.
     from coordinator import mail as _mail  # noqa: F401
     from coordinator import settings as _settings  # noqa: F401
+    from coordinator import wording as _wording  # noqa: F401
     from coordinator.audit import models as _audit  # noqa: F401
     from coordinator.auth import models as _auth  # noqa: F401
     from coordinator.bulletins import models as _bulletins  # noqa: F401
