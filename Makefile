@@ -15,7 +15,7 @@ RUNTIME_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-d
 # for the bounce tests (the tests start their own Dovecot on a loopback port).
 TEST_PACKAGES := $(RUNTIME_PACKAGES) poppler-utils zbar-tools chromium redis-server dovecot-imapd
 
-.PHONY: run test test-sqlite test-postgres install system-packages-run system-packages-test lint clean goldens
+.PHONY: run test test-sqlite test-postgres install system-packages-run system-packages-test lint clean goldens translations
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,20 @@ TEST_WORKERS ?= 2
 # design: look at the new pictures before committing them (tests/leaflets/test_goldens.py compares against them).
 goldens: system-packages-run install
 	$(BIN)/python -m tests.leaflets.goldens
+
+# The fixed wording's catalogues (coordinator/translations): every _("...") of the templates and gettext/N_ of the
+# code extracted (babel.cfg) into messages.pot, each language's messages.po brought up to date (a new phrase comes in
+# untranslated, a removed one goes), and compiled to the messages.mo files that print. Commit the .pot, .po and
+# .mo files together; a language whose words changed prints in English until an admin approves it again.
+# --ignore-dirs: pybabel's own default also skips folders starting with "_", such as templates/_macros.
+TRANSLATIONS := coordinator/translations
+translations: install
+	$(BIN)/pybabel extract --mapping-file babel.cfg --output-file $(TRANSLATIONS)/messages.pot --no-location \
+		--add-comments "Translators:" --project "Neighbourhood Watch Coordinator Toolkit" --version "" --keywords N_ \
+		--ignore-dirs ".* __pycache__ instance" .
+	$(BIN)/pybabel update --input-file $(TRANSLATIONS)/messages.pot --output-dir $(TRANSLATIONS) --no-fuzzy-matching \
+		--ignore-obsolete
+	$(BIN)/pybabel compile --directory $(TRANSLATIONS) --statistics
 
 test-sqlite: install
 	@echo "== Test suite on SQLite =="

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from coordinator.admin import data_request_pages, scheme_import_pages, views  # noqa: F401
+from coordinator.admin import data_request_pages, scheme_import_pages, views, wording_pages  # noqa: F401
