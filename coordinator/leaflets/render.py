@@ -22,6 +22,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 import segno
+from flask_babel import gettext
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
@@ -41,6 +42,7 @@ from coordinator.pdf import (
     repeat_pages,
 )
 from coordinator.plain_text import HIDDEN_CHARACTERS
+from coordinator.wording import N_, format_day, install_gettext, printed_language, wording_in
 
 # The top-level templates/ folder: coordinator/templates links to it in a checkout and is a copy in the wheel.
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
@@ -49,16 +51,16 @@ TEMPLATE_NAME = "print/leaflet.html"
 POLICE_EMERGENCY = "999"
 POLICE_NON_EMERGENCY = "101"
 # 101 is not free: 15p a call from landlines and mobiles, however long it lasts. Never print "free" beside it.
-POLICE_NON_EMERGENCY_COST = "15p a call"
+POLICE_NON_EMERGENCY_COST = N_("15p a call")
 POLICE_WEB = "www.met.police.uk"
 # The outside of the folded wallet card: it may be seen by the person a resident needs help with.
-WALLET_FRONT_TITLE = "Free, confidential support"
-WALLET_FRONT_TEXT = "Numbers you can call, day or night, are inside."
+WALLET_FRONT_TITLE = N_("Free, confidential support")
+WALLET_FRONT_TEXT = N_("Numbers you can call, day or night, are inside.")
 # The outside of a leaflet marked sensitive (domestic abuse, sexual violence): the subject is on the inside.
-NEUTRAL_TITLE = "Support for you and your neighbours"
-NEUTRAL_TEXT = "Free, confidential help, and how to reach the police."
+NEUTRAL_TITLE = N_("Support for you and your neighbours")
+NEUTRAL_TEXT = N_("Free, confidential help, and how to reach the police.")
 # The folded A4's flap, in the association's own words (its three objectives).
-ABOUT_WATCH = (
+ABOUT_WATCH = N_(
     "Neighbourhood Watch volunteers help prevent crime, help the police detect it, and reduce the fear of "
     "crime, with a caring community that looks out for its more vulnerable neighbours."
 )
@@ -94,6 +96,8 @@ _jinja = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+# The fixed words ({{ _("Police") }}) in the language `wording_in` chose: coordinator/wording.py.
+install_gettext(_jinja)
 
 
 class LeafletError(ValueError):
@@ -245,9 +249,9 @@ def check_leaflet_data(data: LeafletData) -> None:
 
 def helpline_hours(helpline: LeafletHelpline, *, says_free: bool = True) -> str:
     """The line under a helpline's number: free to call (unless the heading says so for all), and when it is open."""
-    parts = ["Free"] if helpline.is_free and says_free else []
+    parts = [gettext("Free")] if helpline.is_free and says_free else []
     if helpline.is_24_7:
-        parts.append("24 hours, 7 days")
+        parts.append(gettext("24 hours, 7 days"))
     elif helpline.hours:
         parts.append(helpline.hours)
     return " · ".join(parts)
@@ -320,8 +324,8 @@ def printed_helplines(data: LeafletData) -> tuple[LeafletHelpline, ...]:
 def _small_print(data: LeafletData, layout: Layout) -> str:
     # The wallet card has room for the date and reference only.
     parts = [data.footer_text] if data.footer_text and layout.key != "wallet" else []
-    parts.append(f"Printed {data.printed_on.day} {data.printed_on:%B %Y}")
-    parts.append(f"Ref {data.reference}")
+    parts.append(gettext("Printed %(date)s", date=format_day(data.printed_on, printed_language(data.language))))
+    parts.append(gettext("Ref %(reference)s", reference=data.reference))
     return " · ".join(parts)
 
 
@@ -377,7 +381,8 @@ def leaflet_context(
         "is_sensitive": discreet,
         "stylesheet_hrefs": hrefs,
         "inline_css": Markup(_inline_css(data, layout, fits)),
-        "title": WALLET_FRONT_TITLE if layout.key == "wallet" else NEUTRAL_TITLE if discreet else data.headline,
+        "title": gettext(WALLET_FRONT_TITLE) if layout.key == "wallet" else gettext(NEUTRAL_TITLE) if discreet
+        else data.headline,
         # Key messages or, when there are none, the summary: both would crowd out the helplines.
         "show_summary": bool(data.summary) and not data.key_messages,
         # "#ITSNOTOK: ..." as the headline already shows its hashtag.
@@ -401,13 +406,13 @@ def leaflet_context(
         "police_on_front": layout.key in POLICE_ON_FRONT,
         "police_emergency": POLICE_EMERGENCY,
         "police_non_emergency": POLICE_NON_EMERGENCY,
-        "police_non_emergency_cost": POLICE_NON_EMERGENCY_COST,
+        "police_non_emergency_cost": gettext(POLICE_NON_EMERGENCY_COST),
         "police_web": POLICE_WEB,
-        "neutral_title": NEUTRAL_TITLE,
-        "neutral_text": NEUTRAL_TEXT,
-        "about_watch": ABOUT_WATCH,
-        "wallet_front_title": WALLET_FRONT_TITLE,
-        "wallet_front_text": WALLET_FRONT_TEXT,
+        "neutral_title": gettext(NEUTRAL_TITLE),
+        "neutral_text": gettext(NEUTRAL_TEXT),
+        "about_watch": gettext(ABOUT_WATCH),
+        "wallet_front_title": gettext(WALLET_FRONT_TITLE),
+        "wallet_front_text": gettext(WALLET_FRONT_TEXT),
     }
 
 
@@ -418,8 +423,10 @@ def render_print_html(template_name: str, **context: object) -> str:
 
 def _leaflet_html(data: LeafletData, layout: Layout, is_large_print: bool, asset_base: str,
                   fits: dict[str, float] | None) -> str:
-    context = leaflet_context(data, layout, is_large_print=is_large_print, asset_base=asset_base, fits=fits)
-    return _jinja.get_template(TEMPLATE_NAME).render(context)
+    # Its fixed words in its language once the association approved them, else in English.
+    with wording_in(data.language):
+        context = leaflet_context(data, layout, is_large_print=is_large_print, asset_base=asset_base, fits=fits)
+        return _jinja.get_template(TEMPLATE_NAME).render(context)
 
 
 def render_leaflet_html(
@@ -541,7 +548,9 @@ def leaflet_metadata(data: LeafletData, layout: Layout | str) -> PDFMetadata:
     """Title, author, subject and language of the leaflet's PDF."""
     layout = get_layout(layout) if isinstance(layout, str) else layout
     discreet = is_discreet(data, layout)
-    title = WALLET_FRONT_TITLE if layout.key == "wallet" else NEUTRAL_TITLE if discreet else data.headline
+    with wording_in(data.language):
+        title = gettext(WALLET_FRONT_TITLE) if layout.key == "wallet" else gettext(NEUTRAL_TITLE) if discreet \
+            else data.headline
     subject = f"{layout.label[:1].upper()}{layout.label[1:]}"
     if data.hashtag and not discreet:
         subject += f" {data.hashtag}"
