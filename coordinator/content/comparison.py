@@ -83,10 +83,12 @@ class FieldChange:
 _TOKENS = re.compile(r"\s+|[^\s]+")
 
 
-def compare_versions(old: ContentVersion | None, new: ContentVersion) -> list[FieldChange]:
-    """Each field of `new` beside `old`, word by word: ("same"|"del"|"ins", text) segments for the template."""
+def compare_versions(
+    old: ContentVersion | None, new: ContentVersion, names: tuple[str, ...] | None = None
+) -> list[FieldChange]:
+    """Each field of `new` (or only `names`) beside `old`, word by word: ("same"|"del"|"ins", text) segments."""
     changes = []
-    for name in new.FIELDS:
+    for name in names or new.FIELDS:
         new_text = field_text(new, name)
         old_text = field_text(old, name) if old is not None else ""
         change = FieldChange(field_label(new.kind, name), is_changed=old is not None and old_text != new_text)
@@ -106,3 +108,23 @@ def compare_versions(old: ContentVersion | None, new: ContentVersion) -> list[Fi
                         change.new.append(("ins", "".join(b[j1:j2])))
         changes.append(change)
     return changes
+
+
+@dataclass
+class TranslationRow:
+    """One translated field for review: the original's words, and the translation's beside its approved version."""
+
+    label: str
+    original: str
+    change: FieldChange
+
+
+def compare_translation(
+    original: ContentVersion | None, approved: ContentVersion | None, version: ContentVersion
+) -> list[TranslationRow]:
+    """The translation's wording beside the original's version (`original`), each field marked word by word against
+    the translation's approved version (`approved`), if it has one."""
+    names = version.TRANSLATED_FIELDS
+    changes = compare_versions(approved, version, names)
+    return [TranslationRow(change.label, field_text(original, name) if original is not None else "", change)
+            for name, change in zip(names, changes, strict=True)]

@@ -40,6 +40,7 @@ from coordinator.content.models import (
     VersionState,
 )
 from coordinator.forms import ProblemsMixin
+from coordinator.languages import text_direction
 from coordinator.plain_text import PlainText
 
 
@@ -290,6 +291,107 @@ def form_for(kind: ContentKind, version: ContentVersion | None = None) -> _Conte
     if version is not None and not form.is_submitted():
         form.fill_from(version)
     return form
+
+
+# --- Translations -------------------------------------------------------------------------------
+
+
+class TranslationLanguageForm(FlaskForm):
+    """The language of a new translation (a GET form on the item's page: the next page knows which way it runs)."""
+
+    class Meta:
+        csrf = False
+
+    language = StringField(
+        "Language of the translation",
+        validators=[PlainText()],
+        description="A language tag (BCP 47): pl for Polish, ro for Romanian, ar for Arabic, ur for Urdu, bn for "
+        "Bengali, pa-Guru for Punjabi in Gurmukhi, cy for Welsh.",
+    )
+
+
+class _TranslationForm(_ContentForm):
+    """Only the wording: everything else is the original's. The language travels in a hidden field."""
+
+    language = HiddenField()
+    WORDING: ClassVar[tuple[str, ...]] = ()
+
+    def to_fields(self) -> dict:
+        """What the translation services need."""
+        return {name: getattr(self, name).data or "" for name in self.WORDING}
+
+    def fill_from(self, version: ContentVersion) -> None:
+        """Start from a version's wording (the translation's own, or the original's to translate over)."""
+        for name in self.WORDING:
+            value = getattr(version, name)
+            getattr(self, name).data = "\n".join(value or []) if name == "key_messages" else value
+
+    def set_language(self, tag: str) -> None:
+        """Mark each wording field with its language and direction, so browsers, spelling checkers and screen
+        readers treat the typed text as that language."""
+        self.language.data = tag
+        for name in self.WORDING:
+            getattr(self, name).render_kw = {"lang": tag, "dir": text_direction(tag)}
+
+
+class CampaignTranslationForm(_TranslationForm):
+    """A campaign's wording in another language."""
+
+    WORDING = CampaignVersion.TRANSLATED_FIELDS
+    title = StringField("Title", validators=[DataRequired(message="Enter the title")])
+    summary = TextAreaField("Summary", description=f"Up to {SUMMARY_MAX} characters.")
+    body = TextAreaField("Body", description="Markdown, as the original: a blank line between paragraphs, ## before "
+                         "a heading, - before each list item. HTML is not accepted.")
+    key_messages = TextAreaField("Key messages", description=f"One per line, at most {KEY_MESSAGES_MAX}, each up to "
+                                 f"{KEY_MESSAGE_MAX} characters, in the original's order.")
+    call_to_action = StringField("Call to action", description=f"Up to {CALL_TO_ACTION_MAX} characters.")
+
+
+class HelplineTranslationForm(_TranslationForm):
+    """Who a helpline is for and when it answers, in another language; its name and number stay as they are."""
+
+    WORDING = HelplineVersion.TRANSLATED_FIELDS
+    who_for = TextAreaField("Who it is for")
+    opening_hours = StringField("Opening hours", description="Leave it empty when the helpline is open 24 hours.")
+
+
+class HelplineSetTranslationForm(_TranslationForm):
+    """A helpline set's title in another language; its helplines are the original's."""
+
+    WORDING = HelplineSetVersion.TRANSLATED_FIELDS
+    title = StringField("Title", validators=[DataRequired(message="Enter the title")])
+
+
+class LocalNoticeTranslationForm(_TranslationForm):
+    """A local notice in another language."""
+
+    WORDING = LocalNoticeVersion.TRANSLATED_FIELDS
+    title = StringField("Heading", validators=[DataRequired(message="Enter a heading")])
+    body = TextAreaField("Notice", description=f"Plain text, up to {NOTICE_BODY_MAX} characters.")
+
+
+TRANSLATION_FORMS: dict[ContentKind, type[_TranslationForm]] = {
+    ContentKind.CAMPAIGN: CampaignTranslationForm,
+    ContentKind.HELPLINE: HelplineTranslationForm,
+    ContentKind.HELPLINE_SET: HelplineSetTranslationForm,
+    ContentKind.LOCAL_NOTICE: LocalNoticeTranslationForm,
+}
+
+
+def translation_form_for(kind: ContentKind, tag: str, version: ContentVersion | None = None) -> _TranslationForm:
+    """The kind's translation form in language `tag`, filled from `version` on first display."""
+    form = TRANSLATION_FORMS[kind]()
+    if version is not None and not form.is_submitted():
+        form.fill_from(version)
+    form.set_language(tag)
+    return form
+
+
+class ConfirmTranslationForm(FlaskForm):
+    """An admin's "still right for version N": the version it was checked against travels with it, so a newer
+    approval of the original in the meantime is not confirmed unread."""
+
+    original_version_id = HiddenField()
 
 
 class ReviewForm(FlaskForm):

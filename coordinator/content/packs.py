@@ -8,12 +8,22 @@ A pack looks like this (format version 1)::
                {"kind": "campaign", "slug": "its-not-ok", "fields": {"title": "...", "image": {"media_type": "image/png",
                 "data": "<base64>"}}}]}
 
+An item may carry its translations, each its language and only its wording (an older pack has none, and
+reads as before)::
+
+    {"kind": "campaign", "slug": "its-not-ok", "fields": {...},
+     "translations": [{"language": "pl", "fields": {"title": "...", "summary": "...", "body": "...",
+                       "key_messages": [...], "call_to_action": "..."}}]}
+
 Export writes the approved version of every campaign that has not ended, every helpline and every
-helpline set (local notices belong to one scheme and never travel). Import checks everything
+helpline set (local notices belong to one scheme and never travel), each with the translations that may be
+used with it (up to date, or confirmed still right); one whose original changed since stays behind. Import checks everything
 first: the JSON, each item's kind, slug and fields, every phone number, every Markdown body and
 picture, and every helpline a set names. If anything is wrong, nothing is changed and the report
 says what and where. Otherwise each new or changed item gets a submitted version awaiting
-approval, in the same transaction; items identical to their approved version are left alone.
+approval, in the same transaction; items identical to their approved version are left alone. A translation
+is made from the original's version the import leaves awaiting approval (or its approved one, when unchanged), so
+once both are approved it is up to date.
 """
 
 from __future__ import annotations
@@ -23,12 +33,13 @@ import binascii
 import json
 from dataclasses import dataclass, field
 from datetime import date
+from types import SimpleNamespace
 
 from sqlalchemy import exists, select
 
 from coordinator import audit
 from coordinator.auth.models import User
-from coordinator.content import approval, drafting
+from coordinator.content import approval, drafting, translations
 from coordinator.content import services as content
 from coordinator.content.fields import FieldErrors, check_slug
 from coordinator.content.images import MAX_IMAGE_BYTES, CleanImage, ImageError, clean_image
@@ -128,6 +139,11 @@ def _export_fields(version: ContentVersion, include_images: bool) -> dict:
     return data
 
 
+def _wording_for_pack(version: ContentVersion) -> dict:
+    return {name: list(value) if isinstance(value, list) else value
+            for name, value in translations.wording(version).items()}
+
+
 def export_pack(on: date | None = None, include_images: bool = True) -> dict:
     """Every approved helpline and helpline set, and every approved campaign that has not ended, as a pack."""
     items = []
@@ -139,7 +155,12 @@ def export_pack(on: date | None = None, include_images: bool = True) -> dict:
             if isinstance(version, CampaignVersion) and content.campaign_status(version, on) == \
                     content.CampaignStatus.ENDED:
                 continue
-            items.append({"kind": kind.value, "slug": item.slug, "fields": _export_fields(version, include_images)})
+            entry = {"kind": kind.value, "slug": item.slug, "fields": _export_fields(version, include_images)}
+            carried = [{"language": t.language, "fields": _wording_for_pack(t.current_version)}
+                       for t, state in translations.translations_of(item) if state.is_usable]
+            if carried:  # left out when there are none, so a toolkit that knows no translations reads the pack
+                entry["translations"] = carried
+            items.append(entry)
     return {"format": PACK_FORMAT, "version": PACK_VERSION, "exported_at": utcnow().isoformat(timespec="seconds"),
             "items": items}
 
@@ -161,6 +182,14 @@ class _Planned:
     picture: CleanImage | None
     existing: ContentItem | None
     label: str
+    translations: list[_PlannedTranslation] = field(default_factory=list)
+
+
+@dataclass
+class _PlannedTranslation:
+    language: str
+    cleaned: dict  # the wording, checked
+    existing: ContentItem | None  # the translation already in the library, if any
 
 
 def _read(data: bytes) -> dict:
@@ -220,8 +249,9 @@ def _plan(pack: dict) -> list[_Planned]:
             pack_sets.add(raw["slug"])
     for index, raw in enumerate(pack["items"], 1):
         where = f"Item {index}"
-        if not isinstance(raw, dict) or set(raw) - {"kind", "slug", "fields"}:
-            problems.append(f"{where}: each item must be an object with kind, slug and fields only.")
+        if not isinstance(raw, dict) or set(raw) - {"kind", "slug", "fields", "translations"}:
+            problems.append(f"{where}: each item must be an object with kind, slug and fields (and translations) "
+                            "only.")
             continue
         try:
             kind = ContentKind(raw.get("kind"))
@@ -259,10 +289,69 @@ def _plan(pack: dict) -> list[_Planned]:
             problems.append(f"{where}: version {existing.open_version.number} of this item is "
                             f"{existing.open_version.state.label}; finish or withdraw it before importing.")
             continue
-        planned.append(_Planned(kind, slug, item_fields, cleaned, picture, existing, f"{kind.label} “{cleaned['title']}”"))
+        try:
+            carried = _plan_translations(kind, raw.get("translations"), cleaned, existing, where)
+        except FieldErrors as exc:
+            problems.extend(exc.errors.values())
+            continue
+        planned.append(_Planned(kind, slug, item_fields, cleaned, picture, existing, f"{kind.label} “{cleaned['title']}”",
+                                carried))
     if problems:
         raise PackError(problems)
     return sorted(planned, key=lambda p: PACK_KINDS.index(p.kind))
+
+
+def _plan_translations(
+    kind: ContentKind, raw: object, cleaned: dict, existing: ContentItem | None, where: str
+) -> list[_PlannedTranslation]:
+    """An item's translations checked: each a language and the kind's wording only; FieldErrors lists problems."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise FieldErrors({"translations": f"{where}: translations must be a list."})
+    names = set(drafting.VERSION_CLASSES[kind].TRANSLATED_FIELDS)
+    # What a helpline's wording is checked with: the name and number the pack gives the original.
+    source = SimpleNamespace(title=cleaned.get("title"), phone_number_shown=cleaned.get("phone_number_shown"),
+                             review_interval_months=cleaned.get("review_interval_months", 6))
+    own_language = cleaned.get("language") or translations.DEFAULT_LANGUAGE
+    problems: dict[str, str] = {}
+    planned: list[_PlannedTranslation] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(raw, 1):
+        at = f"{where}, translation {index}"
+        if not isinstance(entry, dict) or set(entry) != {"language", "fields"} or not isinstance(entry["fields"], dict):
+            problems[f"t{index}"] = f"{at}: each translation must be an object with language and fields only."
+            continue
+        try:
+            tag = translations.normalise_language(entry["language"] if isinstance(entry["language"], str) else "")
+        except FieldErrors as exc:
+            problems[f"t{index}"] = f"{at}: {exc.errors['language']}"
+            continue
+        at = f"{where}, {tag} translation"
+        unknown = sorted(set(entry["fields"]) - names)
+        if unknown:
+            problems[f"t{index}"] = f"{at}: unknown field {unknown[0][:40]!r} (a translation carries only " \
+                                    f"{', '.join(sorted(names))})."
+            continue
+        if tag in seen or translations.same_language(tag, own_language):
+            problems[f"t{index}"] = (f"{at}: the item is written in {own_language}." if tag not in seen
+                                     else f"{at}: the same language appears twice.")
+            continue
+        seen.add(tag)
+        try:
+            wording = translations.clean_wording(kind, source, entry["fields"])
+        except FieldErrors as exc:
+            problems.update({f"t{index}.{name}": f"{at}: {message}" for name, message in exc.errors.items()})
+            continue
+        found = next((t for t in existing.translations if t.language == tag), None) if existing else None
+        if found is not None and found.open_version is not None:
+            problems[f"t{index}"] = (f"{at}: version {found.open_version.number} of this translation is "
+                                     f"{found.open_version.state.label}; finish or withdraw it before importing.")
+            continue
+        planned.append(_PlannedTranslation(tag, wording, found))
+    if problems:
+        raise FieldErrors(problems)
+    return planned
 
 
 def _check_fields(
@@ -314,6 +403,32 @@ def _unchanged(plan: _Planned) -> bool:
     return same
 
 
+def _import_translations(
+    plan: _Planned, source: ContentVersion, actor: User | None, system_label: str | None, report: PackReport
+) -> list[ContentVersion]:
+    """The item's translations as submitted versions made from `source`, the original's version this pack gives."""
+    submitted = []
+    for carried in plan.translations:
+        label = f"{carried.language} translation of {plan.label}"
+        existing = carried.existing
+        approved = existing.current_version if existing is not None else None
+        if approved is not None and approved.source_version_id == source.id and \
+                translations.wording(approved) == carried.cleaned:
+            report.unchanged.append(label)
+            continue
+        if existing is None:
+            version = translations.add_translation(source.item, carried.language, carried.cleaned, actor,
+                                                   system_label=system_label, source=source)
+            report.added.append(label)
+        else:
+            version = translations.edit_translation(existing, carried.cleaned, actor, system_label=system_label,
+                                                    source=source)
+            report.updated.append(label)
+        approval.submit_version(version, actor, system_label=system_label)
+        submitted.append(version)
+    return submitted
+
+
 def has_approved_content() -> bool:
     """Whether anything has ever been approved here (a first install has nothing)."""
     return db.session.scalar(select(exists().where(
@@ -346,6 +461,7 @@ def import_pack(
     for plan in planned:
         if _unchanged(plan):
             report.unchanged.append(plan.label)
+            submitted += _import_translations(plan, plan.existing.current_version, actor, system_label, report)
             continue
         fields = dict(plan.fields)
         if plan.kind == ContentKind.HELPLINE_SET:
@@ -367,6 +483,7 @@ def import_pack(
             report.updated.append(plan.label)
         approval.submit_version(version, actor, system_label=system_label)
         submitted.append(version)
+        submitted += _import_translations(plan, version, actor, system_label, report)
     for version in submitted:
         if approve_as is not None:
             approval.approve_version(version, approve_as)

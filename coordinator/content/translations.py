@@ -354,9 +354,10 @@ def add_translation(
     cleaned = clean_wording(original.kind, source, fields)
     item = ContentItem(kind=original.kind, slug=translation_slug(original, tag), scheme_id=original.scheme_id,
                        created_by=actor, translation_of=original, language=tag)
-    version = VERSION_CLASSES[original.kind](item=item, number=1, state=S.DRAFT, created_by=actor)
-    db.session.add(item)
-    _fill(version, source, cleaned, tag)
+    with db.session.no_autoflush:
+        version = VERSION_CLASSES[original.kind](item=item, number=1, state=S.DRAFT, created_by=actor)
+        db.session.add(item)
+        _fill(version, source, cleaned, tag)
     db.session.flush()
     audit.record(
         "content.translation_created", version, f"{_label(original, tag)} started from version {source.number}",
@@ -387,11 +388,13 @@ def edit_translation(
     label = _label(original, translation.language)
     if version is None:
         base = translation.current_version or translation.latest_version
-        version = VERSION_CLASSES[translation.kind](item=translation, number=translation.latest_version.number + 1,
-                                                    state=S.DRAFT, created_by=actor)
-        db.session.add(version)
         before = wording(base)
-        _fill(version, source, cleaned, translation.language)
+        # Reading the original's fields may load rows: the new version must not be flushed half filled.
+        with db.session.no_autoflush:
+            version = VERSION_CLASSES[translation.kind](item=translation, number=translation.latest_version.number
+                                                        + 1, state=S.DRAFT, created_by=actor)
+            db.session.add(version)
+            _fill(version, source, cleaned, translation.language)
         db.session.flush()
         audit.record(
             "content.new_version", version, f"{label}: version {version.number} started from version {base.number}",

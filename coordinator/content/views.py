@@ -13,11 +13,19 @@ from flask import Response, abort, flash, redirect, render_template, request, se
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from coordinator.content import approval, bp, comparison, drafting
+from coordinator.content import approval, bp, comparison, drafting, translations
 from coordinator.content import services as content
 from coordinator.content.calendar import campaign_calendar, window_words
 from coordinator.content.fields import FieldErrors, web_href
-from coordinator.content.forms import LibraryFilterForm, PackImportForm, ReviewForm, form_for
+from coordinator.content.forms import (
+    ConfirmTranslationForm,
+    LibraryFilterForm,
+    PackImportForm,
+    ReviewForm,
+    TranslationLanguageForm,
+    form_for,
+    translation_form_for,
+)
 from coordinator.content.models import CampaignVersion, ContentImage, ContentItem, ContentKind, VersionState
 from coordinator.content.packs import PackError, export_pack, import_pack, pack_json
 from coordinator.content.phones import tel_href
@@ -43,6 +51,8 @@ def content_helpers() -> dict:
         "usable_helplines": content.usable_helplines,
         "VersionState": VersionState,
         "ContentKind": ContentKind,
+        "TranslationState": translations.TranslationState,
+        "translation_languages": translations.translation_languages,
     }
 
 
@@ -140,12 +150,20 @@ def item(item_id: int):
     found = _item_or_404(item_id)
     is_editor = content.can_edit(found, current_user)
     warmups = None
-    if found.kind == ContentKind.CAMPAIGN and current_user.is_admin:
+    if found.kind == ContentKind.CAMPAIGN and current_user.is_admin and not found.is_translation:
         from coordinator.leaflets.warmup import recent_warmups  # leaflets read content, never the other way at import
 
         warmups = recent_warmups(found.id)
+    original = found.translation_of
     return render_template(
         "content/item.html",
+        original=original,
+        original_current=original.current_version if original is not None else None,
+        translation_state=translations.state_of_translation(found) if original is not None else None,
+        translation_rows=translations.translations_of(found) if original is None else [],
+        original_language=translations.original_language(found),
+        language_form=TranslationLanguageForm(formdata=None),
+        confirm_form=ConfirmTranslationForm(formdata=None),
         warmups=warmups,
         warmups_running=bool(warmups) and any(w.state.value != "done" for w in warmups),
         item=found,
@@ -163,6 +181,8 @@ def edit_item(item_id: int):
     found = _item_or_404(item_id)
     if not content.can_edit(found, current_user):
         abort(403)
+    if found.is_translation:
+        return redirect(url_for("content.edit_translation", item_id=found.id))
     open_version = found.open_version
     if open_version is not None and open_version.state == VersionState.SUBMITTED:
         flash(f"Version {open_version.number} is awaiting approval. Withdraw it first if you need to change it.",
@@ -229,6 +249,7 @@ def review_version(version_id: int):
         flash(f"Version {version.number} is {version.state.label}, not awaiting approval.", "info")
         return redirect(url_for("content.item", item_id=version.item_id))
     approved = version.item.current_version
+    original = version.item.translation_of
     form = ReviewForm()
     if form.validate_on_submit():
         try:
@@ -243,6 +264,20 @@ def review_version(version_id: int):
             # Reviews opened from the approval queue go back to it, ready for the next item.
             return redirect(url_for("admin.approvals") if request.args.get("from") == "queue"
                             else url_for("content.library"))
+    if original is not None:
+        # A translation is read beside the original's version in use, field by field.
+        original_current = original.current_version
+        return render_template(
+            "content/translation_review.html",
+            form=form,
+            version=version,
+            approved=approved,
+            original=original,
+            original_current=original_current,
+            original_language=translations.original_language(original),
+            rows=comparison.compare_translation(original_current, approved, version),
+            is_own_submission=version.submitted_by_id == current_user.id,
+        )
     return render_template(
         "content/review.html",
         form=form,
@@ -251,6 +286,108 @@ def review_version(version_id: int):
         changes=comparison.compare_versions(approved, version),
         is_own_submission=version.submitted_by_id == current_user.id,
     )
+
+
+# --- Translations -------------------------------------------------------------------------------
+
+
+@bp.route("/items/<int:item_id>/translations/new", methods=["GET", "POST"])
+@login_required
+def new_translation(item_id: int):
+    """Add a translation: the language comes from the item page's small form, then the wording is typed here."""
+    original = _item_or_404(item_id)
+    if original.is_translation:
+        abort(404)
+    if not content.can_edit(original, current_user):
+        abort(403)
+    source = original.current_version
+    if source is None:
+        flash("Only approved wording is translated: approve a version first.", "warning")
+        return redirect(url_for("content.item", item_id=original.id))
+    language_form = TranslationLanguageForm(formdata=None)
+    raw = request.form.get("language") if request.method == "POST" else request.args.get("language", "")
+    language_form.language.data = raw
+    try:
+        tag = translations.check_new_language(original, raw)
+    except FieldErrors as exc:
+        # No language yet is the first step's page; a wrong one is that page with the reason.
+        language_form.language.errors = [exc.errors["language"]] if raw else []
+        return render_template("content/translation_form.html", form=None, language_form=language_form,
+                               original=original, source=source, item=None, version=None, tag=None,
+                               original_language=translations.original_language(original)), 400 if raw else 200
+    form = translation_form_for(original.kind, tag)
+    if form.validate_on_submit():
+        try:
+            version = translations.add_translation(original, tag, form.to_fields(), current_user)
+        except FieldErrors as exc:
+            form.add_problems(exc.errors)
+        except content.ContentError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            _commit_and_flash("Translation saved as a draft. Submit it for approval when it is ready.")
+            return redirect(url_for("content.item", item_id=version.item_id))
+    return render_template("content/translation_form.html", form=form, language_form=None, original=original,
+                           source=source, item=None, version=None, tag=tag,
+                           original_language=translations.original_language(original))
+
+
+@bp.route("/items/<int:item_id>/translation/edit", methods=["GET", "POST"])
+@login_required
+def edit_translation(item_id: int):
+    found = _item_or_404(item_id)
+    if not found.is_translation:
+        abort(404)
+    if not content.can_edit(found, current_user):
+        abort(403)
+    open_version = found.open_version
+    if open_version is not None and open_version.state == VersionState.SUBMITTED:
+        flash(f"Version {open_version.number} is awaiting approval. Withdraw it first if you need to change it.",
+              "warning")
+        return redirect(url_for("content.item", item_id=found.id))
+    original = found.translation_of
+    source = original.current_version
+    if source is None:
+        flash(f"“{original.title}” has no approved version now, so there is nothing to translate.", "warning")
+        return redirect(url_for("content.item", item_id=found.id))
+    starting_from = open_version or found.current_version or found.latest_version
+    form = translation_form_for(found.kind, found.language, starting_from)
+    if form.validate_on_submit():
+        try:
+            version = translations.edit_translation(found, form.to_fields(), current_user)
+        except FieldErrors as exc:
+            form.add_problems(exc.errors)
+        except content.ContentError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            _commit_and_flash(f"Version {version.number} saved as a draft. Submit it for approval when it is ready.")
+            return redirect(url_for("content.item", item_id=found.id))
+    return render_template("content/translation_form.html", form=form, language_form=None, original=original,
+                           source=source, item=found, version=starting_from, tag=found.language,
+                           original_language=translations.original_language(original))
+
+
+@bp.post("/items/<int:item_id>/translation/confirm")
+@admin_required
+def confirm_translation(item_id: int):
+    """"Still right for version N": the approved translation may be used with the original's newer version."""
+    found = _item_or_404(item_id)
+    if not found.is_translation:
+        abort(404)
+    form = ConfirmTranslationForm()
+    if not form.validate_on_submit():
+        abort(400)
+    raw = form.original_version_id.data or ""
+    try:
+        translations.confirm_translation(found, current_user, int(raw) if raw.isdigit() else -1)
+    except content.ContentPermissionError:
+        abort(403)
+    except content.ContentError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        number = found.translation_of.current_version.number
+        _commit_and_flash(f"The {found.language} translation is recorded as still right for version {number}, by you.")
+    return redirect(url_for("content.item", item_id=found.id))
 
 
 # --- Helpline review ----------------------------------------------------------------------------

@@ -5,7 +5,7 @@ translation_state."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from coordinator.audit.models import AuditEntry
@@ -21,6 +21,7 @@ from coordinator.content.models import (
     VersionState,
 )
 from coordinator.extensions import db
+from coordinator.schemes.models import Scheme
 from coordinator.settings import get_settings
 from tests.factories import (
     make_admin,
@@ -315,3 +316,18 @@ def test_translations_of_lists_every_language_with_its_state():
     rows = translations.translations_of(original.item)
     assert [(t.language, state) for t, state in rows] == [("ar", "draft"), ("pl", "current")]
     assert translations.translation_languages(original.item) == ["en-GB", "pl"]
+
+
+def test_deleting_a_scheme_takes_its_notices_and_their_translations_with_it():
+    coordinator = make_user()
+    scheme = make_scheme(coordinators=[coordinator])
+    notice = make_notice(scheme, coordinator)
+    version = translations.add_translation(notice.item, "pl", {"title": "Zebranie", "body": "We wtorek o 19."},
+                                           coordinator)
+    approval.submit_version(version, coordinator)
+    approval.approve_version(version, make_admin())
+    kept = make_campaign()
+    db.session.commit()
+    db.session.execute(delete(Scheme).where(Scheme.id == scheme.id))
+    db.session.commit()
+    assert list(db.session.scalars(select(ContentItem))) == [kept.item]
