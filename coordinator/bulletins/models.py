@@ -66,6 +66,10 @@ class Subscriber(TimestampMixin, db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # The language bulletins come in (a BCP 47 tag, checked by `coordinator.language_tags`): each part in its
+    # approved translation where there is one, else in English with a line saying so.
+    language: Mapped[str] = mapped_column(String(35), default="en-GB", server_default="en-GB")
+
     hard_bounce_count: Mapped[int] = mapped_column(default=0)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
