@@ -26,7 +26,7 @@ from coordinator.schemes.models import Scheme
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
 def import_subscribers_command(scheme_name: str, csv_file: Path) -> None:
-    """Import a scheme's existing members from a CSV with the header email,name,street (all or nothing).
+    """Import a scheme's existing members from a CSV with the header email,name,street,language (all or nothing).
 
     Each address becomes pending and is sent a confirmation request; nothing else until it is confirmed.
     """

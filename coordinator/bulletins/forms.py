@@ -59,6 +59,13 @@ class SignupForm(ProblemsMixin, FlaskForm):
         description="Some bulletins are only about a few streets. Choose yours to get those too.",
         validate_choice=False,
     )
+    # Asked only when the scheme offers more than English; each choice is shown in its own language.
+    language = RadioField(
+        "Which language should bulletins come in?",
+        description="Each part comes in this language where an approved translation exists, and in English where "
+        "not yet.",
+        validate_choice=False,
+    )
     consent = BooleanField(
         "",
         description="We keep these words, and when you agreed to them, for as long as you are on the list.",
@@ -66,14 +73,32 @@ class SignupForm(ProblemsMixin, FlaskForm):
     )
 
     @classmethod
-    def for_scheme(cls, scheme: Scheme) -> SignupForm:
-        """The form with this scheme's streets to choose from and its consent wording beside the box."""
+    def for_scheme(cls, scheme: Scheme, languages: list[str]) -> SignupForm:
+        """The form with this scheme's streets and `languages` to choose from and its consent wording by the box."""
         form = cls()
         form.street.choices = [
             SelectChoice(value=value, label=label)
             for value, label in [("", "My street is not listed"), *subscribers.street_choices(scheme)]
         ]
+        form.language.choices = [SelectChoice(value=tag, label=tag) for tag in languages]
+        if form.language.data is None:
+            form.language.data = languages[0]
         form.consent.label.text = subscribers.consent_wording(scheme)
+        return form
+
+
+class SubscriberLanguageForm(ProblemsMixin, FlaskForm):
+    """A resident chooses another language for their bulletins, from the link in one."""
+
+    language = RadioField("Which language should bulletins come in?", validate_choice=False)
+
+    @classmethod
+    def offering(cls, languages: list[str], current: str) -> SubscriberLanguageForm:
+        """The form with `languages` to choose from, the resident's own ticked."""
+        form = cls()
+        form.language.choices = [SelectChoice(value=tag, label=tag) for tag in languages]
+        if form.language.data is None:
+            form.language.data = current
         return form
 
 

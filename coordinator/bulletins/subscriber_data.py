@@ -20,6 +20,7 @@ from coordinator.bulletins.models import BulletinDelivery, DeliveryState, Subscr
 from coordinator.bulletins.subscribers import CONFIRM_MAIL_KIND, confirm_max_age
 from coordinator.db import UTC, utcnow
 from coordinator.extensions import db
+from coordinator.language_tags import ENGLISH
 from coordinator.mail import MailStatus, OutgoingMail
 from coordinator.schemes.models import Scheme
 
@@ -43,6 +44,7 @@ def _record_of(subscriber: Subscriber) -> dict:
         "email": subscriber.email,
         "name": subscriber.name,
         "street": {"id": street.id, "name": street.name, "postcode": street.postcode} if street else None,
+        "language": subscriber.language,
         "status": subscriber.status.value,
         "created_at": _iso(subscriber.created_at),
         "hard_bounce_count": subscriber.hard_bounce_count,
@@ -160,14 +162,20 @@ def _forget_traces(subscriber: Subscriber, email: str, placeholder: str) -> None
     for entry in db.session.scalars(_audit_about(subscriber).where(AuditEntry.action == "subscribers.bouncing")):
         if "last_error" in (entry.details or {}):
             entry.details = {**entry.details, "last_error": "(erased with the subscriber)"}
+    # Which languages they chose goes with the name (see `erase_subscriber`); that they changed it stays.
+    for entry in db.session.scalars(
+        _audit_about(subscriber).where(AuditEntry.action == "subscribers.language_changed")
+    ):
+        entry.details = {k: v for k, v in (entry.details or {}).items() if k not in ("language", "previous_language")}
 
 
 def erase_subscriber(subscriber: Subscriber, actor: User | None) -> bool:
     """Remove a subscriber's personal data for good, keeping the row so the scheme's counts stay true.
 
     Kept: scheme, street, status dates and the consent wording and method (the association's own text, and
-    the coordinator who imported them). Gone: the address, the name, and the address in confirmation emails
-    and client addresses in the audit log. False when they were already erased.
+    the coordinator who imported them). Gone: the address, the name, the language chosen (back to English, in the
+    audit log too), and the address in confirmation emails and client addresses in the audit log. False when they
+    were already erased.
     """
     if subscriber.is_erased:
         return False
@@ -177,6 +185,8 @@ def erase_subscriber(subscriber: Subscriber, actor: User | None) -> bool:
     previous = subscriber.status.value
     subscriber.email = placeholder
     subscriber.name = ""
+    # The language a resident reads may say where they come from: it goes with the name.
+    subscriber.language = ENGLISH
     if subscriber.status != SubscriberStatus.UNSUBSCRIBED:
         subscriber.status = SubscriberStatus.UNSUBSCRIBED
         subscriber.unsubscribed_at = now

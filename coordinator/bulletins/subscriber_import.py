@@ -1,4 +1,4 @@
-"""A coordinator's import of existing members: an `email,name,street` CSV, all or nothing.
+"""A coordinator's import of existing members: an `email,name,street,language` CSV, all or nothing.
 
 Every row is checked first; only when all are fine are the new addresses added, each as pending and sent a
 confirmation request, and nothing else until its owner confirms. Addresses the scheme already has are
@@ -24,9 +24,11 @@ from coordinator.bulletins.subscribers import (
 from coordinator.csvfiles import CSVFileError, CSVRow, ImportLine, ImportReport, looks_like_formula, read_csv
 from coordinator.db import utcnow
 from coordinator.extensions import db
+from coordinator.language_tags import ENGLISH, check_language_tag
 from coordinator.schemes.models import Scheme, Street
 
-IMPORT_COLUMNS = ("email", "name", "street")
+# The language column came last, so files made for the first three columns still import as they are.
+IMPORT_COLUMNS = ("email", "name", "street", "language")
 IMPORT_REQUIRED_COLUMNS = ("email",)
 # A scheme covers a few hundred households; a file far bigger than that is the wrong file.
 MAX_IMPORT_ROWS = 2_000
@@ -103,8 +105,8 @@ def _read_rows(data: bytes, report: SubscriberImportReport) -> list[CSVRow]:
 
 def _check_row(
     scheme: Scheme, csv_row: CSVRow, streets: dict[str, list[Street]]
-) -> tuple[SubscriberImportLine, str, str, Street | None]:
-    """One row checked: its line in the report (with every problem), and its address, name and street."""
+) -> tuple[SubscriberImportLine, str, str, Street | None, str]:
+    """One row checked: its line in the report (with every problem), and its address, name, street and language."""
     values = csv_row.values
     raw_email = values.get("email", "")
     row = SubscriberImportLine(line=csv_row.line, email=_shorten(raw_email))
@@ -140,10 +142,17 @@ def _check_row(
             )
         else:
             street = matches[0]
-    return row, email, name, street
+    # Any language a resident may read, not only those translated today: the next translation reaches them.
+    language = ENGLISH
+    if values.get("language", "").strip() and not looks_like_formula(values["language"]):
+        try:
+            language = check_language_tag(values["language"])
+        except ValueError as exc:
+            row.problems.append(f"language: {exc}")
+    return row, email, name, street, language
 
 
-def _add_pending(scheme: Scheme, accepted: list[tuple[str, str, Street | None]], actor: User | None) -> int:
+def _add_pending(scheme: Scheme, accepted: list[tuple[str, str, Street | None, str]], actor: User | None) -> int:
     """Add the accepted addresses as pending, each sent a request to confirm; returns how many."""
     method = f"imported by coordinator {actor.email}" if actor is not None else "imported from the command line"
     wording = consent_wording(scheme)
@@ -153,11 +162,12 @@ def _add_pending(scheme: Scheme, accepted: list[tuple[str, str, Street | None]],
             email=email,
             name=name,
             street=street,
+            language=language,
             status=SubscriberStatus.PENDING,
             consent_method=method,
             consent_wording=wording,
         )
-        for email, name, street in accepted
+        for email, name, street, language in accepted
     ]
     db.session.add_all(added)
     db.session.flush()
@@ -168,7 +178,7 @@ def _add_pending(scheme: Scheme, accepted: list[tuple[str, str, Street | None]],
 
 
 def import_subscribers(scheme: Scheme, data: bytes, actor: User | None) -> SubscriberImportReport:
-    """Check every row of an `email,name,street` CSV; only if all are fine, add the new addresses as pending.
+    """Check every row of an `email,name,street,language` CSV; only if all are fine, add the new addresses as pending.
 
     Each added address is sent a confirmation request and nothing else until its owner confirms. Addresses
     the scheme already has are reported and left exactly as they are. The caller commits when `report.ok`
@@ -183,9 +193,9 @@ def import_subscribers(scheme: Scheme, data: bytes, actor: User | None) -> Subsc
     }
     streets = _street_lookup(scheme)
     seen: dict[str, int] = {}
-    accepted: list[tuple[str, str, Street | None]] = []
+    accepted: list[tuple[str, str, Street | None, str]] = []
     for csv_row in csv_rows:
-        row, email, name, street = _check_row(scheme, csv_row, streets)
+        row, email, name, street, language = _check_row(scheme, csv_row, streets)
         report.rows.append(row)
         if not row.is_ok:
             continue
@@ -200,7 +210,7 @@ def import_subscribers(scheme: Scheme, data: bytes, actor: User | None) -> Subsc
             continue
         row.outcome = "added; a request to confirm is sent"
         row.is_new = True
-        accepted.append((email, name, street))
+        accepted.append((email, name, street, language))
 
     if not report.ok:
         report.already = 0

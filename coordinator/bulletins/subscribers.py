@@ -32,6 +32,7 @@ from coordinator.bulletins.models import Subscriber, SubscriberStatus
 from coordinator.csvfiles import looks_like_formula
 from coordinator.db import UTC, utcnow
 from coordinator.extensions import db
+from coordinator.language_tags import ENGLISH, check_language_tag
 from coordinator.links import public_url
 from coordinator.mail import OutgoingMail, queue_mail
 from coordinator.mailheaders import check_header_text
@@ -107,6 +108,16 @@ def check_subscriber_name(text: str) -> str:
     return name
 
 
+def check_offered_language(text: str | None, offered: Sequence[str]) -> str:
+    """The chosen language's tag if it is offered (English when none was chosen); ValueError, fit to show, if not."""
+    if not (text or "").strip():
+        return ENGLISH
+    tag = check_language_tag(text)
+    if tag not in offered:
+        raise ValueError("Choose one of the languages listed")
+    return tag
+
+
 def street_choices(scheme: Scheme) -> list[tuple[str, str]]:
     """(street id, label) for a scheme's streets; the postcode is added where two streets share a name."""
     streets = list(scheme.streets)
@@ -136,11 +147,20 @@ def find_subscriber(scheme: Scheme, email: str) -> Subscriber | None:
 # Sign-up and confirmation (double opt-in)
 
 
-def sign_up(scheme: Scheme, email: str, name: str = "", street_id: object = None) -> None:
+def sign_up(
+    scheme: Scheme,
+    email: str,
+    name: str = "",
+    street_id: object = None,
+    language: str = "",
+    offered_languages: Sequence[str] = (ENGLISH,),
+) -> None:
     """A resident asks for bulletins by the web form; the page answers the same whatever happened here.
 
-    A new address, or one that had left, becomes pending and is sent one confirmation request. A confirmed
-    address, or one asked a moment ago, is sent nothing and nothing about it changes.
+    A new address, or one that had left, becomes pending and is sent one confirmation request; its bulletins
+    will come in `language`, one of the scheme's `offered_languages` (English when none was chosen). A confirmed
+    address, or one asked a moment ago, is sent nothing and nothing about it changes (its language included:
+    anyone may type an address into the form).
     """
     errors: dict[str, list[str]] = {}
     clean: dict[str, object] = {}
@@ -148,6 +168,7 @@ def sign_up(scheme: Scheme, email: str, name: str = "", street_id: object = None
         ("email", lambda: check_subscriber_email(email)),
         ("name", lambda: check_subscriber_name(name)),
         ("street", lambda: _street_of(scheme, street_id)),
+        ("language", lambda: check_offered_language(language, offered_languages)),
     ):
         try:
             clean[key] = check()
@@ -173,6 +194,7 @@ def sign_up(scheme: Scheme, email: str, name: str = "", street_id: object = None
     subscriber.status = SubscriberStatus.PENDING
     subscriber.name = clean["name"]
     subscriber.street = clean["street"]
+    subscriber.language = clean["language"]
     subscriber.consented_at = now
     subscriber.consent_method = METHOD_WEB_FORM
     subscriber.consent_wording = consent_wording(scheme)

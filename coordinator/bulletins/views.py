@@ -13,7 +13,7 @@ import json
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from coordinator.bulletins import bounces, bp, subscriber_data, subscribers
+from coordinator.bulletins import bounces, bp, subscriber_data, subscriber_languages, subscribers
 from coordinator.bulletins.forms import (
     ConfirmSubscriptionForm,
     EraseSubscriberForm,
@@ -21,14 +21,19 @@ from coordinator.bulletins.forms import (
     SignupForm,
     SubscriberFilterForm,
     SubscriberImportForm,
+    SubscriberLanguageForm,
 )
 from coordinator.bulletins.models import Subscriber, SubscriberStatus
 from coordinator.bulletins.subscriber_import import IMPORT_COLUMNS, import_subscribers
 from coordinator.extensions import csrf, db, limiter, submitted_email
+from coordinator.language_tags import native_name
 from coordinator.links import public_url
 from coordinator.schemes.lookup import find_scheme_by_slug
 from coordinator.schemes.models import Scheme
 from coordinator.security import get_my_scheme_or_404
+
+# A resident's language by its own name ("pl" -> "Polski"), on the coordinator's pages.
+bp.add_app_template_filter(native_name, "native_language_name")
 
 
 def _address_limit() -> str:
@@ -58,17 +63,20 @@ def _link_invalid(exc: subscribers.LinkError):
 @limiter.limit(_email_limit, key_func=submitted_email, methods=["POST"])
 def join(slug: str):
     scheme = _scheme_for_slug_or_404(slug)
-    form = SignupForm.for_scheme(scheme)
+    languages = subscriber_languages.offered_languages(scheme)
+    form = SignupForm.for_scheme(scheme, languages)
     if form.validate_on_submit():
         try:
-            subscribers.sign_up(scheme, form.email.data, form.name.data or "", form.street.data)
+            subscribers.sign_up(scheme, form.email.data, form.name.data or "", form.street.data,
+                                language=form.language.data, offered_languages=languages)
         except subscribers.SubscriberProblems as exc:
             form.add_problems(exc.errors)
         else:
             db.session.commit()
             # The same answer for a new address, a known one and one asked a moment ago.
             return redirect(url_for("bulletins.join_sent", slug=scheme.slug))
-    return render_template("bulletins/join.html", scheme=scheme, form=form)
+    return render_template("bulletins/join.html", scheme=scheme, form=form,
+                           languages=subscriber_languages.language_choices(languages))
 
 
 @bp.get("/join/<slug>/check-your-email")
@@ -119,12 +127,52 @@ def unsubscribe(token: str):
         # A page, not a redirect: a mail program's one-click POST wants a plain 200.
         return render_template("bulletins/unsubscribed.html", scheme=subscriber.scheme)
     # A GET never unsubscribes: mail scanners open every link in a message.
+    return _unsubscribe_page(subscriber, token, _language_form(subscriber))
+
+
+def _language_form(subscriber: Subscriber) -> tuple[SubscriberLanguageForm, list[str]]:
+    languages = subscriber_languages.languages_for(subscriber)
+    return SubscriberLanguageForm.offering(languages, subscriber.language), languages
+
+
+def _unsubscribe_page(subscriber: Subscriber, token: str, language_form, status: int = 200):
+    form, languages = language_form
+    # Only a confirmed resident has bulletins whose language to change.
+    is_receiving = subscriber.is_confirmed
     return render_template(
         "bulletins/unsubscribe.html",
         scheme=subscriber.scheme,
         address=subscribers.masked_email(subscriber.email) if not subscriber.is_erased else "",
         is_unsubscribed=subscriber.status == SubscriberStatus.UNSUBSCRIBED,
-    )
+        language_form=form if is_receiving and len(languages) > 1 else None,
+        languages=subscriber_languages.language_choices(languages),
+        # Named, not this page's own address: after a language refused, this page is shown at the language's.
+        unsubscribe_url=url_for("bulletins.unsubscribe", token=token),
+        language_url=url_for("bulletins.subscriber_language", token=token),
+    ), status
+
+
+@bp.post("/unsubscribe/<token>/language")
+@limiter.limit(_address_limit)
+def subscriber_language(token: str):
+    # The same signed token as the unsubscribe link: the link in the resident's bulletin is the authority.
+    try:
+        subscriber = subscribers.subscriber_for_unsubscribe(token)
+    except subscribers.LinkError as exc:
+        return _link_invalid(exc)
+    form, languages = _language_form(subscriber)
+    if not subscriber.is_confirmed:
+        abort(404)
+    if form.validate_on_submit():
+        try:
+            subscriber_languages.change_language(subscriber, form.language.data or "", languages)
+        except ValueError as exc:
+            form.add_problems({"language": [str(exc)]})
+        else:
+            db.session.commit()
+            flash("Saved: your next bulletins come in the language ticked below.", "success")
+            return redirect(url_for("bulletins.unsubscribe", token=token))
+    return _unsubscribe_page(subscriber, token, (form, languages), status=400)
 
 
 # --- Coordinators ------------------------------------------------------------------------------------------------
