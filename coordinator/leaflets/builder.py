@@ -1,6 +1,8 @@
 """The builder: preview a leaflet (no writes), generate it (render, record, audit), and its records.
 
-Services flush; the view or command commits.
+A leaflet for a print shop is one artwork (front and back, trim and bleed) whatever the copies: the record keeps the
+quantity, and its quantities sheet says it in the columns of a print run's (print_runs.py), so every file a shop gets
+from the toolkit has one shape. Services flush; the view or command commits.
 """
 
 from __future__ import annotations
@@ -10,14 +12,17 @@ from sqlalchemy import select
 from coordinator import audit
 from coordinator.auth.models import User
 from coordinator.extensions import db
+from coordinator.leaflets.layouts import SHOP
 from coordinator.leaflets.models import LeafletRecord
 from coordinator.leaflets.offers import LeafletChoice
 from coordinator.leaflets.pdfs import checked_pdf, leaflet_pdf
+from coordinator.leaflets.print_runs import quantities_csv
 from coordinator.leaflets.recipes import (
     PreparedLeaflet,
     actor_label,
     audit_details,
     content_columns,
+    keep_printed_logo,
     prepare_leaflet,
     recipe_of,
 )
@@ -36,6 +41,7 @@ def record_leaflet(prepared: PreparedLeaflet, scheme: Scheme | None, actor: User
     recipe = prepared.recipe
     record = LeafletRecord(scheme=scheme, created_by=actor, created_by_label=actor_label(actor),
                            **content_columns(recipe))
+    keep_printed_logo(recipe)
     db.session.add(record)
     db.session.flush()
     where = f" for {scheme.name}" if scheme is not None else ""
@@ -60,8 +66,29 @@ def generate_leaflet(
 
 
 def record_pdf(record: LeafletRecord) -> bytes:
-    """A recorded leaflet's PDF, again: from the cache, or made again from the same versions."""
+    """A recorded leaflet's PDF, again: from the cache, or made again from the same versions and brand."""
     return leaflet_pdf(recipe_of(record))
+
+
+def record_file_name(record: LeafletRecord) -> str:
+    """What a recorded leaflet's PDF is called when downloaded: a print shop's says it is the artwork."""
+    if record.print_mode == SHOP:
+        return f"leaflet-{record.id}-{record.layout}-artwork.pdf"
+    return f"leaflet-{record.layout}-{record.reference}.pdf"
+
+
+def record_quantities_file_name(record: LeafletRecord) -> str:
+    """What a print shop leaflet's quantities sheet is called when downloaded."""
+    return f"leaflet-{record.id}-quantities.csv"
+
+
+def record_quantities(record: LeafletRecord, pdf_file: str | None = None) -> str:
+    """A print shop leaflet's quantities sheet: one row, the artwork file and the copies to print.
+
+    The columns are a print run's (print_runs.QUANTITY_COLUMNS); a leaflet is for no street, so those cells are empty.
+    """
+    scheme_name = record.scheme.name if record.scheme is not None else ""
+    return quantities_csv([(scheme_name, pdf_file or record_file_name(record), "", "", "", "", record.copies)])
 
 
 def recent_records(schemes: list[Scheme], limit: int = 10) -> list[LeafletRecord]:

@@ -15,7 +15,7 @@ from coordinator import jobs
 from coordinator.content import services as content
 from coordinator.content.models import ContentKind
 from coordinator.extensions import db
-from coordinator.leaflets.builder import generate_leaflet
+from coordinator.leaflets.builder import generate_leaflet, record_quantities
 from coordinator.leaflets.layouts import HOME, LAYOUTS, PRINT_MODES, SHOP
 from coordinator.leaflets.models import PrintOrderState
 from coordinator.leaflets.offers import LeafletChoice, LeafletChoiceError
@@ -38,7 +38,8 @@ def _current_version_id(kind: ContentKind, slug: str, field: str, label: str) ->
 
 
 def choice_from_slugs(
-    campaign_slug: str, helplines_slug: str, layout: str, mode: str, is_large_print: bool, scheme_name: str | None
+    campaign_slug: str, helplines_slug: str, layout: str, mode: str, is_large_print: bool, scheme_name: str | None,
+    has_signup_panel: bool = False,
 ) -> tuple[Scheme | None, LeafletChoice]:
     """The scheme (if named) and the choice of the approved versions now behind these slugs.
 
@@ -56,6 +57,7 @@ def choice_from_slugs(
         layout=layout,
         print_mode=mode,
         is_large_print=is_large_print,
+        has_signup_panel=has_signup_panel,
     )
     return scheme, choice
 
@@ -89,22 +91,38 @@ def leaflet_group() -> None:
               help="home: A4 sheets with cut marks; shop: trim size with bleed and crop marks.")
 @click.option("--large-print", is_flag=True, help="Large print (A5, A4 and DL only).")
 @click.option("--scheme", "scheme_name", default=None, help="Print this scheme's contact line (name or slug).")
-@click.option("--copies", type=click.IntRange(1, 100_000), default=1, show_default=True)
+@click.option("--copies", type=click.IntRange(1, 100_000), default=1, show_default=True,
+              help="For a print shop, the quantity to order: the PDF is one artwork and FILE-quantities.csv says how "
+              "many.")
+@click.option("--signup", "has_signup_panel", is_flag=True,
+              help="Add the scheme's bulletin sign-up panel (its /join address and a QR code; needs --scheme; not on "
+              "the wallet card).")
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path))
 def leaflet_render_command(campaign_slug: str, helplines_slug: str, layout: str, mode: str, large_print: bool,
-                           scheme_name: str | None, copies: int, out_file: Path) -> None:
-    """Write one leaflet's PDF to FILE.pdf, from the campaign and helpline set approved now (recorded and audited)."""
+                           scheme_name: str | None, copies: int, has_signup_panel: bool, out_file: Path) -> None:
+    """Write one leaflet's PDF to FILE.pdf, from the campaign and helpline set approved now (recorded and audited).
+
+    For a print shop (--mode shop) the PDF is the artwork once and the quantities sheet is written beside it.
+    """
     try:
-        scheme, choice = choice_from_slugs(campaign_slug, helplines_slug, layout, mode, large_print, scheme_name)
+        scheme, choice = choice_from_slugs(campaign_slug, helplines_slug, layout, mode, large_print, scheme_name,
+                                           has_signup_panel)
         record, prepared = generate_leaflet(scheme, choice, None, copies=copies)
         pdf = leaflet_pdf(prepared.recipe)
     except LeafletChoiceError as exc:
         raise _choice_refused(exc) from exc
     out_file.write_bytes(pdf)
+    quantities_file = None
+    if mode == SHOP:
+        quantities_file = out_file.with_name(f"{out_file.stem}-quantities.csv")
+        quantities_file.write_text(record_quantities(record, out_file.name), encoding="utf-8")
     db.session.commit()
     for note in prepared.notes:
         click.echo(("Left out: " if note.is_left_out else "Note: ") + note.message, err=True)
-    click.echo(f"Wrote {out_file}: {prepared.layout.label}, {prepared.plan.pages} page(s), ref {record.reference}.")
+    click.echo(f"Wrote {out_file}: {prepared.layout.label}, {prepared.recipe.pages_in_file} page(s), "
+               f"ref {record.reference}.")
+    if quantities_file is not None:
+        click.echo(f"Wrote {quantities_file}: order {copies:,} {'copy' if copies == 1 else 'copies'}.")
     for note in prepared.printing_notes:
         click.echo(f"  {note}")
 

@@ -71,6 +71,11 @@ class LeafletForm(ProblemsMixin, FlaskForm):
     print_mode = RadioField("Where it is printed", choices=options(MODE_LABELS.items()), default=HOME,
                             validate_choice=False)
     is_large_print = BooleanField("Large print", description="For the A5, A4 and DL layouts: text of 14 pt or more.")
+    has_signup_panel = BooleanField(
+        "Add the bulletin sign-up panel",
+        description="Prints your scheme's sign-up address and a QR code to it, so residents can ask for your "
+        "bulletin by email. Nobody's details are printed. Not on the folded wallet card: it has no room for it.",
+    )
     preview = SubmitField("Preview")
     download = SubmitField("Download PDF")
 
@@ -90,6 +95,7 @@ class LeafletForm(ProblemsMixin, FlaskForm):
             layout=self.layout.data or "",
             print_mode=self.print_mode.data or "",
             is_large_print=bool(self.is_large_print.data),
+            has_signup_panel=bool(self.has_signup_panel.data),
         )
 
 
@@ -102,6 +108,7 @@ def choice_from_query(args: Mapping[str, str]) -> LeafletChoice:
         layout=args.get("layout", ""),
         print_mode=args.get("print_mode", ""),
         is_large_print=args.get("is_large_print") in ("y", "1", "on", "true"),
+        has_signup_panel=args.get("has_signup_panel") in ("y", "1", "on", "true"),
     )
 
 
@@ -117,6 +124,8 @@ def query_from_choice(choice: LeafletChoice) -> dict[str, str]:
         query["notice"] = str(choice.local_notice_version_id)
     if choice.is_large_print:
         query["is_large_print"] = "y"
+    if choice.has_signup_panel:
+        query["has_signup_panel"] = "y"
     return query
 
 

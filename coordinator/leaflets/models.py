@@ -11,13 +11,27 @@ import enum
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, Enum, Float, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from coordinator.auth.models import User
 from coordinator.db import UTCDateTime, utcnow
 from coordinator.extensions import db
 from coordinator.schemes.models import Scheme
+from coordinator.settings import DEFAULT_BRAND_COLOUR
 
 
 class LeafletContentMixin:
@@ -41,6 +55,14 @@ class LeafletContentMixin:
     association_name: Mapped[str] = mapped_column(String(160), default="")
     footer_text: Mapped[str] = mapped_column(Text, default="")
     printed_on: Mapped[date] = mapped_column(Date)
+    # The association's face as printed that day, as Settings may change it later: the brand colour, and the
+    # logo's version (settings.logo_version; "" for no logo), whose bytes `PrintedLogo` keeps.
+    brand_colour: Mapped[str] = mapped_column(String(7), default=DEFAULT_BRAND_COLOUR,
+                                              server_default=DEFAULT_BRAND_COLOUR)
+    logo_version: Mapped[str] = mapped_column(String(12), default="", server_default="")
+    # The scheme's bulletin sign-up panel, and the address it printed (PUBLIC_BASE_URL/join/<slug> that day).
+    has_signup_panel: Mapped[bool] = mapped_column(default=False, server_default=false())
+    signup_address: Mapped[str] = mapped_column(String(300), default="", server_default="")
     # The short reference in the small print (render.content_reference), to find this row from a leaflet.
     reference: Mapped[str] = mapped_column(String(9), index=True)
 
@@ -91,6 +113,20 @@ class PrintRun(LeafletContentMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<PrintRun {self.id} scheme={self.scheme_id} {self.layout} x{self.copies}>"
+
+
+class PrintedLogo(db.Model):
+    """A logo the association's leaflets printed, kept by its version: Settings hold only today's logo, and a
+    leaflet record or print run made before a new one must print its own again. Rows are only added."""
+
+    __tablename__ = "printed_logos"
+
+    version: Mapped[str] = mapped_column(String(12), primary_key=True)
+    png: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<PrintedLogo {self.version}>"
 
 
 class PrintRunStreet(db.Model):

@@ -34,6 +34,7 @@ class LeafletChoice:
     layout: str = "a5"
     print_mode: str = HOME
     is_large_print: bool = False
+    has_signup_panel: bool = False  # the scheme's bulletin sign-up address and QR code (recipes.prepare_leaflet)
 
 
 @dataclass(frozen=True)

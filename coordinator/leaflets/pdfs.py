@@ -51,10 +51,11 @@ def cached_render(key: str, render: Callable[..., bytes], *args: object, suffix:
 
 
 def render_recipe(recipe: LeafletRecipe) -> bytes:
-    """Render a recipe's PDF now (the render process's entry point; counted)."""
+    """Render a recipe's PDF now (the render process's entry point; counted): a print shop's is the one artwork."""
     count_render("leaflet")
     return render_leaflet_pdf(
-        recipe.data, recipe.layout, mode=recipe.print_mode, copies=recipe.copies, is_large_print=recipe.is_large_print
+        recipe.data, recipe.layout, mode=recipe.print_mode, copies=recipe.copies_in_file,
+        is_large_print=recipe.is_large_print,
     )
 
 
@@ -158,7 +159,18 @@ def preview_html(recipe: LeafletRecipe, asset_base: str) -> str:
 PREFLIGHT_FORM_FIELDS = {
     "headline": "campaign", "hashtag": "campaign", "summary": "campaign", "key_messages": "campaign",
     "call_to_action": "campaign", "web_address": "campaign", "helplines": "helplines", "local_notice": "notice",
+    "sign_up": "has_signup_panel", "signup": "has_signup_panel",
 }
+
+
+def does_not_fit_hints(prepared: PreparedLeaflet) -> str:
+    """What else the coordinator may leave out to make a leaflet fit: the local notice, the sign-up panel."""
+    hints = []
+    if prepared.chosen.local_notice is not None:
+        hints.append("the local notice")
+    if prepared.recipe.data.signup_address:
+        hints.append("the sign-up panel")
+    return f" Leaving out {' or '.join(hints)} may also make it fit." if hints else ""
 
 
 def checked_pdf(prepared: PreparedLeaflet) -> bytes:
@@ -170,10 +182,7 @@ def checked_pdf(prepared: PreparedLeaflet) -> bytes:
     try:
         return leaflet_pdf(prepared.recipe)
     except LeafletDoesNotFit as error:
-        message = str(error)
-        if prepared.chosen.local_notice is not None:
-            message += " Leaving out the local notice may also make it fit."
-        raise LeafletChoiceError({"layout": message}) from error
+        raise LeafletChoiceError({"layout": str(error) + does_not_fit_hints(prepared)}) from error
     except LeafletError as error:
         # A preflight refusal (render.LeafletPreflightFailed) names the leaflet field of each problem.
         fields = getattr(error, "fields", None)

@@ -29,10 +29,12 @@ from coordinator.leaflets.recipes import (
     actor_label,
     audit_details,
     content_columns,
+    keep_printed_logo,
     prepare_leaflet,
     printing_notes,
     recipe_of,
 )
+from coordinator.leaflets.recipes import shop_notes as leaflet_shop_notes
 from coordinator.schemes.models import Scheme, Street
 from coordinator.settings import get_settings
 
@@ -164,6 +166,7 @@ def create_print_run(scheme: Scheme, choice: LeafletChoice, street_ids: list[int
                        households=row.households, households_no_leaflets=row.households_no_leaflets, copies=row.copies)
         for index, row in enumerate(prepared.streets, start=1)
     ]
+    keep_printed_logo(recipe)
     db.session.add(run)
     db.session.flush()
     audit.record(
@@ -219,11 +222,8 @@ def print_run_notes(run: PrintRun) -> list[str]:
 
 
 def shop_notes(layout: Layout, copies: int) -> list[str]:
-    """How a print shop prints a run: one artwork, so many times."""
-    sides = "front and back, printed double-sided" if layout.is_two_sided else "printed on one side"
-    pages = f"{layout.pages} {'page' if layout.pages == 1 else 'pages'}"
-    return [(f"For a print shop: one artwork ({pages}, {sides}) to print {copies:,} times, at trim size "
-             "with 3 mm bleed and crop marks, PDF/X-4. The quantities sheet gives the copies for each street.")]
+    """How a print shop prints a run: one artwork, so many times, the copies for each street on the quantities sheet."""
+    return leaflet_shop_notes(layout, copies, per_street=True)
 
 
 def recent_print_runs(schemes: list[Scheme], limit: int = 10) -> list[PrintRun]:

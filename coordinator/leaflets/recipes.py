@@ -6,14 +6,18 @@ the PDF's bytes, so its `key` names the PDF in the content-addressed cache (coor
 
 A leaflet record or print run keeps its recipe in the columns of `LeafletContentMixin`: `content_columns`
 writes them and `recipe_of` reads them back, side by side with the recipe, so an ingredient added to one
-is seen missing from the other.
+is seen missing from the other. That includes the association's brand as printed (its colour, and its logo,
+kept once per version in `printed_logos` by `keep_printed_logo`) and the sign-up panel's address: a reprint
+prints what the first print did, whatever Settings or the scheme say by then.
 """
 
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
+
+from sqlalchemy.exc import IntegrityError
 
 from coordinator.auth.models import User
 from coordinator.content import services as content
@@ -24,9 +28,10 @@ from coordinator.content.models import (
     HelplineVersion,
     LocalNoticeVersion,
 )
+from coordinator.extensions import db
 from coordinator.leaflets.cache import cache_key
 from coordinator.leaflets.layouts import SHOP, Layout, PrintPlan, get_layout, plan_print
-from coordinator.leaflets.models import LeafletRecord, PrintRun
+from coordinator.leaflets.models import LeafletRecord, PrintedLogo, PrintRun
 from coordinator.leaflets.offers import (
     ChosenContent,
     ContentOffer,
@@ -44,9 +49,13 @@ from coordinator.leaflets.render import (
     content_reference,
     template_version,
 )
-from coordinator.links import short_campaign_url
+from coordinator.links import printable_address, public_url, short_campaign_url
 from coordinator.schemes.models import Scheme
-from coordinator.settings import brand, get_settings
+from coordinator.settings import Brand, brand, get_settings, logo_version
+
+# The folded wallet card has no panel with room for the sign-up address and its QR code.
+NO_SIGNUP_LAYOUTS = frozenset({"wallet"})
+LOGO_DATA_URI_START = "data:image/png;base64,"
 
 
 def scheme_contact_line(scheme: Scheme | None) -> str:
@@ -57,6 +66,22 @@ def scheme_contact_line(scheme: Scheme | None) -> str:
     if not parts:
         return ""
     return f"Contact your local scheme, {scheme.name}: " + " · ".join(parts)
+
+
+def signup_address(scheme: Scheme) -> str:
+    """The scheme's bulletin sign-up page, PUBLIC_BASE_URL/join/<slug>: what the sign-up panel prints and its QR opens."""
+    return public_url("bulletins.join", slug=scheme.slug)
+
+
+def check_signup_panel(scheme: Scheme | None, layout: Layout) -> None:
+    """LeafletChoiceError at the sign-up field when this leaflet cannot carry the sign-up panel."""
+    if scheme is None:
+        # Only the command line can ask for it without a scheme: the builder is always a scheme's.
+        raise LeafletChoiceError({"has_signup_panel": "The sign-up panel prints a scheme's sign-up address: "
+                                                      "name the scheme (--scheme)."})
+    if layout.key in NO_SIGNUP_LAYOUTS:
+        raise LeafletChoiceError({"has_signup_panel": f"The {layout.label} has no room for the sign-up panel: "
+                                                      "choose another layout, or leave the panel out."})
 
 
 def helpline_for_print(version: HelplineVersion) -> LeafletHelpline:
@@ -105,17 +130,20 @@ def build_leaflet_data(
     contact_line: str | None = None,
     association_name: str | None = None,
     footer_text: str | None = None,
+    signup: str = "",
+    face: Brand | None = None,
 ) -> LeafletData:
     """The plain data one leaflet prints, from approved versions (templates never see ORM objects).
 
     `helplines` defaults to the set's helplines usable today; the texts around the content default to the
     scheme's contact line and the association's settings now. A record passes what it printed, to print it again.
-    The association's brand colour and logo are as they are now: part of the data, so part of the cache key.
+    The association's brand colour and logo (`face`) are as they are now unless given: part of the data, so part
+    of the cache key. `signup` is the sign-up panel's address ("" for no panel).
     """
     if helplines is None:
         helplines, _ = helplines_to_print(helpline_set_version, printed_on)
     settings = get_settings()
-    face = brand()
+    face = face or brand()
     notice = LocalNotice(notice_version.title, notice_version.body) if notice_version is not None else None
     return LeafletData(
         headline=campaign_version.title,
@@ -134,6 +162,7 @@ def build_leaflet_data(
         language=campaign_version.language or "en-GB",
         # The association's own short address leads on to the campaign's site: nothing long is printed.
         short_address=short_campaign_url(campaign_version.item.slug) if campaign_version.web_address else "",
+        signup_address=signup,
         is_sensitive=campaign_version.is_sensitive or helpline_set_version.is_sensitive,
         brand_colour=face.colour,
         logo_src=face.logo_data_uri() or "",
@@ -157,14 +186,30 @@ class LeafletRecipe:
     local_notice_version_id: int | None
 
     @property
+    def copies_in_file(self) -> int:
+        """Copies the PDF holds: for a print shop one, the artwork (front and back), whatever the quantity, which
+        goes on the quantities sheet; for a home printer every copy, on its sheets."""
+        return 1 if self.print_mode == SHOP else self.copies
+
+    @property
     def key(self) -> str:
-        """The cache key: every input above, plus the template's version."""
-        return cache_key(kind="leaflet", recipe=self, template=template_version())
+        """The cache key: every input above that decides the file, plus the template's version.
+
+        A print shop's file is the same artwork for any quantity, so its key leaves the quantity out: the builder,
+        print runs and central print orders share one rendered artwork.
+        """
+        inputs = replace(self, copies=self.copies_in_file)
+        return cache_key(kind="leaflet", recipe=inputs, template=template_version())
 
     @property
     def plan(self) -> PrintPlan:
-        """Copies, sheets of paper and pages of this PDF."""
+        """Copies, sheets of paper and pages printed (for a print shop, of every copy it is to print)."""
         return plan_print(get_layout(self.layout), self.print_mode, self.copies)
+
+    @property
+    def pages_in_file(self) -> int:
+        """Pages of the PDF itself: a print shop's artwork, or every home sheet's front and back."""
+        return plan_print(get_layout(self.layout), self.print_mode, self.copies_in_file).pages
 
 
 def make_recipe(chosen: ChosenContent, data: LeafletData, helplines: list[HelplineVersion], *,
@@ -186,8 +231,15 @@ def make_recipe(chosen: ChosenContent, data: LeafletData, helplines: list[Helpli
 # The columns an audit entry repeats: the ids and choices, not the texts printed around the content.
 AUDITED_COLUMNS = (
     "campaign_version_id", "helpline_set_version_id", "helpline_version_ids", "local_notice_version_id", "layout",
-    "print_mode", "is_large_print", "copies", "reference",
+    "print_mode", "is_large_print", "copies", "reference", "brand_colour", "logo_version", "has_signup_panel",
 )
+
+
+def printed_logo_png(data: LeafletData) -> bytes | None:
+    """The logo's PNG a leaflet prints (its data: URI's bytes), or None without a logo."""
+    if not data.logo_src.startswith(LOGO_DATA_URI_START):
+        return None
+    return base64.b64decode(data.logo_src[len(LOGO_DATA_URI_START):])
 
 
 def content_columns(recipe: LeafletRecipe) -> dict:
@@ -206,7 +258,41 @@ def content_columns(recipe: LeafletRecipe) -> dict:
         "footer_text": recipe.data.footer_text,
         "printed_on": recipe.data.printed_on,
         "reference": recipe.data.reference,
+        "brand_colour": recipe.data.brand_colour,
+        # From the leaflet's own bytes, not from Settings: they may have changed while it was being made.
+        "logo_version": logo_version(printed_logo_png(recipe.data)),
+        "has_signup_panel": bool(recipe.data.signup_address),
+        "signup_address": recipe.data.signup_address,
     }
+
+
+def keep_printed_logo(recipe: LeafletRecipe) -> None:
+    """Keep the logo the recipe prints, once per version, so a record of it prints it again after Settings get a new
+    one (flush only)."""
+    png = printed_logo_png(recipe.data)
+    if png is None:
+        return
+    version = logo_version(png)
+    if db.session.get(PrintedLogo, version) is not None:
+        return
+    try:
+        # Two leaflets printed at the same moment may both keep it: the second finds the first's row.
+        with db.session.begin_nested():
+            db.session.add(PrintedLogo(version=version, png=png))
+    except IntegrityError:
+        if db.session.get(PrintedLogo, version) is None:
+            raise
+
+
+def printed_brand(row: LeafletRecord | PrintRun) -> Brand:
+    """The association's brand as a record or print run printed it: its colour and its logo of that day."""
+    png = None
+    if row.logo_version:
+        logo = db.session.get(PrintedLogo, row.logo_version)
+        if logo is None:
+            raise LeafletError("The association's logo this was printed with is no longer kept.")
+        png = logo.png
+    return Brand(name=row.association_name, colour=row.brand_colour, logo_png=png, logo_version=row.logo_version)
 
 
 def _versions_of(row: LeafletRecord | PrintRun) -> tuple:
@@ -227,6 +313,7 @@ def recipe_of(row: LeafletRecord | PrintRun) -> LeafletRecipe:
     data = build_leaflet_data(
         row.scheme, campaign, helpline_set, notice, helplines=helplines, printed_on=row.printed_on,
         contact_line=row.contact_line, association_name=row.association_name, footer_text=row.footer_text,
+        signup=row.signup_address if row.has_signup_panel else "", face=printed_brand(row),
     )
     chosen = ChosenContent(campaign, helpline_set, notice, get_layout(row.layout))
     return make_recipe(chosen, data, helplines, print_mode=row.print_mode, is_large_print=row.is_large_print,
@@ -263,6 +350,8 @@ def prepare_leaflet(
 ) -> PreparedLeaflet:
     """Check the choice against what is offered and build its recipe; renders and writes nothing."""
     chosen = check_choice(scheme, choice, offer)
+    if choice.has_signup_panel:
+        check_signup_panel(scheme, chosen.layout)
     usable, notes = helplines_to_print(chosen.helpline_set, on)
     if not usable:
         raise LeafletChoiceError({
@@ -271,7 +360,8 @@ def prepare_leaflet(
             + " Ask an admin to verify them, or choose another set."
         })
     data = build_leaflet_data(scheme, chosen.campaign, chosen.helpline_set, chosen.local_notice,
-                              helplines=usable, printed_on=on)
+                              helplines=usable, printed_on=on,
+                              signup=signup_address(scheme) if choice.has_signup_panel and scheme else "")
     recipe = make_recipe(chosen, data, usable, print_mode=choice.print_mode,
                          is_large_print=choice.is_large_print, copies=copies)
     return PreparedLeaflet(recipe, chosen, notes)
@@ -281,12 +371,7 @@ def printing_notes(layout: Layout, print_mode: str, plan: PrintPlan) -> list[str
     """What to tell whoever prints it: sheets of paper, double-sided or not, cutting."""
     name = layout.label
     if print_mode == SHOP:
-        sides = (
-            f"each copy is two pages, front then back ({plan.pages:,} pages): ask for double-sided printing."
-            if layout.is_two_sided else f"one page per copy ({plan.pages:,} pages), printed on one side."
-        )
-        shop = f"For a print shop: {plan.copies:,} {_plural(plan.copies, name)} at trim size with 3 mm bleed and "
-        return [shop + f"crop marks; {sides}"]
+        return shop_notes(layout, plan.copies)
     notes = []
     if layout.is_two_sided:
         notes.append(f"Print double-sided, flip on long edge: {plan.sheets:,} {_plural(plan.sheets, 'sheet')} "
@@ -297,6 +382,17 @@ def printing_notes(layout: Layout, print_mode: str, plan: PrintPlan) -> list[str
         notes.append(f"Cut along the marks: {plan.copies_per_sheet} {_plural(2, name)} to a sheet, "
                      f"{plan.copies:,} in all.")
     return notes
+
+
+def shop_notes(layout: Layout, copies: int, *, per_street: bool = False) -> list[str]:
+    """How a print shop prints it: one artwork, so many times (the quantities sheet says how many, or per street)."""
+    sides = "front and back, printed double-sided" if layout.is_two_sided else "printed on one side"
+    pages = f"{layout.pages} {'page' if layout.pages == 1 else 'pages'}"
+    note = (f"For a print shop: one artwork ({pages}, {sides}) to print {copies:,} times, at trim size "
+            "with 3 mm bleed and crop marks, PDF/X-4. ")
+    if per_street:
+        return [note + "The quantities sheet gives the copies for each street."]
+    return [note + f"Order {copies:,} {'copy' if copies == 1 else 'copies'}: the quantities sheet says so too."]
 
 
 def _plural(count: int, word: str) -> str:
@@ -326,6 +422,7 @@ class PrintedSummary:
     layout: Layout
     plan: PrintPlan
     printing_notes: tuple[str, ...]
+    signup_shown: str = ""  # the sign-up panel's address as printed, without https:// ("" without the panel)
 
 
 def summarise(row: LeafletRecord | PrintRun) -> PrintedSummary:
@@ -343,4 +440,5 @@ def summarise(row: LeafletRecord | PrintRun) -> PrintedSummary:
         layout=layout,
         plan=plan,
         printing_notes=tuple(printing_notes(layout, row.print_mode, plan)),
+        signup_shown=printable_address(row.signup_address) if row.has_signup_panel else "",
     )

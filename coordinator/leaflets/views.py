@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from dataclasses import replace
 from io import BytesIO
 
 from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
@@ -31,7 +32,7 @@ from coordinator.leaflets.forms import (
     choice_from_query,
     query_from_choice,
 )
-from coordinator.leaflets.layouts import LAYOUTS
+from coordinator.leaflets.layouts import LAYOUTS, SHOP
 from coordinator.leaflets.models import LeafletRecord, PrintOrder, PrintRun
 from coordinator.leaflets.offers import LeafletChoiceError, content_offer
 from coordinator.leaflets.print_orders import create_print_order, print_order_path, recent_print_orders
@@ -94,7 +95,9 @@ def build(scheme_id: int):
     form = LeafletForm()
     form.offer_choices(offer)
     if not form.is_submitted():
-        _show_choice(form, likely.builder_choice(scheme, offer, request.args))
+        # The sign-up panel is never assumed: it is ticked only when the address says so (back from a waiting page).
+        choice = likely.builder_choice(scheme, offer, request.args)
+        _show_choice(form, replace(choice, has_signup_panel=choice_from_query(request.args).has_signup_panel))
     prepared = None
     if form.validate_on_submit():
         try:
@@ -121,12 +124,13 @@ def _show_choice(form: LeafletForm, choice) -> None:
     form.layout.data = choice.layout
     form.print_mode.data = choice.print_mode
     form.is_large_print.data = choice.is_large_print
+    form.has_signup_panel.data = choice.has_signup_panel
 
 
 def _refusal(state: render_queue.PdfState, prepared: recipes.PreparedLeaflet) -> LeafletChoiceError:
     problems = dict(state.problems)
-    if "layout" in problems and prepared.chosen.local_notice is not None:
-        problems["layout"] += " Leaving out the local notice may also make it fit."
+    if "layout" in problems:
+        problems["layout"] += pdfs.does_not_fit_hints(prepared)
     return LeafletChoiceError(problems)
 
 
@@ -257,7 +261,8 @@ def record(record_id: int):
     row = db.session.get(LeafletRecord, record_id)
     if row is None or not _may_see(row):
         abort(404)
-    return render_template("leaflets/record.html", record=row, summary=recipes.summarise(row))
+    return render_template("leaflets/record.html", record=row, summary=recipes.summarise(row),
+                           file_name=builder.record_file_name(row))
 
 
 @bp.get("/<int:record_id>/leaflet.pdf")
@@ -272,7 +277,20 @@ def download(record_id: int):
     if pdf is None:
         render_queue.pdf_state(recipe)
         return redirect(url_for("leaflets.record_waiting", record_id=row.id), 303)
-    return _pdf_response(pdf, f"leaflet-{row.layout}-{row.reference}.pdf")
+    return _pdf_response(pdf, builder.record_file_name(row))
+
+
+@bp.get("/<int:record_id>/quantities.csv")
+@login_required
+def record_quantities(record_id: int):
+    """A print shop leaflet's quantities sheet: its artwork file and the copies to print."""
+    row = db.session.get(LeafletRecord, record_id)
+    if row is None or not _may_see(row) or row.print_mode != SHOP:
+        abort(404)
+    response = Response(builder.record_quantities(row), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{builder.record_quantities_file_name(row)}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/<int:record_id>/waiting")

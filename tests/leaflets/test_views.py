@@ -246,7 +246,7 @@ def test_a_print_run_from_the_form_with_its_pdf_and_delivery_sheet(client, coord
     _, scheme, coordinator = coordinator_scheme
     url = f"/leaflets/schemes/{scheme.id}/print-runs/new"
     html = client.get(url).get_data(as_text=True)
-    assert html.count('type="checkbox" value=') == 3  # two streets, ticked, and large print
+    assert html.count('type="checkbox" value=') == 4  # two streets, ticked, large print and the sign-up panel
     streets = [s.id for s in scheme.streets]
     worked_out = post_form(client, url, print_run_form(starter_choice(), streets, work_out="x")).get_data(as_text=True)
     assert "Copies: 30 A5 flyers" in worked_out and count(PrintRun) == 0  # 20+1 and 8+1

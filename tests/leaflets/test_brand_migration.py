@@ -1,0 +1,102 @@
+"""The revision that keeps each leaflet's brand: rows made before it keep today's brand, and it downgrades cleanly."""
+
+from __future__ import annotations
+
+import io
+import os
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from alembic.script import ScriptDirectory
+from flask_migrate import downgrade, upgrade
+from PIL import Image
+from sqlalchemy import inspect, text
+
+from config import TestConfig
+from coordinator import create_app
+from coordinator.extensions import db
+from coordinator.settings import logo_version
+from tests.helpers.databases import drop_schema, make_schema, postgres_base_url
+
+REVISION = "f8fdaf55eb14"
+# The revision before it, whichever that is by now.
+BEFORE = ScriptDirectory(str(Path(__file__).resolve().parents[2] / "migrations")).get_revision(REVISION).down_revision
+SCHEMA = f"nwc_brand_migration_{os.getpid()}"
+
+
+@pytest.fixture
+def migration_app(tmp_path):
+    base = postgres_base_url()
+    url = make_schema(base, SCHEMA) if base else f"sqlite:///{tmp_path / 'brand.sqlite3'}"
+
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = url
+        INSTANCE_DIR = tmp_path
+
+    app = create_app(Config)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+    if base:
+        drop_schema(base, SCHEMA)
+
+
+def logo() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (120, 60), (230, 126, 34)).save(out, "PNG")
+    return out.getvalue()
+
+
+def add_rows_made_before(connection, png: bytes) -> None:
+    now = datetime.now(UTC)
+    connection.execute(text(
+        "INSERT INTO association_settings (id, association_name, footer_text, sender_address, spare_copies_percent, "
+        "helpline_review_months, helpline_grace_days, messages_per_second, brand_colour, logo_png, logo_width, "
+        "logo_height) VALUES (1, 'Bromley NWA', '', '', 5, 6, 30, 20, '#7a1f5c', :png, 120, 60)"), {"png": png})
+    # A leaflet record of that day. Its content versions are not the point here: the foreign keys are set aside
+    # for this one row, on this connection only.
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
+    connection.execute(text(
+        "INSERT INTO leaflet_records (id, created_at, created_by_label, campaign_version_id, helpline_set_version_id, "
+        "helpline_version_ids, layout, print_mode, is_large_print, copies, contact_line, association_name, "
+        "footer_text, printed_on, reference) VALUES (1, :now, 'cli', 999, 998, '[]', 'a5', 'home', false, 1, '', "
+        "'Bromley NWA', '', :day, 'ABCD-1234')"), {"now": now, "day": date(2026, 11, 24)})
+
+
+def test_rows_made_before_keep_todays_brand_and_the_downgrade_removes_it_all(migration_app):
+    upgrade(revision=BEFORE)
+    png = logo()
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.connect() as connection:
+            # Outside any transaction, where SQLite takes it: Python's driver begins one only before the inserts.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            add_rows_made_before(connection, png)
+            connection.commit()
+    else:
+        with db.engine.begin() as connection:
+            add_rows_made_before(connection, png)
+
+    upgrade(revision=REVISION)
+    with db.engine.connect() as connection:
+        row = connection.execute(text("SELECT brand_colour, logo_version, has_signup_panel, signup_address "
+                                      "FROM leaflet_records WHERE id = 1")).one()
+        assert tuple(row) == ("#7a1f5c", logo_version(png), False, "")
+        kept = connection.execute(text("SELECT version, png FROM printed_logos")).all()
+        assert [(version, bytes(data)) for version, data in kept] == [(logo_version(png), png)]
+
+        # SQLite's downgrade copies the table anew, foreign keys checked: the row without its versions goes first.
+        connection.execute(text("DELETE FROM leaflet_records"))
+        connection.commit()
+
+    downgrade(revision=BEFORE)
+    with db.engine.connect() as connection:
+        inspector = inspect(connection)
+        assert "printed_logos" not in inspector.get_table_names()
+        for table in ("leaflet_records", "print_runs"):
+            names = {column["name"] for column in inspector.get_columns(table)}
+            assert "reference" in names, table
+            assert not names & {"brand_colour", "logo_version", "has_signup_panel", "signup_address"}, table
+    upgrade(revision=REVISION)  # and up again: nothing left behind blocks it
