@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import unicodedata
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from flask_babel import gettext
 from coordinator import wording
 from coordinator.admin.wording import APPROVED, CHANGED, DRAFT, approve_wording, catalogue_state
 from coordinator.extensions import db
-from coordinator.leaflets.render import LeafletData, LeafletHelpline, render_leaflet_pdf
+from coordinator.leaflets.render import LeafletData, LeafletHelpline, render_leaflet_pdf, render_leaflet_sides
 from coordinator.wording import (
     DRAFT_LANGUAGES,
     catalogue_language,
@@ -258,3 +260,44 @@ def test_a_polish_leaflet_prints_english_fixed_words_until_approved_then_polish(
     assert "Where to get help" not in after and "Printed" not in after
     # The campaign's own words and the numbers print as they were given.
     assert "Oszustwa przy drzwiach" in after and "0808 168 9111" in after
+
+
+def _word_boxes(pdf: bytes, tmp_path) -> list[tuple[float, float, float, str]]:
+    path = tmp_path / "boxes.pdf"
+    path.write_bytes(pdf)
+    html = subprocess.run(["/usr/bin/pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True,
+                          check=True, timeout=60).stdout
+    return [(float(x0), float(x1), float(y1), unicodedata.normalize("NFKC", word)) for x0, x1, y1, word in re.findall(
+        r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', html)]
+
+
+def _beside(boxes, word: str, number: str) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The boxes (x0, x1) of `word` and of `number` on the same line, the nearest to each other ("Emergency 999" and
+    "Non-emergency 101" may share a line)."""
+    word = unicodedata.normalize("NFKC", word)
+    # pdftotext gives a right-to-left word's letters in the order they stand on the page.
+    pairs = [((w0, w1), (x0, x1)) for x0, x1, y1, text in boxes if text == number
+             for w0, w1, v1, other in boxes if other in (word, word[::-1]) and abs(v1 - y1) < 8]
+    assert pairs, (word, number, [text for *_, text in boxes])
+    return min(pairs, key=lambda pair: abs((pair[0][0] + pair[0][1]) - (pair[1][0] + pair[1][1])))
+
+
+def test_an_arabic_leaflet_sets_english_fixed_words_left_to_right_and_approved_arabic_ones_right_to_left(
+        app, tmp_path):
+    data = LeafletData(headline="الاحتيال عند الباب", printed_on=date(2026, 12, 7), reference="TEST-0002",
+                       key_messages=("خذ وقتك.",), language="ar",
+                       helplines=(LeafletHelpline("Victim Support", "0808 168 9111", is_free=True, is_24_7=True),))
+    # English, before approval: "Emergency 999", the word on the left of its number.
+    boxes = _word_boxes(render_leaflet_sides(data, "a5"), tmp_path)
+    word, number = _beside(boxes, "Emergency", "999")
+    assert word[1] < number[0]
+
+    _approve("ar")
+    # Arabic, once approved: read from the right, the word first, so it stands to the right of its number; the
+    # reference after the date, so on the left.
+    boxes = _word_boxes(render_leaflet_sides(data, "a5"), tmp_path)
+    word, number = _beside(boxes, "الطوارئ", "999")
+    assert word[0] > number[1]
+    reference, year = _beside(boxes, "TEST-0002", "2026")
+    assert reference[1] < year[0]
+    assert not [text for *_, text in boxes if text == "Emergency"]

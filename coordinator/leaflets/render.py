@@ -408,6 +408,9 @@ def leaflet_context(
         "police_non_emergency": POLICE_NON_EMERGENCY,
         "police_non_emergency_cost": gettext(POLICE_NON_EMERGENCY_COST),
         "police_web": POLICE_WEB,
+        # The language the fixed words print in ("en" until the leaflet's language is approved): print/scripts.css
+        # sets English fixed words left to right inside a right-to-left leaflet, approved ones right to left.
+        "wording_language": printed_language(data.language),
         "neutral_title": gettext(NEUTRAL_TITLE),
         "neutral_text": gettext(NEUTRAL_TEXT),
         "about_watch": gettext(ABOUT_WATCH),
