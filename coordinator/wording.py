@@ -51,7 +51,7 @@ CATALOGUE_DOMAIN = "messages"
 TRANSLATIONS_FOLDER = Path(__file__).resolve().parent / "translations"
 
 
-def N_(text: str) -> str:  # noqa: N802 (gettext's own name for it, which the extractor looks for)
+def N_(text: str) -> str:  # gettext's own name for it, which the extractor looks for
     """Mark `text` as fixed wording to translate where it is printed (`gettext(CONSTANT)`), not where it is defined.
 
     For module-level constants: translating them at import time would fix them in whatever language was in effect.
