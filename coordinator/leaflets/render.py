@@ -168,6 +168,12 @@ class LeafletData:
     logo_src: str = ""  # the association's logo as an image data: URI
     picture_src: str = ""  # the campaign's approved picture as an image data: URI
     picture_alt: str = ""
+    # A bilingual leaflet: the same message in a second language, printed beside or behind this one
+    # (coordinator/leaflets/bilingual.py); its own texts and language, the rest of it as this one's.
+    second: LeafletData | None = None
+    # The language its fixed words print in when it was made ("en" until the association approves its language's
+    # wording: coordinator/wording.py printed_language): part of every cache key, so an approval makes new files.
+    wording: str = ""
 
 
 def content_reference(**versions: object) -> str:
@@ -245,6 +251,8 @@ def check_leaflet_data(data: LeafletData) -> None:
         raise LeafletError(f"{data.brand_colour[:20]!r} is not a colour such as #1d4e89.")
     if not _LANGUAGE.fullmatch(data.language):
         raise LeafletError(f"{data.language[:20]!r} is not a language tag such as en-GB.")
+    if data.second is not None:
+        check_leaflet_data(data.second)
 
 
 def helpline_hours(helpline: LeafletHelpline, *, says_free: bool = True) -> str:
@@ -426,6 +434,10 @@ def render_print_html(template_name: str, **context: object) -> str:
 
 def _leaflet_html(data: LeafletData, layout: Layout, is_large_print: bool, asset_base: str,
                   fits: dict[str, float] | None) -> str:
+    if data.second is not None:
+        from coordinator.leaflets.bilingual import bilingual_html  # it builds on this module
+
+        return bilingual_html(data, layout, is_large_print, asset_base, fits)
     # Its fixed words in its language once the association approved them, else in English.
     with wording_in(data.language):
         context = leaflet_context(data, layout, is_large_print=is_large_print, asset_base=asset_base, fits=fits)

@@ -1,0 +1,132 @@
+"""Bilingual leaflets: English with one other language, each a complete message with the numbers.
+
+On the A4 poster the two stand side by side, two columns on its one side; on the A5 flyer and the DL leaflet the
+English is the front and the other language the back, so a resident reads the whole message on the side in their
+language. `LeafletData.second` holds the other language's texts (coordinator/leaflets/languages.py decides what
+may be printed in which language); render.py hands a leaflet with one to `bilingual_html`.
+
+Each half is its own panel (`data-panel` "first" and "second"), so the type of each is fitted to its own panel as
+on any leaflet, and each is rendered with the fixed words ("Where to get help", the police block) of its own
+language (`wording_in`: the print templates' `_`, coordinator/wording.py). A right-to-left half carries `dir="rtl"` on its panel: its text is set from the right,
+its phone numbers and web addresses still left to right (static/print/bilingual.css).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from babel import Locale, UnknownLocaleError
+from flask_babel import gettext
+from markupsafe import Markup
+
+from coordinator.languages import text_direction
+from coordinator.leaflets.layouts import Layout
+from coordinator.leaflets.render import (
+    LeafletData,
+    LeafletError,
+    leaflet_context,
+    render_print_html,
+)
+from coordinator.wording import wording_in
+
+# The layouts with room for two complete messages, and how the two are placed.
+BILINGUAL_LAYOUTS = {"a4": "side by side", "a5": "front and back", "dl": "front and back"}
+ROLES = ("first", "second")
+PAGE_TEMPLATE = "print/bilingual.html"
+HALF_TEMPLATE = "print/bilingual_half.html"
+STYLESHEET = "print/bilingual.css"
+TURN_OVER = "Turn over."  # the same words as the one-language leaflet's, so its catalogues have them
+
+
+@lru_cache(maxsize=64)
+def language_name(tag: str) -> str:
+    """A language's name in itself ("Polski", "اردو"), for the line that tells a reader which half is theirs."""
+    try:
+        locale = Locale.parse(tag, sep="-")
+        name = Locale(locale.language, script=locale.script).display_name or tag
+    except (ValueError, TypeError, UnknownLocaleError):
+        return tag
+    return name[:1].upper() + name[1:]
+
+
+def sides(layout: Layout) -> tuple[tuple[str, ...], ...]:
+    """Each side's halves: both on the poster's one side, else one a side, English first."""
+    return (ROLES,) if layout.pages == 1 else tuple((role,) for role in ROLES)
+
+
+def short_who_for(helpline) -> str:
+    """Who the helpline is for, up to its first comma, semicolon or bracket ("children and young people"): each
+    half holds every number on one side, so it keeps whom the line is for and drops what it adds."""
+    return re.split(r"\s*[,;(]", " ".join(helpline.who_for.split()), maxsplit=1)[0].rstrip(" .")
+
+
+def check_bilingual(data: LeafletData, layout: Layout) -> None:
+    """LeafletError when this leaflet cannot carry two languages in this layout."""
+    if layout.key not in BILINGUAL_LAYOUTS:
+        raise LeafletError(f"Two languages print on the A4 poster, the A5 flyer and the DL leaflet, not "
+                           f"{layout.short_name}: choose one language.")
+    if data.is_sensitive and layout.is_two_sided:
+        # Each side is a whole message, so neither could be the neutral outside a sensitive leaflet needs.
+        raise LeafletError("A leaflet marked sensitive keeps its subject off the front: in two languages it "
+                           "prints side by side on the A4 poster.")
+
+
+def _inline_css(data: LeafletData, fits: dict[str, float] | None) -> str:
+    rules = [f":root{{--accent:{data.brand_colour.lower()};--rule:{data.brand_colour.lower()}}}"]
+    rules += [f".panel-{role}{{--fit:{(fits or {}).get(role, 1.0):.2f}}}" for role in ROLES]
+    return "".join(rules)
+
+
+def _in_other_words(other: LeafletData | None) -> str:
+    if other is None:
+        return ""
+    with wording_in(other.language):
+        return gettext(TURN_OVER)
+
+
+def _half(texts: LeafletData, role: str, layout: Layout, is_large_print: bool, asset_base: str,
+          other: LeafletData | None) -> Markup:
+    # A front that has the other language on its back says so in that language, so its readers turn it over.
+    turn_over = _in_other_words(other)
+    # The context is made inside the language's wording too: the small print's date and a helpline's hours
+    # ("Free", "24 hours, 7 days") are words of the language.
+    with wording_in(texts.language):
+        context = leaflet_context(texts, layout, is_large_print=is_large_print, asset_base=asset_base)
+        context.update(
+            role=role,
+            who_for_line=short_who_for,
+            # The DL's narrow side holds the whole message: its address is printed, without the QR code's square.
+            qr_src=context["qr_src"] if layout.key != "dl" else "",
+            is_first=role == ROLES[0],
+            direction=text_direction(texts.language),
+            language_name=language_name(texts.language),
+            other_language=other.language if other is not None else "",
+            other_language_name=language_name(other.language) if other is not None else "",
+            other_direction=text_direction(other.language) if other is not None else "",
+            other_turn_over=turn_over,
+        )
+        return Markup(render_print_html(HALF_TEMPLATE, **context))
+
+
+def bilingual_html(data: LeafletData, layout: Layout, is_large_print: bool, asset_base: str,
+                   fits: dict[str, float] | None) -> str:
+    """The page of a bilingual leaflet: `data` in English and `data.second` in the other language."""
+    second = data.second
+    if second is None:
+        raise LeafletError("A bilingual leaflet needs its second language's texts.")
+    check_bilingual(data, layout)
+    first = _half(data, ROLES[0], layout, is_large_print, asset_base, second if layout.is_two_sided else None)
+    other = _half(second, ROLES[1], layout, is_large_print, asset_base, None)
+    hrefs = leaflet_context(data, layout, is_large_print=is_large_print, asset_base=asset_base)["stylesheet_hrefs"]
+    return render_print_html(
+        PAGE_TEMPLATE,
+        leaflet=data,
+        layout=layout,
+        is_large_print=is_large_print,
+        title=f"{data.headline} / {second.headline}",
+        stylesheet_hrefs=[*hrefs, asset_base + STYLESHEET],
+        inline_css=Markup(_inline_css(data, fits)),
+        sides=sides(layout),
+        halves={ROLES[0]: first, ROLES[1]: other},
+    )
