@@ -102,6 +102,15 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        is_sqlite = connection.dialect.name == "sqlite"
+        if is_sqlite:
+            # SQLite changes a table's columns by copying it and dropping the old one, and dropping a table with
+            # foreign keys enforced deletes the rows of every table that refers to it ON DELETE CASCADE (every
+            # helpline set's entries, every content item's versions). The app turns enforcement on for each
+            # connection; a migration runs without it, as Alembic's batch mode expects, and checks afterwards.
+            # The pragma is ignored inside a transaction, hence before it begins.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # end the transaction SQLAlchemy began for the pragma, so Alembic's is its own
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -110,6 +119,13 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+            if is_sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"The migration left rows pointing at nothing: {broken[:5]}")
+        if is_sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 if context.is_offline_mode():
