@@ -55,29 +55,24 @@ def add_rows_made_before(connection, png: bytes) -> None:
         "INSERT INTO association_settings (id, association_name, footer_text, sender_address, spare_copies_percent, "
         "helpline_review_months, helpline_grace_days, messages_per_second, brand_colour, logo_png, logo_width, "
         "logo_height) VALUES (1, 'Bromley NWA', '', '', 5, 6, 30, 20, '#7a1f5c', :png, 120, 60)"), {"png": png})
-    # A leaflet record of that day. Its content versions are not the point here: the foreign keys are set aside
-    # for this one row, on this connection only.
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SET LOCAL session_replication_role = replica"))
+    # A leaflet record of that day, with the two content versions it points at.
+    connection.execute(text("INSERT INTO content_items (id, kind, slug) VALUES (1, 'campaign', 'lock-up'), "
+                            "(2, 'helpline_set', 'emergency')"))
+    connection.execute(text(
+        "INSERT INTO content_versions (id, item_id, kind, number, state, title, change_request_reason) VALUES "
+        "(1, 1, 'campaign', 1, 'approved', 'Lock up', ''), (2, 2, 'helpline_set', 1, 'approved', 'Emergency', '')"))
     connection.execute(text(
         "INSERT INTO leaflet_records (id, created_at, created_by_label, campaign_version_id, helpline_set_version_id, "
         "helpline_version_ids, layout, print_mode, is_large_print, copies, contact_line, association_name, "
-        "footer_text, printed_on, reference) VALUES (1, :now, 'cli', 999, 998, '[]', 'a5', 'home', false, 1, '', "
+        "footer_text, printed_on, reference) VALUES (1, :now, 'cli', 1, 2, '[]', 'a5', 'home', false, 1, '', "
         "'Bromley NWA', '', :day, 'ABCD-1234')"), {"now": now, "day": date(2026, 11, 24)})
 
 
 def test_rows_made_before_keep_todays_brand_and_the_downgrade_removes_it_all(migration_app):
     upgrade(revision=BEFORE)
     png = logo()
-    if db.engine.dialect.name == "sqlite":
-        with db.engine.connect() as connection:
-            # Outside any transaction, where SQLite takes it: Python's driver begins one only before the inserts.
-            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            add_rows_made_before(connection, png)
-            connection.commit()
-    else:
-        with db.engine.begin() as connection:
-            add_rows_made_before(connection, png)
+    with db.engine.begin() as connection:
+        add_rows_made_before(connection, png)
 
     upgrade(revision=REVISION)
     with db.engine.connect() as connection:
@@ -87,10 +82,6 @@ def test_rows_made_before_keep_todays_brand_and_the_downgrade_removes_it_all(mig
         kept = connection.execute(text("SELECT version, png FROM printed_logos")).all()
         assert [(version, bytes(data)) for version, data in kept] == [(logo_version(png), png)]
 
-        # SQLite's downgrade copies the table anew, foreign keys checked: the row without its versions goes first.
-        connection.execute(text("DELETE FROM leaflet_records"))
-        connection.commit()
-
     downgrade(revision=BEFORE)
     with db.engine.connect() as connection:
         inspector = inspect(connection)
@@ -99,4 +90,6 @@ def test_rows_made_before_keep_todays_brand_and_the_downgrade_removes_it_all(mig
             names = {column["name"] for column in inspector.get_columns(table)}
             assert "reference" in names, table
             assert not names & {"brand_colour", "logo_version", "has_signup_panel", "signup_address"}, table
+        # The record itself outlives the columns (SQLite copies the table to drop them).
+        assert connection.execute(text("SELECT reference FROM leaflet_records")).scalar_one() == "ABCD-1234"
     upgrade(revision=REVISION)  # and up again: nothing left behind blocks it
