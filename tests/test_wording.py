@@ -200,6 +200,22 @@ def test_compiling_again_with_a_new_header_keeps_the_approval(app, tmp_path, mon
     assert wording_ready("ar")
 
 
+def test_a_source_changed_but_not_compiled_cannot_be_approved(app, tmp_path, monkeypatch):
+    from coordinator.admin.wording import NOT_COMPILED, WordingError
+
+    folder = _copy_of_the_catalogues(tmp_path, monkeypatch)
+    catalogue = _catalogue("tr", folder)
+    catalogue["Police"].string = "Polis!"
+    with open(folder / "tr" / "LC_MESSAGES" / "messages.po", "wb") as file:
+        write_po(file, catalogue)
+    state = catalogue_state("tr")
+    assert state.state == NOT_COMPILED
+    # What the admin would read (the .po) is not what prints (the .mo): refused until compiled.
+    with pytest.raises(WordingError, match="make translations"):
+        approve_wording("tr", state.digest, make_admin())
+    assert not wording_ready("tr")
+
+
 def test_an_approval_of_a_missing_catalogue_or_an_unseen_version_is_refused(app):
     from coordinator.admin.wording import WordingError
 
