@@ -27,10 +27,12 @@ from coordinator.bulletins.render import (
     render_bulletin,
     share_text,
 )
+from coordinator.bulletins.subscriber_languages import language_choices, recipient_languages
 from coordinator.bulletins.transitions import BulletinError, BulletinPermissionError, BulletinProblems
 from coordinator.content.services import usable_helplines
 from coordinator.db import utcnow
 from coordinator.extensions import db, limiter
+from coordinator.language_tags import ENGLISH, check_language_tag
 from coordinator.links import public_url
 from coordinator.mail import is_outbox_folder
 from coordinator.mailheaders import MessageError
@@ -95,6 +97,7 @@ def _detail_page(scheme: Scheme, bulletin: Bulletin, send_form=None, review_form
     rendered = render_bulletin(bulletin)
     return render_template(
         "bulletins/bulletin.html",
+        preview_languages=language_choices(recipient_languages(bulletin)),
         scheme=scheme,
         bulletin=bulletin,
         progress=progress.bulletin_progress(bulletin),
@@ -192,7 +195,12 @@ def bulletin_detail(scheme_id: int, bulletin_id: int):
 def bulletin_email_preview(scheme_id: int, bulletin_id: int):
     scheme = get_my_scheme_or_404(scheme_id)
     bulletin = _bulletin_or_404(scheme, bulletin_id)
-    html = render_bulletin(bulletin).html_for("", _sample_unsubscribe_url())
+    try:
+        # As residents reading this language get it (English when none is asked for).
+        language = check_language_tag(request.args.get("language") or ENGLISH)
+    except ValueError:
+        abort(404)
+    html = render_bulletin(bulletin, language=language).html_for("", _sample_unsubscribe_url())
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = PREVIEW_CSP
     response.headers["X-Frame-Options"] = "SAMEORIGIN"

@@ -41,22 +41,31 @@ from html.parser import HTMLParser
 
 import css_inline
 from flask import current_app, render_template
+from flask_babel import gettext
 from markupsafe import Markup, escape
 
 from coordinator.bulletins.models import Bulletin
+from coordinator.bulletins.subscriber_languages import offered_languages
 from coordinator.colours import MINIMUM_TEXT_CONTRAST, WHITE, contrast_ratio, normalise_hex
 from coordinator.content import services as content
 from coordinator.content.images import picture_extension
 from coordinator.content.models import ContentKind
+from coordinator.content.translated_data import in_language
+from coordinator.content.translations import same_language
 from coordinator.db import utcnow
+from coordinator.language_tags import ENGLISH
+from coordinator.languages import text_direction
 from coordinator.links import printable_address, public_url
 from coordinator.mail import dkim_sign
 from coordinator.mailheaders import MessageError, encode_text, header_lines, mailbox, one_line, phrase
 from coordinator.settings import DEFAULT_BRAND_COLOUR, brand, get_settings
+from coordinator.wording import is_english, wording_in, wording_ready
 
 # Media queries (dark mode, narrow screens) cannot be inlined: keep_at_rules leaves them in a <style> block.
 _inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_at_rules=True)
 _MESSAGE_ID = re.compile(r"<[!-~]+@[!-~]+>")
+# Where a recipient's name goes in the greeting of a bulletin's language ("Hello %(name)s," in its catalogue).
+NAME_MARK = "\x00name\x00"
 _NOT_IN_MESSAGE_ID = re.compile(r"[\s<>\"(),;:\\\[\]]")
 
 
@@ -179,8 +188,6 @@ _TAG = re.compile(r"(<[^>]*>)")
 # Keep each web address short enough to fit a 320 px screen between its break points; a longer piece is named
 # in words instead (the plain-text part still gives the address in full).
 _LONGEST_ADDRESS_PIECE = 28
-# 101 is not free: never print "free" beside it (see ../shared/seed-facts.md).
-POLICE_NON_EMERGENCY_COST = "15p a call from landlines and mobiles, however long it lasts"
 POLICE_WEBSITE = "www.met.police.uk"
 
 
@@ -258,7 +265,7 @@ def _logo(settings_brand) -> dict | None:
         "src": public_url("main.brand_logo", version=settings_brand.logo_version),
         "width": max(1, round(width * scale)),
         "height": max(1, round(height * scale)),
-        "alt": f"{settings_brand.name} logo",
+        "alt": gettext("%(name)s logo", name=settings_brand.name),
     }
 
 
@@ -277,20 +284,56 @@ def _image_url(image: dict | None, sha256: str) -> str:
     return public_url("campaigns.picture", sha256=sha256, extension=picture_extension(image["media_type"]))
 
 
-def bulletin_data(bulletin: Bulletin) -> dict:
-    """Everything the bulletin templates show, as plain data (never ORM objects)."""
+def _part_language(language: str, main: str) -> dict | None:
+    """lang and dir for words not in the bulletin's main language (None when they are in it)."""
+    if same_language(language, main):
+        return None
+    return {"lang": language, "dir": text_direction(language)}
+
+
+def _marked_html(text: str, part: dict | None) -> Markup:
+    """Plain text escaped (phone numbers linked), in a span with its own lang and dir when it is not in the main
+    language; for words that sit inside a sentence of the fixed wording ("For {who}")."""
+    html = text_html(text)
+    if part is None or not text:
+        return html
+    return Markup('<span lang="{}" dir="{}">{}</span>').format(part["lang"], part["dir"], html)
+
+
+def main_language(language: str) -> str:
+    """The language a bulletin for a reader of `language` is in: theirs once the association approved its fixed
+    wording (the police, the headings, the footer), else English, with each part in their language marked as such."""
+    return language if not is_english(language) and wording_ready(language) else ENGLISH
+
+
+def bulletin_data(bulletin: Bulletin, language: str = ENGLISH) -> dict:
+    """Everything the bulletin templates show to a reader of `language`, as plain data (never ORM objects).
+
+    Each campaign, helpline, the set's title and each local notice in its approved translation where one may be
+    used, else as written (`is_fallback` when that is English to a reader of another language, and the fixed
+    wording can say so in theirs). Words not in the main language (`main_language`) carry their own `lang`/`dir`
+    (`part`). Fixed words made here (a picture's description) follow the caller's `wording_in`.
+    """
     settings = get_settings()
     association = brand()
     scheme = bulletin.scheme
     is_full_text = bool(scheme.is_bulletin_full_text)
+    main = main_language(language)
+    # The fallback line is fixed wording: it is only written when it can be in the reader's language.
+    can_say_fallback = main != ENGLISH
+    english_part = _part_language(ENGLISH, main)  # what coordinators and the association type is English
     campaigns = []
     for version_id in bulletin.campaign_version_ids:
         version = content.get_version(version_id, ContentKind.CAMPAIGN)
         if version is None:
             continue
-        data = content.campaign_data(version, top_heading=3)
+        shown = in_language(version, language)
+        data = content.campaign_data(shown.version, top_heading=3)
+        data["language"] = shown.language
+        data["part"] = _part_language(shown.language, main)
+        data["is_fallback"] = shown.is_fallback and can_say_fallback
         data["image_url"] = _image_url(data["image"], version.image.sha256 if version.image else "")
-        data["image_alt"] = f"Picture for the campaign: {version.title}"
+        data["image_alt"] = gettext("Picture for the campaign: %(title)s", title=data["title"])
         if data["image"]:
             width, height = int(data["image"]["width"]), int(data["image"]["height"])
             data["image_width"] = min(width, 552)
@@ -304,31 +347,53 @@ def bulletin_data(bulletin: Bulletin) -> dict:
         data["summary_html"] = text_html(data["summary"])
         data["key_messages_html"] = [text_html(message) for message in data["key_messages"]]
         data["call_to_action_html"] = text_html(data["call_to_action"])
-        data["web_address_html"] = address_html(data["web_address"], "the campaign's website")
-        data["read_more_url"] = public_url("campaigns.show", slug=data["slug"])
+        data["web_address_html"] = address_html(data["web_address"], gettext("the campaign's website"))
+        # The public page in the language the reader got the campaign in.
+        data["read_more_url"] = (
+            public_url("campaigns.show_in", slug=data["slug"], language=shown.language) if shown.is_translation
+            else public_url("campaigns.show", slug=data["slug"])
+        )
         campaigns.append(data)
     set_version = bulletin.helpline_set_version
     if bulletin.helpline_version_ids:
-        helplines = [
-            content.helpline_data(v)
-            for v in (content.get_version(i, ContentKind.HELPLINE) for i in bulletin.helpline_version_ids)
-            if v is not None
-        ]
+        helpline_versions = [content.get_version(i, ContentKind.HELPLINE) for i in bulletin.helpline_version_ids]
     else:
-        helplines = content.helpline_set_data(set_version)["helplines"]
-    for helpline in helplines:
+        helpline_versions = content.usable_helplines(set_version)[0]
+    helplines = []
+    for version in helpline_versions:
+        if version is None:
+            continue
+        shown = in_language(version, language)
+        helpline = content.helpline_data(shown.version)
+        part = _part_language(shown.language, main)
         helpline["number_html"] = phone_link(helpline["number"], helpline["tel_href"])
-        helpline["web_address_html"] = address_html(helpline["web_address"])
+        helpline["web_address_html"] = address_html(helpline["web_address"], gettext("the website"))
+        helpline["who_for_html"] = _marked_html(helpline["who_for"], part)
+        helpline["opening_hours_html"] = _marked_html(helpline["opening_hours"], part)
+        # Only its own words can be in English: a name and a number read the same in every language.
+        helpline["is_fallback"] = shown.is_fallback and bool(helpline["who_for"] or helpline["opening_hours"])
+        helplines.append(helpline)
+    set_title = {"title": "", "part": None}
+    if set_version is not None:
+        shown = in_language(set_version, language)
+        set_title = {"title": shown.version.title, "part": _part_language(shown.language, main)}
     notices = []
     for version_id in bulletin.local_notice_version_ids:
         version = content.get_version(version_id, ContentKind.LOCAL_NOTICE)
         if version is not None:
-            data = content.local_notice_data(version)
+            shown = in_language(version, language)
+            data = content.local_notice_data(shown.version)
+            data["part"] = _part_language(shown.language, main)
+            data["is_fallback"] = shown.is_fallback and can_say_fallback
             data["paragraphs"] = paragraphs(data["body"])
             data["paragraphs_html"] = [[text_html(line) for line in para] for para in data["paragraphs"]]
             notices.append(data)
     join_url = public_url("bulletins.join", slug=scheme.slug)
     return {
+        "can_choose_language": len(offered_languages(scheme)) > 1,
+        "language": main,
+        "dir": text_direction(main),
+        "english_part": english_part,
         "subject": one_line(bulletin.subject),
         "preheader": preheader(campaigns),
         "intro": bulletin.intro,
@@ -354,13 +419,17 @@ def bulletin_data(bulletin: Bulletin) -> dict:
         "police": {
             "emergency_html": phone_link("999"),
             "non_emergency_html": phone_link("101"),
-            "non_emergency_cost": POLICE_NON_EMERGENCY_COST,
             "website": POLICE_WEBSITE,
             "website_href": f"https://{POLICE_WEBSITE}",
             "website_html": address_html(POLICE_WEBSITE),
         },
         "campaigns": campaigns,
-        "helpline_set": {"title": set_version.title if set_version else "", "helplines": helplines},
+        "helpline_set": {
+            "title": set_title["title"],
+            "part": set_title["part"],
+            "helplines": helplines,
+            "is_fallback": can_say_fallback and any(h["is_fallback"] for h in helplines),
+        },
         "notices": notices,
     }
 
@@ -383,14 +452,24 @@ class RenderedBulletin:
     is_personal: bool
     # Why no message can be built from this bulletin ("" when they can); the previews do not need headers.
     header_problem: str = ""
+    # The language it is in (its Content-Language, and the lang of its HTML), and its greetings in that language:
+    # "Hello {name}," with NAME_MARK where the name goes, and the one for no name.
+    language: str = ENGLISH
+    greeting_named: str = f"Hello {NAME_MARK},"
+    greeting_nameless: str = "Hello,"
+
+    def greeting(self, name: str = "") -> str:
+        """The first line for one recipient, in the bulletin's language: "Hello Robin," or "Hello,"."""
+        name = one_line(name)
+        return self.greeting_named.replace(NAME_MARK, name) if name else self.greeting_nameless
 
     def html_for(self, name: str = "", unsubscribe_url: str = "") -> str:
         """The HTML part for one recipient: their name (escaped) and their unsubscribe link."""
-        return self._html(greeting(name), unsubscribe_url)
+        return self._html(self.greeting(name), unsubscribe_url)
 
     def text_for(self, name: str = "", unsubscribe_url: str = "") -> str:
         """The plain-text part for one recipient."""
-        return self._text(greeting(name), unsubscribe_url)
+        return self._text(self.greeting(name), unsubscribe_url)
 
     def _html(self, hello: str, unsubscribe_url: str) -> str:
         return self.html.replace(self.greeting_mark, str(escape(hello))).replace(
@@ -416,7 +495,7 @@ class RenderedBulletin:
         if self.header_problem:
             raise MessageError(self.header_problem)
         name = one_line(to_name)
-        hello = f"Hello {name}," if name else "Hello,"
+        hello = self.greeting(name)
         if not _MESSAGE_ID.fullmatch(message_id or "") or _NOT_IN_MESSAGE_ID.search(message_id[1:-1]):
             raise MessageError(f"not a usable Message-ID: {message_id!r}")
         own = [
@@ -445,20 +524,17 @@ class RenderedBulletin:
         return dkim_sign(b"".join(lines), self.sender.rpartition("@")[2])
 
 
-def greeting(name: str) -> str:
-    """The first line of a bulletin: "Hello Robin," or "Hello,"."""
-    name = one_line(name)
-    return f"Hello {name}," if name else "Hello,"
-
-
 def _quoted_printable(text: str) -> bytes:
     # binascii's encoder (C): a few microseconds per part, where the email package's takes milliseconds.
     data = "\r\n".join(text.replace("\r\n", "\n").replace("\r", "\n").split("\n")).encode("utf-8")
     return binascii.b2a_qp(data, istext=True)
 
 
-def _common_headers(scheme_name: str, scheme_slug: str, reply_to: str, subject: str, sender: str) -> bytes:
-    """From, Reply-To, Subject and List-Id; MessageError naming what to correct when an address is not one."""
+def _common_headers(
+    scheme_name: str, scheme_slug: str, reply_to: str, subject: str, sender: str, language: str = ENGLISH
+) -> bytes:
+    """From, Reply-To, Subject, List-Id and Content-Language; MessageError naming what to correct when an address
+    is not one."""
     settings = get_settings()
     try:
         from_header = mailbox(sender, from_name(scheme_name, settings.association_name), "From")
@@ -474,32 +550,43 @@ def _common_headers(scheme_name: str, scheme_slug: str, reply_to: str, subject: 
             ) from exc
     headers.append(("Subject", encode_text(subject)))
     headers.append(("List-Id", f"{phrase(f'{scheme_name} bulletins', 'List-Id')} {list_id(scheme_slug, sender_domain())}"))
+    # The language a reader gets (RFC 3282): a tag checked when it was stored, so plain ASCII.
+    headers.append(("Content-Language", language))
     return header_lines(headers)
 
 
-def render_bulletin(bulletin: Bulletin, *, is_public: bool = False, subject_prefix: str = "") -> RenderedBulletin:
+def render_bulletin(
+    bulletin: Bulletin, *, is_public: bool = False, subject_prefix: str = "", language: str = ENGLISH
+) -> RenderedBulletin:
     """Render a bulletin once: personal (each recipient's name and unsubscribe link) or public (no one's data).
 
-    The public version, for downloads and for pasting into WhatsApp or Facebook, greets no one by name and
-    has the scheme's sign-up link where the unsubscribe link would be.
+    In `language`: each part in its approved translation where one may be used, the fixed wording in it once
+    approved (see `bulletin_data`), so a bulletin to residents of five languages is rendered five times, once
+    each, not once per resident. The public version, for downloads and for pasting into WhatsApp or Facebook,
+    greets no one by name and has the scheme's sign-up link where the unsubscribe link would be.
     """
-    data = bulletin_data(bulletin)
     token = secrets.token_hex(8)
     greeting_mark, unsubscribe_mark = f"nwcgreeting{token}x", f"nwcunsubscribe{token}x"
-    context = dict(
-        data,
-        greeting=greeting_mark if not is_public else "Hello neighbours,",
-        unsubscribe_url=unsubscribe_mark,
-        is_public=is_public,
-    )
-    html = _inliner.inline(render_template("email/bulletin.html", **context))
-    text = render_template("email/bulletin.txt", **context)
+    with wording_in(language):
+        data = bulletin_data(bulletin, language)
+        context = dict(
+            data,
+            greeting=greeting_mark if not is_public else gettext("Hello neighbours,"),
+            unsubscribe_url=unsubscribe_mark,
+            is_public=is_public,
+        )
+        html = _inliner.inline(render_template("email/bulletin.html", **context))
+        text = render_template("email/bulletin.txt", **context)
+        greeting_named, greeting_nameless = gettext("Hello %(name)s,", name=NAME_MARK), gettext("Hello,")
     text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
     subject = one_line(subject_prefix + data["subject"])
     sender = sender_address()
     scheme = bulletin.scheme
     try:
-        common_headers, problem = _common_headers(scheme.name, scheme.slug, scheme.contact_email, subject, sender), ""
+        common_headers = _common_headers(
+            scheme.name, scheme.slug, scheme.contact_email, subject, sender, data["language"]
+        )
+        problem = ""
     except MessageError as exc:
         # The previews need no headers; each message built from this fails with the reason (see the sender).
         common_headers, problem = b"", str(exc)
@@ -514,6 +601,9 @@ def render_bulletin(bulletin: Bulletin, *, is_public: bool = False, subject_pref
         boundary=f"=_nwc_{secrets.token_hex(12)}",
         is_personal=not is_public,
         header_problem=problem,
+        language=data["language"],
+        greeting_named=greeting_named,
+        greeting_nameless=greeting_nameless,
     )
 
 

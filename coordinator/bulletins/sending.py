@@ -6,6 +6,9 @@ per recipient (`progress.start_sending`, recipients read at that moment),
 then takes the bulletin's *lease* (one worker per bulletin; the lease is renewed while it works) and
 goes through the rows in order:
 
+The bulletin is rendered once per language its recipients read (`render_bulletin`), up front, and each message is
+made from its resident's language's render: their name and unsubscribe link swapped in.
+
 1. claim the row: one UPDATE that moves it from queued (or deferred, when due) to sending, and only if
    the resident is still a confirmed, unerased subscriber with the same address; committed before
    anything is sent. A row that can no longer be claimed is skipped, never sent;
@@ -257,6 +260,7 @@ class _Row:
     message_id: str
     attempts: int
     name: str
+    language: str
     claimed_at: datetime | None = None
 
 
@@ -310,7 +314,8 @@ class BulletinSender:
         self.pending: tuple[_Row, Outcome] | None = None
         self.conn: Connection | None = None
         self.transport: MailTransport | None = None
-        self.rendered: RenderedBulletin | None = None
+        # The bulletin rendered in each language its recipients read, by language tag.
+        self.renders: dict[str, RenderedBulletin] = {}
         self.scheme_id = 0
         # The unsubscribe link with a mark where each resident's token goes: the URL is built once.
         self.unsubscribe_url = ""
@@ -367,7 +372,7 @@ class BulletinSender:
     def _due_rows(self) -> list[_Row]:
         d, s = _deliveries.c, _subscribers.c
         stmt = (
-            select(d.id, d.subscriber_id, d.to_address, d.message_id, d.attempts, s.name)
+            select(d.id, d.subscriber_id, d.to_address, d.message_id, d.attempts, s.name, s.language)
             .join_from(_deliveries, _subscribers, s.id == d.subscriber_id)
             .where(
                 d.bulletin_id == self.bulletin_id,
@@ -382,6 +387,18 @@ class BulletinSender:
         rows = [_Row(*values) for values in self.conn.execute(stmt).all()]
         self.conn.commit()
         return rows
+
+    def _languages_to_send(self) -> list[str]:
+        """The languages of the residents whose copies are still to go (a resident may change theirs meanwhile:
+        their copy is then rendered when their turn comes)."""
+        return list(db.session.scalars(
+            select(Subscriber.language)
+            .join(BulletinDelivery, BulletinDelivery.subscriber_id == Subscriber.id)
+            .where(BulletinDelivery.bulletin_id == self.bulletin_id,
+                   BulletinDelivery.state.in_(list(UNFINISHED_DELIVERY_STATES)))
+            .distinct()
+            .order_by(Subscriber.language)
+        ))
 
     def _seconds_to_next_retry(self) -> float | None:
         d = _deliveries.c
@@ -452,12 +469,24 @@ class BulletinSender:
             db.session.commit()
             self.bounced = []
 
+    def _rendered_in(self, language: str) -> RenderedBulletin:
+        """The bulletin in this language, rendered the first time a resident reading it comes up, then kept."""
+        rendered = self.renders.get(language)
+        if rendered is None:
+            rendered = self.renders[language] = render_bulletin(
+                db.session.get(Bulletin, self.bulletin_id), language=language
+            )
+            # The session holds no transaction while the job's connection writes (SQLite allows one writer).
+            db.session.commit()
+        return rendered
+
     def _deliver(self, row: _Row) -> Outcome:
-        """Build one resident's message and hand it over."""
-        assert self.rendered is not None and self.transport is not None
+        """Build one resident's message, in their language, and hand it over."""
+        assert self.transport is not None
+        rendered = self._rendered_in(row.language)
         try:
             token = subscribers.make_unsubscribe_token_for(row.subscriber_id, self.scheme_id)
-            data = self.rendered.message(
+            data = rendered.message(
                 row.to_address, row.name, row.message_id, self.unsubscribe_url.replace(_TOKEN_MARK, token)
             )
         except MessageError as exc:  # an address or header no server would take: nothing a retry would change
@@ -468,7 +497,7 @@ class BulletinSender:
         try:
             # A connection the server dropped is replaced once by the transport; ServerUnavailable is an OSError.
             # The envelope sender names this copy (bounces+<token>@...), so its bounce says which it was.
-            envelope_sender = return_path(delivery_token(row.id)) or self.rendered.sender
+            envelope_sender = return_path(delivery_token(row.id)) or rendered.sender
             self.transport.send(envelope_sender, row.to_address, data, f"bulletin-{self.bulletin_id}-{row.id}")
         except (smtplib.SMTPException, OSError) as exc:
             return classify_failure(exc, row.attempts, self.retry_base, self.max_attempts)
@@ -485,13 +514,15 @@ class BulletinSender:
     # The run -------------------------------------------------------------------------------------------------
 
     def _prepare(self) -> _Pacer:
-        """Requeue a dead worker's rows, render the bulletin once, open the transport and the job's connection."""
+        """Requeue a dead worker's rows, render the bulletin once per language its recipients still to send to read,
+        open the transport and the job's connection."""
         self._requeue_abandoned()
         db.session.commit()
         bulletin = db.session.get(Bulletin, self.bulletin_id)
         self.scheme_id = bulletin.scheme_id
         self.unsubscribe_url = public_url("bulletins.unsubscribe", token=_TOKEN_MARK)
-        self.rendered = render_bulletin(bulletin)
+        for language in self._languages_to_send():
+            self._rendered_in(language)
         pacer = _Pacer(get_settings().messages_per_second)
         # The session holds no transaction while the job's connection writes (SQLite allows one writer).
         db.session.commit()

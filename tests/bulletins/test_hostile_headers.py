@@ -50,7 +50,7 @@ HOSTILE_RESIDENT_NAMES = [
 ]
 BULLETIN_HEADERS = {
     "From", "To", "Reply-To", "Subject", "Date", "Message-ID", "List-Id", "List-Unsubscribe",
-    "List-Unsubscribe-Post", "MIME-Version", "Content-Type",
+    "List-Unsubscribe-Post", "MIME-Version", "Content-Type", "Content-Language",
 }
 
 
