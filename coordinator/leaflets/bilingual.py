@@ -28,7 +28,7 @@ from coordinator.leaflets.render import (
     leaflet_context,
     render_print_html,
 )
-from coordinator.wording import wording_in
+from coordinator.wording import printed_language, wording_in
 
 # The layouts with room for two complete messages, and how the two are placed.
 BILINGUAL_LAYOUTS = {"a4": "side by side", "a5": "front and back", "dl": "front and back"}
@@ -95,6 +95,8 @@ def _half(texts: LeafletData, role: str, layout: Layout, is_large_print: bool, a
         context = leaflet_context(texts, layout, is_large_print=is_large_print, asset_base=asset_base)
         context.update(
             role=role,
+            # The language its fixed words print in: "en" until that language's wording is approved (bilingual.css).
+            wording_language=printed_language(texts.language),
             who_for_line=short_who_for,
             # The DL's narrow side holds the whole message: its address is printed, without the QR code's square.
             qr_src=context["qr_src"] if layout.key != "dl" else "",

@@ -6,6 +6,7 @@ and print modes offered are the layouts registry's.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -97,9 +98,15 @@ def leaflet_group() -> None:
 @click.option("--signup", "has_signup_panel", is_flag=True,
               help="Add the scheme's bulletin sign-up panel (its /join address and a QR code; needs --scheme; not on "
               "the wallet card).")
+@click.option("--language", default="", metavar="TAG",
+              help="Print in this language (a tag such as pl or ur): the campaign's and helplines' approved "
+              "translations, with the leaflet's headings in it too. Default: as the campaign is written.")
+@click.option("--second-language", default="", metavar="TAG",
+              help="English with this language too: side by side on a4, English front and this back on a5 and dl.")
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path))
 def leaflet_render_command(campaign_slug: str, helplines_slug: str, layout: str, mode: str, large_print: bool,
-                           scheme_name: str | None, copies: int, has_signup_panel: bool, out_file: Path) -> None:
+                           scheme_name: str | None, copies: int, has_signup_panel: bool, out_file: Path,
+                           language: str, second_language: str) -> None:
     """Write one leaflet's PDF to FILE.pdf, from the campaign and helpline set approved now (recorded and audited).
 
     For a print shop (--mode shop) the PDF is the artwork once and the quantities sheet is written beside it.
@@ -107,6 +114,7 @@ def leaflet_render_command(campaign_slug: str, helplines_slug: str, layout: str,
     try:
         scheme, choice = choice_from_slugs(campaign_slug, helplines_slug, layout, mode, large_print, scheme_name,
                                            has_signup_panel)
+        choice = replace(choice, language=language, second_language=second_language)
         record, prepared = generate_leaflet(scheme, choice, None, copies=copies)
         pdf = leaflet_pdf(prepared.recipe)
     except LeafletChoiceError as exc:

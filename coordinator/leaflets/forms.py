@@ -29,6 +29,13 @@ LAYOUT_HINTS = {
     "wallet": "Folded wallet card: folds to bank-card size, a neutral outside and the numbers inside. "
     "Five to an A4 sheet.",
 }
+AS_WRITTEN = "As the campaign is written (English)"
+NO_SECOND = "None: one language"
+SECOND_LANGUAGE_HINT = (
+    "English with one other language: side by side on the A4 poster, English on the front and the other language on "
+    "the back of the A5 flyer and the DL leaflet, each a whole message with the numbers. The A6 postcard, the folded "
+    "A4 and the wallet card print in one language."
+)
 MODE_LABELS = {
     HOME: "On my own printer: A4 sheets, several copies to a sheet, with cut marks",
     SHOP: "At a print shop: each copy at its trim size with 3 mm bleed and crop marks",
@@ -68,6 +75,11 @@ class LeafletForm(ProblemsMixin, FlaskForm):
     notice = SelectField("Local notice (optional)", coerce=optional_id, validate_choice=False,
                          description="One of your scheme's approved notices, printed with the helplines.")
     layout = RadioField("Layout", choices=options(LAYOUT_HINTS.items()), default="a5", validate_choice=False)
+    language = SelectField("Language", choices=options([("", AS_WRITTEN)]), validate_choice=False,
+                           description="The campaign and its helplines in an approved translation, with the leaflet's "
+                           "headings and police block in that language too.")
+    second_language = SelectField("Second language, beside English (optional)", choices=options([("", NO_SECOND)]),
+                                  validate_choice=False, description=SECOND_LANGUAGE_HINT)
     print_mode = RadioField("Where it is printed", choices=options(MODE_LABELS.items()), default=HOME,
                             validate_choice=False)
     is_large_print = BooleanField("Large print", description="For the A5, A4 and DL layouts: text of 14 pt or more.")
@@ -78,6 +90,11 @@ class LeafletForm(ProblemsMixin, FlaskForm):
     )
     preview = SubmitField("Preview")
     download = SubmitField("Download PDF")
+
+    def offer_languages(self, languages: list[tuple[str, str]]) -> None:
+        """Offer these (tag, name) languages, after the campaign as written and no second language."""
+        self.language.choices = options([("", AS_WRITTEN), *languages])
+        self.second_language.choices = options([("", NO_SECOND), *languages])
 
     def offer_choices(self, offer: ContentOffer) -> None:
         """Fill the lists with what is offered now."""
@@ -93,6 +110,8 @@ class LeafletForm(ProblemsMixin, FlaskForm):
             helpline_set_version_id=self.helplines.data,
             local_notice_version_id=self.notice.data,
             layout=self.layout.data or "",
+            language=self.language.data or "",
+            second_language=self.second_language.data or "",
             print_mode=self.print_mode.data or "",
             is_large_print=bool(self.is_large_print.data),
             has_signup_panel=bool(self.has_signup_panel.data),
@@ -106,6 +125,8 @@ def choice_from_query(args: Mapping[str, str]) -> LeafletChoice:
         helpline_set_version_id=optional_id(args.get("helplines")),
         local_notice_version_id=optional_id(args.get("notice")),
         layout=args.get("layout", ""),
+        language=args.get("language", ""),
+        second_language=args.get("second_language", ""),
         print_mode=args.get("print_mode", ""),
         is_large_print=args.get("is_large_print") in ("y", "1", "on", "true"),
         has_signup_panel=args.get("has_signup_panel") in ("y", "1", "on", "true"),
@@ -122,6 +143,10 @@ def query_from_choice(choice: LeafletChoice) -> dict[str, str]:
     }
     if choice.local_notice_version_id is not None:
         query["notice"] = str(choice.local_notice_version_id)
+    if choice.language:
+        query["language"] = choice.language
+    if choice.second_language:
+        query["second_language"] = choice.second_language
     if choice.is_large_print:
         query["is_large_print"] = "y"
     if choice.has_signup_panel:

@@ -50,6 +50,10 @@ class LeafletContentMixin:
     print_mode: Mapped[str] = mapped_column(String(10))
     is_large_print: Mapped[bool] = mapped_column(default=False, server_default=false())
     copies: Mapped[int] = mapped_column(Integer, default=1)
+    # The language it printed in ("" before languages were kept: the campaign's own), and the other language of a
+    # bilingual leaflet ("" for none). Made again, it prints the translations in use when it was made.
+    language: Mapped[str] = mapped_column(String(35), default="", server_default="")
+    second_language: Mapped[str] = mapped_column(String(35), default="", server_default="")
     # What was printed around the content, as it was on the day.
     contact_line: Mapped[str] = mapped_column(Text, default="")
     association_name: Mapped[str] = mapped_column(String(160), default="")

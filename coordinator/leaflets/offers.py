@@ -32,6 +32,9 @@ class LeafletChoice:
     helpline_set_version_id: int | None
     local_notice_version_id: int | None = None
     layout: str = "a5"
+    # "" for the campaign as written; a language tag for its approved translation (coordinator/leaflets/languages.py).
+    language: str = ""
+    second_language: str = ""  # English with this one: side by side on A4, front and back on A5 and DL
     print_mode: str = HOME
     is_large_print: bool = False
     has_signup_panel: bool = False  # the scheme's bulletin sign-up address and QR code (recipes.prepare_leaflet)

@@ -30,6 +30,7 @@ from coordinator.content.models import (
 )
 from coordinator.extensions import db
 from coordinator.leaflets.cache import cache_key
+from coordinator.leaflets.languages import leaflet_in_languages
 from coordinator.leaflets.layouts import SHOP, Layout, PrintPlan, get_layout, plan_print
 from coordinator.leaflets.models import LeafletRecord, PrintedLogo, PrintRun
 from coordinator.leaflets.offers import (
@@ -253,6 +254,8 @@ def content_columns(recipe: LeafletRecipe) -> dict:
         "print_mode": recipe.print_mode,
         "is_large_print": recipe.is_large_print,
         "copies": recipe.copies,
+        "language": recipe.data.language,
+        "second_language": recipe.data.second.language if recipe.data.second is not None else "",
         "contact_line": recipe.data.contact_line,
         "association_name": recipe.data.association_name,
         "footer_text": recipe.data.footer_text,
@@ -316,6 +319,7 @@ def recipe_of(row: LeafletRecord | PrintRun) -> LeafletRecipe:
         signup=row.signup_address if row.has_signup_panel else "", face=printed_brand(row),
     )
     chosen = ChosenContent(campaign, helpline_set, notice, get_layout(row.layout))
+    data = leaflet_in_languages(data, chosen, helplines, row.language, row.second_language, as_of=row.created_at)
     return make_recipe(chosen, data, helplines, print_mode=row.print_mode, is_large_print=row.is_large_print,
                        copies=row.copies)
 
@@ -362,6 +366,7 @@ def prepare_leaflet(
     data = build_leaflet_data(scheme, chosen.campaign, chosen.helpline_set, chosen.local_notice,
                               helplines=usable, printed_on=on,
                               signup=signup_address(scheme) if choice.has_signup_panel and scheme else "")
+    data = leaflet_in_languages(data, chosen, usable, choice.language, choice.second_language)
     recipe = make_recipe(chosen, data, usable, print_mode=choice.print_mode,
                          is_large_print=choice.is_large_print, copies=copies)
     return PreparedLeaflet(recipe, chosen, notes)

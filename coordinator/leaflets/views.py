@@ -32,6 +32,7 @@ from coordinator.leaflets.forms import (
     choice_from_query,
     query_from_choice,
 )
+from coordinator.leaflets.languages import language_label, offered_languages, with_language_hints
 from coordinator.leaflets.layouts import LAYOUTS, SHOP
 from coordinator.leaflets.models import LeafletRecord, PrintOrder, PrintRun
 from coordinator.leaflets.offers import LeafletChoiceError, content_offer
@@ -69,6 +70,12 @@ def _may_see(row: LeafletRecord | PrintRun) -> bool:
     return current_user.is_admin or (row.scheme_id is not None and row.scheme_id in _my_scheme_ids())
 
 
+@bp.app_template_filter("language_label")
+def language_label_filter(tag: str) -> str:
+    """A language as the leaflet pages name it: "Polski (Polish)"."""
+    return language_label(tag)
+
+
 @bp.get("/")
 @login_required
 def index():
@@ -94,6 +101,7 @@ def build(scheme_id: int):
     offer = content_offer(scheme)
     form = LeafletForm()
     form.offer_choices(offer)
+    form.offer_languages(offered_languages(offer.campaigns))
     if not form.is_submitted():
         # The sign-up panel is never assumed: it is ticked only when the address says so (back from a waiting page).
         choice = likely.builder_choice(scheme, offer, request.args)
@@ -105,7 +113,7 @@ def build(scheme_id: int):
                 return _download_or_wait(scheme, form.choice)
             prepared = builder.preview_leaflet(scheme, form.choice)
         except LeafletChoiceError as error:
-            form.add_problems(error.errors)
+            form.add_problems(with_language_hints(error.errors, form.layout.data or "", form.second_language.data or ""))
     return render_template(
         "leaflets/build.html",
         scheme=scheme,
@@ -124,6 +132,8 @@ def _show_choice(form: LeafletForm, choice) -> None:
     form.layout.data = choice.layout
     form.print_mode.data = choice.print_mode
     form.is_large_print.data = choice.is_large_print
+    asked = choice_from_query(request.args)  # back from a waiting page: the languages it was being made in
+    form.language.data, form.second_language.data = asked.language, asked.second_language
     form.has_signup_panel.data = choice.has_signup_panel
 
 
@@ -321,6 +331,7 @@ def new_print_run(scheme_id: int):
     offer = content_offer(scheme)
     form = PrintRunForm()
     form.offer_choices(offer)
+    form.offer_languages(offered_languages(offer.campaigns))
     form.offer_streets(scheme)
     prepared = None
     if form.validate_on_submit():
