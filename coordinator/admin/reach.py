@@ -101,7 +101,8 @@ def campaign_choices() -> list[tuple[int, str]]:
     rows = db.session.execute(
         select(ContentVersion.item_id, ContentVersion.title, ContentVersion.state, ContentItem.slug)
         .join(ContentItem, ContentItem.id == ContentVersion.item_id)
-        .where(ContentItem.kind == ContentKind.CAMPAIGN)
+        # A translation is a campaign item too; its leaflets and sends count under its original.
+        .where(ContentItem.kind == ContentKind.CAMPAIGN, ContentItem.translation_of_id.is_(None))
         .order_by(ContentVersion.item_id, ContentVersion.number)
     )
     titles: dict[int, str] = {}
