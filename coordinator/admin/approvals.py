@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from babel import Locale, UnknownLocaleError
+
 
 @dataclass
 class QueueEntry:
@@ -18,6 +20,18 @@ class QueueEntry:
     review_args: dict
 
 
+def _kind(version) -> str:
+    """"campaign", or "campaign: Polish translation" for a translation, which an admin reviews beside its original."""
+    language = version.item.language if version.item.translation_of_id else None
+    if not language:
+        return version.kind.label
+    try:
+        name = Locale.parse(language, sep="-").english_name
+    except (ValueError, UnknownLocaleError):
+        name = language
+    return f"{version.kind.label}: {name} translation"
+
+
 def approval_queue() -> list[QueueEntry]:
     """Every item awaiting approval (content, local notices, bulletins), oldest submission first."""
     from coordinator.bulletins.approval import bulletins_awaiting_approval
@@ -25,7 +39,7 @@ def approval_queue() -> list[QueueEntry]:
 
     entries = [
         QueueEntry(
-            kind=version.kind.label,
+            kind=_kind(version),
             title=version.title,
             detail=f"version {version.number}" + (f", {version.item.scheme.name}" if version.item.scheme else ""),
             submitted_by=version.submitted_by.name if version.submitted_by else "",
