@@ -69,3 +69,28 @@ def test_the_arabic_page_reads_right_to_left_passes_axe_and_switches_language_at
     page.wait_for_url("**/campaigns/doorstep-scams")
     assert page.locator("article.campaign h1").inner_text() == "Doorstep scams"
     assert page.locator("html").get_attribute("lang") == "en-GB"
+
+
+def test_the_sign_up_and_unsubscribe_pages_offer_languages_that_pass_axe_at_320_px(page, world):
+    from coordinator.bulletins import subscribers
+    from tests.factories import make_subscriber
+
+    approved_translation(world.campaign, "ar", ARABIC_CAMPAIGN)
+    approved_translation(world.campaign, "pl", POLISH_CAMPAIGN)
+    resident = make_subscriber(world.s.scheme_a, "ola@example.net")
+    db.session.commit()
+    page.set_viewport_size({"width": WIDTH, "height": 700})
+    page.goto("/join/hayes-lane-watch")
+    arabic = page.get_by_label("العربية")
+    assert arabic.get_attribute("value") == "ar"
+    assert page.locator('label[for="%s"]' % arabic.get_attribute("id")).get_attribute("dir") == "rtl"
+    assert no_sideways_scroll(page) and axe_violations(page) == []
+
+    page.goto("/" + subscribers.unsubscribe_url(resident).split("/", 3)[3])
+    page.get_by_label("Polski").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save my language").click()
+    assert page.get_by_label("Polski").is_checked()
+    assert no_sideways_scroll(page) and axe_violations(page) == []
+    db.session.expire_all()
+    assert resident.language == "pl"
