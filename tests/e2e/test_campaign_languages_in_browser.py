@@ -83,7 +83,7 @@ def test_the_sign_up_and_unsubscribe_pages_offer_languages_that_pass_axe_at_320_
     page.goto("/join/hayes-lane-watch")
     arabic = page.get_by_label("العربية")
     assert arabic.get_attribute("value") == "ar"
-    assert page.locator('label[for="%s"]' % arabic.get_attribute("id")).get_attribute("dir") == "rtl"
+    assert page.locator(f'label[for="{arabic.get_attribute("id")}"]').get_attribute("dir") == "rtl"
     assert no_sideways_scroll(page) and axe_violations(page) == []
 
     page.goto("/" + subscribers.unsubscribe_url(resident).split("/", 3)[3])
