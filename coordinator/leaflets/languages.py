@@ -73,9 +73,11 @@ def same_language(first: str | None, second: str | None) -> bool:
 
 @lru_cache(maxsize=128)
 def language_name(tag: str) -> str:
-    """The language's name in English, for messages to coordinators: "ur" -> "Urdu"."""
+    """The language's name in English, for messages to coordinators: "ur-PK" -> "Urdu" (its script kept, as in
+    "Punjabi (Gurmukhi)", its region not)."""
     try:
-        return Locale.parse(tag, sep="-").get_display_name("en") or tag
+        locale = Locale.parse(tag, sep="-")
+        return Locale(locale.language, script=locale.script).get_display_name("en") or tag
     except (ValueError, TypeError, UnknownLocaleError):
         return tag
 

@@ -20,63 +20,24 @@ from coordinator.leaflets import builder, pdfs, print_runs, recipes
 from coordinator.leaflets.languages import check_languages, normalised_tag, offered_languages, with_language_hints
 from coordinator.leaflets.models import LeafletRecord
 from coordinator.leaflets.offers import LeafletChoice, LeafletChoiceError, content_offer
-from coordinator.wording import WordingApproval, catalogue_sha256
-from tests.factories import current, load_starter, make_admin, make_coordinated_scheme, make_helpline_set
+from coordinator.wording import WordingApproval
+from tests.factories import current, make_admin
+from tests.helpers.bilingual_leaflets import ARABIC, CAMPAIGN, POLISH
+from tests.helpers.bilingual_leaflets import content_in_languages as make_content_in_languages
+from tests.helpers.languages import approved_translation
 from tests.helpers.pdf import pdftotext, squeeze
 from tests.helpers.web import login_as, post_form
-
-# A line each, written for these tests.
-POLISH = {
-    "campaign": {"title": "Przemoc wobec kobiet i dziewcząt: zapobieganie", "summary": "Razem możemy jej zapobiec.",
-                 "body": "Porozmawiaj z sąsiadami.", "key_messages": ["Zauważ, co się dzieje.", "Zgłoś to."],
-                 "call_to_action": "Zadzwoń pod 101, aby to zgłosić."},
-    "karma-nirvana": {"who_for": "ofiary przemocy w imię honoru i małżeństw przymusowych",
-                      "opening_hours": "od poniedziałku do piątku, 9:00–17:00"},
-    "victim-support": {"who_for": "ofiary każdego przestępstwa", "opening_hours": ""},
-}
-ARABIC = {
-    "campaign": {"title": "منع العنف ضد النساء والفتيات", "summary": "معًا نستطيع منعه.",
-                 "body": "تحدث مع جيرانك.", "key_messages": ["انتبه لما يحدث.", "أبلغ عنه."],
-                 "call_to_action": "اتصل بالرقم 101 للإبلاغ."},
-    "karma-nirvana": {"who_for": "ضحايا العنف باسم الشرف والزواج القسري",
-                      "opening_hours": "من الاثنين إلى الجمعة، 9 صباحًا حتى 5 مساءً"},
-    "victim-support": {"who_for": "ضحايا أي جريمة", "opening_hours": ""},
-}
-CAMPAIGN = "vawg-prevention"
 
 
 def translate(version, language: str, fields: dict):
     """An approved translation: one admin writes it, another approves it."""
-    author, approver = make_admin(), make_admin()
-    draft = translations.add_translation(version.item, language, fields, author)
-    approval.submit_version(draft, author)
-    approval.approve_version(draft, approver)
-    return draft
-
-
-def approve_wording(language: str) -> None:
-    """The association approves the language's fixed wording, as the catalogue ships it."""
-    digest = catalogue_sha256(language)
-    assert digest is not None, f"no compiled catalogue for {language}"
-    db.session.add(WordingApproval(language=language, catalogue_sha256=digest, approved_by_label="test"))
-    db.session.flush()
+    return approved_translation(version, language, fields)
 
 
 @pytest.fixture
 def content_in_languages():
     """The VAWG campaign with a set of two helplines that is not marked sensitive, in Polish and Arabic."""
-    load_starter()
-    helplines = [current(ContentKind.HELPLINE, slug) for slug in ("karma-nirvana", "victim-support")]
-    helpline_set = make_helpline_set(helplines, title="Honour-based abuse and any crime")
-    campaign = current(ContentKind.CAMPAIGN, CAMPAIGN)
-    for language, texts in (("pl", POLISH), ("ar", ARABIC)):
-        translate(campaign, language, texts["campaign"])
-        for version in helplines:
-            translate(version, language, texts[version.item.slug])
-        approve_wording(language)
-    scheme, coordinator = make_coordinated_scheme("Bickley Park", streets=((20, 0),))
-    db.session.commit()
-    return scheme, coordinator, campaign, helpline_set
+    return make_content_in_languages()
 
 
 def choice(campaign, helpline_set, **changes) -> LeafletChoice:
@@ -208,6 +169,7 @@ def test_tags_are_written_one_way_and_the_builder_offers_the_shipped_and_transla
     assert normalised_tag(" UR_pk ") == "ur-PK" and normalised_tag("pa-guru") == "pa-Guru" and normalised_tag("") == ""
     offered = dict(offered_languages(content_offer(None).campaigns))
     assert offered["pl"] == "Polski (Polish)" and offered["ar"].endswith("(Arabic)") and "ur" in offered
+    assert offered["pa"].endswith("(Punjabi (Gurmukhi))") or offered["pa"].endswith("(Punjabi)")
     assert not any(tag.startswith("en") for tag in offered)
 
 
@@ -228,6 +190,11 @@ def test_the_builder_round_trip_with_two_languages(client, content_in_languages)
     preview = client.get(f"/leaflets/schemes/{scheme.id}/preview?campaign={campaign.id}&helplines={helpline_set.id}"
                          "&layout=dl&print_mode=home&second_language=pl").get_data(as_text=True)
     assert 'lang="pl"' in preview and "Przemoc wobec kobiet" in preview
+    # The record's page says which languages it printed.
+    record, _ = builder.generate_leaflet(scheme, choice(campaign, helpline_set, second_language="pl"), coordinator)
+    db.session.commit()
+    page = client.get(f"/leaflets/{record.id}").get_data(as_text=True)
+    assert "<dt>Language</dt><dd>English, with Polski (Polish)</dd>" in page
 
 
 def test_a_print_run_keeps_its_languages(client, content_in_languages):
