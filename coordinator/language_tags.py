@@ -12,18 +12,21 @@ from babel import Locale, UnknownLocaleError
 
 from coordinator.content.fields import DEFAULT_LANGUAGE, FieldErrors
 from coordinator.content.translations import normalise_language
-from coordinator.languages import text_direction
+from coordinator.languages import primary_subtag, text_direction
 
 # What residents have until they choose: the association's own language, the one everything is first written in.
 ENGLISH = DEFAULT_LANGUAGE
 
 
 def check_language_tag(text: str) -> str:
-    """The tag as stored ("ur-pk" -> "ur-PK"); ValueError, fit to show, when it is not one we can use."""
+    """The tag as stored ("ur-pk" -> "ur-PK"; any English, "en" or "en-US", is the association's "en-GB", which is
+    what it writes, so that English readers are one group); ValueError, fit to show, when it is not one we can use."""
     try:
         tag = normalise_language(text)
     except FieldErrors as exc:
         raise ValueError(" ".join(exc.errors.values()).removeprefix("Language: ")) from exc
+    if primary_subtag(tag) == "en":
+        return ENGLISH
     if _locale(tag) is None:
         raise ValueError(f"{tag!r} is not a language we know. Write its code as BCP 47 does, such as pl, ar or ur-PK.")
     return tag
