@@ -5,8 +5,9 @@ at most 150 KB more.
 The leaflet is the one a coordinator downloads (A5, home sheets, preflighted as tests do), its headline, key
 messages and call to action in the language (tests/leaflets/languages.py), the rest of its wording English.
 
-A last line times English with Urdu behind it (a bilingual A5: coordinator/leaflets/bilingual.py), against the
-English A5: two whole messages, so it has no goal of its own.
+Two last lines time English with Urdu behind it (a bilingual A5: coordinator/leaflets/bilingual.py) against the
+English A5, both with the first two helplines (an Urdu side holding the whole message has room for two): two whole
+messages, so it has no goal of its own.
 
 With --pictures DIR, also writes a picture of both sides of the Urdu and the Arabic A5 leaflet (docs/leaflets/).
 
@@ -34,12 +35,20 @@ TIME_GOAL = 1.5
 SIZE_GOAL = 150 * 1024
 PICTURES = {"ur": "a5-urdu.png", "ar": "a5-arabic.png"}
 BILINGUAL = "en-GB+ur"
+BILINGUAL_REFERENCE = "en-GB/2"
+BILINGUAL_HELPLINES = 2
 
 
 def leaflet_of(name: str):
-    """The test leaflet in one language, or ("en-GB+ur") the first with the second's behind it."""
+    """The test leaflet in one language; "en-GB/2": with two helplines; "en-GB+ur": the first with the second's
+    behind it, with two helplines."""
+    if name == BILINGUAL_REFERENCE:
+        return replace(leaflet("en-GB"), helplines=leaflet("en-GB").helplines[:BILINGUAL_HELPLINES])
     first, _, second = name.partition("+")
-    return replace(leaflet(first), second=leaflet(second)) if second else leaflet(first)
+    if not second:
+        return leaflet(first)
+    lines = leaflet(first).helplines[:BILINGUAL_HELPLINES]
+    return replace(leaflet(first, helplines=lines), second=leaflet(second, helplines=lines))
 
 
 def timed(languages: list[str], runs: int) -> dict[str, tuple[float, int]]:
@@ -88,12 +97,14 @@ def main() -> int:
     for language in languages:
         if language not in SENTENCES:
             parser.error(f"no sentences for {language}: choose from {', '.join(SENTENCES)}")
-    figures = timed(["en-GB", *languages, BILINGUAL], options.runs)
+    figures = timed(["en-GB", *languages, BILINGUAL_REFERENCE, BILINGUAL], options.runs)
     english_time, english_size = figures["en-GB"]
     print(f"{'language':<8} {'median s':>9} {'x English':>10} {'bytes':>8} {'+ KB':>7}")
     failed = False
     for language, (seconds, size) in figures.items():
-        ratio, extra = seconds / english_time, size - english_size
+        # English with Urdu is set against the same English leaflet (two helplines), not the seven-helpline one.
+        base_time, base_size = figures[BILINGUAL_REFERENCE] if language == BILINGUAL else (english_time, english_size)
+        ratio, extra = seconds / base_time, size - base_size
         print(f"{language:<8} {seconds:>9.3f} {ratio:>10.2f} {size:>8} {extra / 1024:>7.1f}")
         if language == "ur":
             met = ratio <= TIME_GOAL and extra <= SIZE_GOAL
