@@ -17,6 +17,7 @@ from coordinator.content import services as content
 from coordinator.content.models import ContentKind
 from coordinator.extensions import db
 from coordinator.leaflets.builder import generate_leaflet, record_quantities
+from coordinator.leaflets.languages import with_language_hints
 from coordinator.leaflets.layouts import HOME, LAYOUTS, PRINT_MODES, SHOP
 from coordinator.leaflets.models import PrintOrderState
 from coordinator.leaflets.offers import LeafletChoice, LeafletChoiceError
@@ -118,7 +119,8 @@ def leaflet_render_command(campaign_slug: str, helplines_slug: str, layout: str,
         record, prepared = generate_leaflet(scheme, choice, None, copies=copies)
         pdf = leaflet_pdf(prepared.recipe)
     except LeafletChoiceError as exc:
-        raise _choice_refused(exc) from exc
+        hinted = LeafletChoiceError(with_language_hints(exc.errors, layout, second_language))
+        raise _choice_refused(hinted) from exc
     out_file.write_bytes(pdf)
     quantities_file = None
     if mode == SHOP:

@@ -341,7 +341,7 @@ def new_print_run(scheme_id: int):
             else:
                 prepared = print_runs.prepare_print_run(scheme, form.choice, form.street_ids)
         except LeafletChoiceError as error:
-            form.add_problems(error.errors)
+            form.add_problems(with_language_hints(error.errors, form.layout.data or "", form.second_language.data or ""))
         else:
             if form.create.data:
                 db.session.commit()

@@ -218,7 +218,7 @@ def test_the_command_line_prints_in_two_languages_and_refuses_with_the_reason(ru
     result = runner.invoke(args=[*base, "--second-language", "ur"])
     assert result.exit_code != 0 and "No approved Urdu translation" in result.output
     result = runner.invoke(args=[*base, "--layout", "a6", "--language", "pl", "--second-language", "ar"])
-    assert result.exit_code != 0
+    assert result.exit_code != 0 and "English with one other" in result.output
 
 
 def test_the_cache_keeps_each_language_apart(content_in_languages):
