@@ -4,7 +4,8 @@ figures of issue 13: the smallest printed text per format, how full each panel i
 The A5 flyer is two-sided (front and back pages); its home sheets are A4 fronts and backs for double-sided printing.
 Home sheets print copies at 100%, so the size set is the size printed.
 
-Run: .venv/bin/python bench/leaflets.py [--runs 15] [--renders 200] [--design-only]
+Run: .venv/bin/python bench/leaflets.py [--runs 15] [--renders 200] [--design-only] [--pictures docs/leaflets]
+(--pictures writes the README's picture of each format.)
 """
 
 from __future__ import annotations
@@ -30,9 +31,8 @@ from coordinator.leaflets.render import (
     LeafletData,
     LeafletHelpline,
     content_reference,
-    fit_for,
+    fit_panels,
     leaflet_metadata,
-    measure_panels,
     render_leaflet_html,
     render_leaflet_pdf,
     render_leaflet_sides,
@@ -106,46 +106,97 @@ def line(label: str, value: str, goal: str = "") -> None:
 
 
 SMALL_PRINT_PT = {"a4": 10.0, "a6": 8.5, "wallet": 8.0}  # --small in common.css; 9 pt elsewhere
+LARGE_SMALL_PRINT_PT = {"a4": 12.0}  # large-print.css; 10 pt elsewhere
+# The README's picture of each format (docs/leaflets/<format>.png): one starter campaign each.
+PICTURES = {"a5": "you-are-not-alone", "a4": "its-not-ok", "dl": "vawg-prevention",
+            "a4-folded": "you-are-not-alone", "a6": "metoo-bystanders", "wallet": "you-are-not-alone"}
+STACKED = frozenset({"a4-folded", "wallet"})  # wide formats: outside above inside
+PIXELS_PER_MM = {"a4": 1.6, "a4-folded": 1.6}  # 2 elsewhere
 
 
 def _unfitted_render(data: LeafletData, key: str) -> None:
     # The same leaflet laid out and written once at its smallest type: a render with no fitting.
     layout = get_layout(key)
     html = leaflet_render._leaflet_html(data, layout, False, ASSET_BASE_URL, None)
-    render_pdf(html, metadata=leaflet_metadata(data, layout), expected_pages=layout.pages)
+    render_pdf(html, metadata=leaflet_metadata(data, layout), expected_pages=layout.pages,
+               preflight=leaflet_render.preflight_rules(layout, False))
 
 
 def _fitted_render(data: LeafletData, key: str) -> None:
-    leaflet_render._first_layout.cache_clear()  # measure again, as a render process meeting it first does
+    leaflet_render.clear_fittings()  # measure again, as a render process meeting the leaflet first does
     render_leaflet_sides(data, key)
 
 
-def design_figures(runs: int) -> None:
+def panel_shares(data: LeafletData, key: str, is_large_print: bool) -> dict[str, float]:
+    """Each panel's share of its height filled, as printed (the print's own layout, not the measuring one)."""
+    layout = get_layout(key)
+    fits = fit_panels(data, layout, is_large_print)
+    _, fills = leaflet_render._layout_fills(data, layout, is_large_print, fits, is_measuring=False)
+    return {role: min(fill.share, 1.0) for role, fill in fills.items()}
+
+
+def design_figures(runs: int, *, with_times: bool = True) -> None:
     """Per format, over the four starter leaflets: smallest printed text, panel fill, and fitting's cost."""
     print("Leaflet design: the four starter leaflets in every format (sides at trim size; home sheets are at 100%)\n")
-    print(f"{'format':<11} {'smallest body':>13} {'small print':>11} {'panels filled (min / mean)':>27} "
-          f"{'render: fitted / plain (fitting alone)':>40}")
+    print(f"{'format':<14} {'smallest body':>13} {'small print':>11} {'panels filled':>14} {'emptiest panel':<34} "
+          f"{'first render: fitted / plain':>29} {'again':>6}")
     for key, layout in LAYOUTS.items():
-        body, small, shares = [], [], []
-        for campaign in CAMPAIGN_SETS:
-            data = starter_leaflet(campaign)
-            pdf = render_leaflet_sides(data, key)
-            for index in range(layout.pages):
-                for size, text in text_sizes(pdf, index):
-                    # The small print (association, footer, date and reference) is set at --small (common.css).
-                    (small if abs(size - SMALL_PRINT_PT.get(key, 9.0)) < 0.01 else body).append(size)
-            first = measure_panels(data, key)
-            fits = {role: fit_for(fill, layout) for role, fill in first.items()}
-            _, now = leaflet_render._layout_fills(data, layout, False, fits)
-            shares += [min(fill.share, 1.0) for fill in now.values()]
-        data = starter_leaflet("you-are-not-alone")
-        t = medians({"plain": lambda d=data, k=key: _unfitted_render(d, k),
-                     "fitted": lambda d=data, k=key: _fitted_render(d, k)}, runs)
-        print(f"{key:<11} {min(body):>10.1f} pt {min(small) if small else 0:>8.1f} pt "
-              f"{min(shares) * 100:>14.0f}% / {statistics.mean(shares) * 100:.0f}% "
-              f"{t['fitted'] / t['plain']:>26.2f}x ({t['fitted'] / t['plain'] - 1:.2f}x)")
-    print(f"\n{'goal':<11} {'>= 12 pt':>13} {'':>11} {'no blank half page':>27} {'fitting <= 1.5x a render':>40}")
-    print("(large print: >= 14 pt; the wallet card: body >= 9 pt, numbers >= 10 pt bold)\n")
+        for is_large_print in (False, True) if layout.has_large_print else (False,):
+            small_pt = (LARGE_SMALL_PRINT_PT.get(key, 10.0) if is_large_print else SMALL_PRINT_PT.get(key, 9.0))
+            body, small, shares = [], [], []
+            for campaign in CAMPAIGN_SETS:
+                data = starter_leaflet(campaign)
+                pdf = render_leaflet_sides(data, key, is_large_print=is_large_print)
+                for index in range(layout.pages):
+                    for size, text in text_sizes(pdf, index):
+                        # The small print (date and reference, the footer) is set at --small (common.css).
+                        (small if abs(size - small_pt) < 0.01 else body).append(size)
+                shares += [(share, f"{campaign} {role}")
+                           for role, share in panel_shares(data, key, is_large_print).items()]
+            emptiest = min(shares)
+            name = f"{key} large" if is_large_print else key
+            row = (f"{name:<14} {min(body):>10.1f} pt {min(small) if small else 0:>8.1f} pt "
+                   f"{emptiest[0] * 100:>5.0f}% / {statistics.mean(s for s, _ in shares) * 100:>3.0f}% "
+                   f"{emptiest[1]:<34}")
+            if with_times and not is_large_print:
+                data = starter_leaflet("you-are-not-alone")
+                t = medians({"plain": lambda d=data, k=key: _unfitted_render(d, k),
+                             "fitted": lambda d=data, k=key: _fitted_render(d, k),
+                             "again": lambda d=data, k=key: render_leaflet_sides(d, k)}, runs)
+                row += f" {t['fitted'] / t['plain']:>28.2f}x {t['again'] / t['plain']:>5.2f}x"
+            print(row)
+    print(f"\n{'goal':<14} {'>= 12 pt':>13} {'':>11} {'>= ~70% / min':>14} {'':<34} {'<= 1.5x':>29}")
+    print("(large print: >= 14 pt; the wallet card: body >= 9 pt, numbers >= 10 pt bold; panels filled: the share of\n"
+          " each panel's height its content takes as printed, the emptiest of the 4 leaflets' panels / the mean;\n"
+          " again: the same leaflet rendered again, its fitting kept)\n")
+
+
+def write_pictures(folder: Path) -> None:
+    """One picture of each format for the README (docs/leaflets/): its sides at one scale, as the builder shows them."""
+    import pypdfium2
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for key, campaign in PICTURES.items():
+        scale = PIXELS_PER_MM.get(key, 2.0) * 25.4 / 72
+        document = pypdfium2.PdfDocument(render_leaflet_sides(starter_leaflet(campaign), key))
+        try:
+            sides = [page.render(scale=scale).to_pil() for page in document]
+        finally:
+            document.close()
+        gap = 12
+        if key in STACKED:
+            size = (max(side.width for side in sides), sum(side.height for side in sides) + gap * (len(sides) - 1))
+        else:
+            size = (sum(side.width for side in sides) + gap * (len(sides) - 1), max(side.height for side in sides))
+        sheet = Image.new("RGB", size, "#d8dde0")
+        offset = 0
+        for side in sides:
+            sheet.paste(side, (0, offset) if key in STACKED else (offset, 0))
+            offset += (side.height if key in STACKED else side.width) + gap
+        # A palette of 128 colours: a third of the bytes, the type's edges still smooth.
+        sheet.quantize(colors=128).save(folder / f"{key}.png", optimize=True)
+        print(f"wrote {folder / f'{key}.png'}")
 
 
 def main() -> None:
@@ -154,8 +205,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--renders", type=int, default=200)
     parser.add_argument("--design-only", action="store_true", help="only the design figures of issue 13")
+    parser.add_argument("--pictures", type=Path, help="also write one picture of each format to this folder")
     args = parser.parse_args()
     runs = args.runs
+    if args.pictures:
+        write_pictures(args.pictures)
     design_figures(max(3, runs // 3))
     if args.design_only:
         return

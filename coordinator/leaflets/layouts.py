@@ -115,7 +115,7 @@ LAYOUTS: dict[str, Layout] = {
         Layout("a6", "A6 postcard", "A6", 105, 148, 2, False, False, "a5", HomeGrid(2, 2)),
         # Folded once to bank-card size (85 x 55 mm): outside the back and a neutral front, inside the numbers.
         Layout("wallet", "folded wallet card", "the wallet card", 170, 55, 2, True, False, "a6", HomeGrid(1, 5),
-               panels=(("card-back", "card-front"), ("card-inside-1", "card-inside-2")), folds=1, max_fit=2.0),
+               panels=(("card-back", "card-front"), ("card-inside-1", "card-inside-2")), folds=1, max_fit=2.4),
     )
 }
 

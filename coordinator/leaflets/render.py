@@ -14,8 +14,11 @@ placed on home-printer sheets at 100% or repeated for the print shop by referenc
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, fields
 from datetime import date
 from functools import cache, lru_cache
@@ -37,12 +40,16 @@ from coordinator.pdf import (
     AssetFetcher,
     DoesNotFit,
     PDFMetadata,
+    asset_url,
     impose,
     render_pdf,
     repeat_pages,
+    resolve_asset,
 )
 from coordinator.plain_text import HIDDEN_CHARACTERS
 from coordinator.wording import N_, format_day, install_gettext, printed_language, wording_in
+
+log = logging.getLogger(__name__)
 
 # The top-level templates/ folder: coordinator/templates links to it in a checkout and is a copy in the wheel.
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
@@ -68,16 +75,31 @@ DEFAULT_BRAND_COLOUR = "#1d4e89"
 _BRAND_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
 # Type fitting: each panel's type is its layout's smallest times --fit, in steps of FIT_STEP, up to the
-# layout's max_fit. FIT_SAFETY keeps the estimate a little short of full, as wrapping text grows in steps.
+# layout's max_fit. The fitting lays the leaflet out once in the measuring layout (print/measuring.css) and
+# estimates the sizes (fit_panels); where the print runs over, MEASURES more measuring layouts find sizes that fit.
 FIT_STEP = 0.05
-FIT_SAFETY = 0.97
-# Growth of a panel's content with its type: lines that do not wrap grow with the size, wrapping paragraphs
-# with its square (longer lines, and more of them). The square never overshoots on the starter leaflets, so the
-# first render is the last (1.5 overshot on 9 of the 24 and each overshoot costs a render more).
+MEASURES = 2
+MEASURING_STYLESHEET = "print/measuring.css"
+# The estimate fills a panel to FIRST_TARGET of its height: wrapping text grows in steps of a line, and the end of
+# the panel keeps a little air above it. It ran over on none of the 34 starter leaflets' formats (bench/leaflets.py).
+# A second estimate, from two measures, aims at FILL_TARGET.
+FIRST_TARGET = 0.92
+FILL_TARGET = 0.97
+WIDEN_SAFETY = 0.95
+PARAGRAPH_WASTE = 0.08
+# Growth of a panel's content with its type, the first estimate: lines that do not wrap grow with the size,
+# wrapping paragraphs with its square (longer lines, and more of them). The QR code and the addresses keep their
+# size, so a panel with them grows more slowly; its second measure gives the panel's own exponent, kept between
+# these bounds.
 FIT_EXPONENT = 2.0
-# Which layouts show who each helpline is for, the campaign picture, and the key messages: at 12 pt the A6
-# postcard has room for the headline, its call to action and the numbers only.
-SHOWS_WHO_FOR = frozenset({"a5", "a4", "a4-folded"})
+MIN_EXPONENT = 0.5
+MAX_EXPONENT = 3.0
+# Which layouts print the short form of who each helpline is for (who_for_line), the campaign picture, and the
+# key messages: at 12 pt the A6 postcard has room for the headline, its call to action and the numbers only.
+SHORT_WHO_FOR = frozenset({"dl", "a6", "wallet"})
+# A neutral outside with room for what the Watch is (the folded A4 has its flap for it; not the DL in large print).
+ABOUT_ON_NEUTRAL_FRONT = frozenset({"a5", "dl"})
+NO_HASHTAG = frozenset({"a6"})  # the headline says it: the postcard's room is for the numbers
 POLICE_ON_FRONT = frozenset({"a6"})  # the back of the A6 postcard is all numbers
 HAS_PICTURE = frozenset({"a5", "a4", "a4-folded"})
 SHOWS_KEY_MESSAGES = frozenset({"a5", "a4", "dl", "a4-folded"})
@@ -85,6 +107,9 @@ SHOWS_KEY_MESSAGES = frozenset({"a5", "a4", "dl", "a4-folded"})
 PDF_VARIANT = "pdf/ua-1"  # tagged for screen readers; measured at no extra cost (bench/leaflets.py)
 MAX_NUMBER_CHARS = 30
 COMPACT_HELPLINES_FROM = 4  # more helplines than this are listed one to a row
+# So few helplines that they are listed one under another, their numbers free to grow across the panel, and a
+# sensitive leaflet's inside has room for its key messages beside them.
+FEW_HELPLINES = 2
 MAX_WEB_ADDRESS_CHARS = 300
 
 # Print templates are rendered outside any request (CLI, background jobs, the benchmark), always with
@@ -195,6 +220,7 @@ def template_version() -> str:
     return digest.hexdigest()[:16]
 
 
+@lru_cache(maxsize=256)  # a leaflet is laid out several times as its type is fitted, its QR codes made once
 def qr_data_uri(web_address: str) -> str:
     """An SVG QR code of `web_address` as a data: URI (the PDF fetcher accepts image data: URIs only)."""
     # omitsize gives the SVG a viewBox and no fixed size, so the stylesheet sets its printed size.
@@ -265,6 +291,49 @@ def helpline_hours(helpline: LeafletHelpline, *, says_free: bool = True) -> str:
     return " · ".join(parts)
 
 
+# Who a helpline is for names people who harm others, not those they harm (Respect: "perpetrators who want to stop
+# being violent and abusive"): a reader who took it for a victims' line would ring the wrong one.
+_FOR_PEOPLE_WHO_HARM = re.compile(
+    r"perpetrat|\babusers?\b|\bown behaviou?r|\bstop (?:being )?(?:violent|abusive)|\bharm(?:ing)? others", re.IGNORECASE
+)
+
+
+def is_for_people_who_harm(helpline: LeafletHelpline) -> bool:
+    """The helpline says it is for people who harm others (perpetrators, their own behaviour), not for victims."""
+    return bool(_FOR_PEOPLE_WHO_HARM.search(helpline.who_for))
+
+
+def who_for_line(helpline: LeafletHelpline, *, is_short: bool = False, is_shortest: bool = False) -> str:
+    """Who the helpline is for, as printed under its number: "perpetrators who want to stop being violent and abusive".
+
+    The short form, for narrow panels, runs up to the first comma, semicolon or bracket ("children and young
+    people"): whom the line is for, not what it adds. The shortest, for narrow panels with many numbers, also ends
+    before an "and" that follows a group named in three words or more ("victims of domestic abuse").
+    """
+    text = " ".join(helpline.who_for.split())
+    if is_short or is_shortest:
+        text = re.split(r"\s*[,;(]", text, maxsplit=1)[0]
+    if is_shortest:
+        first, _, rest = text.partition(" and ")
+        if rest and len(first.split()) >= 3:
+            text = first
+    return text.rstrip(" .")
+
+
+def printed_who_for(helpline: LeafletHelpline, layout: Layout, helplines: int) -> str:
+    """What a layout prints of who the helpline is for ("" for nothing), with `helplines` numbers on the leaflet.
+
+    Wide panels print it whole and narrow ones (DL, A6, the wallet card) its short form. Narrow panels holding many
+    numbers have no room to say it for each at the smallest type: there it is printed for the lines for people who
+    harm others, so nobody rings one thinking it is for victims, and the lines left unmarked read as the victims'.
+    """
+    if layout.key not in SHORT_WHO_FOR:
+        return who_for_line(helpline)
+    if helplines <= COMPACT_HELPLINES_FROM:
+        return who_for_line(helpline, is_short=True)
+    return who_for_line(helpline, is_shortest=True) if is_for_people_who_harm(helpline) else ""
+
+
 def web_address_display(web_address: str) -> str:
     """The web address as printed: without the https:// people need not type, nor a trailing slash."""
     return _SCHEME.sub("", web_address).rstrip("/")
@@ -321,6 +390,18 @@ def address_breakable(address: str) -> Markup:
         Markup('<span class="{}">{}</span>').format("number" if len(piece) <= MAX_WHOLE_PIECE else "piece", piece)
         for piece in pieces
     )
+
+
+def _card_halves(helplines: tuple[LeafletHelpline, ...]) -> tuple[tuple[LeafletHelpline, ...], ...]:
+    # The wallet card's two inside panels share the helplines by the lines they print (a name and a number each, and
+    # a line for its hours and for who it is for), so neither runs over while the other has room.
+    def lines(helpline: LeafletHelpline) -> int:
+        return 2 + bool(helpline_hours(helpline, says_free=False)) + bool(
+            printed_who_for(helpline, get_layout("wallet"), len(helplines)))
+
+    weights = [lines(helpline) for helpline in helplines]
+    split = min(range(len(helplines) + 1), key=lambda k: (max(sum(weights[:k]), sum(weights[k:])), -k))
+    return helplines[:split], helplines[split:]
 
 
 def printed_helplines(data: LeafletData) -> tuple[LeafletHelpline, ...]:
@@ -394,12 +475,16 @@ def leaflet_context(
         # Key messages or, when there are none, the summary: both would crowd out the helplines.
         "show_summary": bool(data.summary) and not data.key_messages,
         # "#ITSNOTOK: ..." as the headline already shows its hashtag.
-        "show_hashtag": bool(data.hashtag) and data.hashtag.casefold() not in data.headline.casefold(),
+        "show_hashtag": bool(data.hashtag) and data.hashtag.casefold() not in data.headline.casefold()
+        and layout.key not in NO_HASHTAG,
         "are_all_free": bool(helplines) and all(h.is_free for h in helplines),
         "qr_src": qr_data_uri(qr_target(address)) if address and layout.key != "wallet" else "",
         "helplines": helplines,
-        "wallet_halves": (helplines[:half], helplines[half:]),
+        "wallet_halves": _card_halves(helplines) if layout.key == "wallet" else (helplines[:half], helplines[half:]),
         "compact_from": COMPACT_HELPLINES_FROM,
+        # The poster lists them side by side: it is wide enough for that at any size.
+        "few_helplines": FEW_HELPLINES if layout.key != "a4" else 0,
+        "back_has_key_messages": layout.key == "a5" or (layout.key == "dl" and not is_large_print),
         "helpline_hours": helpline_hours,
         "small_print": _small_print(data, layout),
         "contact_line": numbers_kept_whole(data.contact_line),
@@ -408,10 +493,13 @@ def leaflet_context(
         "signup_display": signup,
         "signup_breakable": address_breakable(signup),
         "signup_qr_src": qr_data_uri(data.signup_address) if data.signup_address and layout.key != "wallet" else "",
-        "layout_shows_who_for": layout.key in SHOWS_WHO_FOR,
+        # Every layout says who each helpline is for (who_for_line), the narrow ones in short.
+        "layout_shows_who_for": True,
+        "who_for_line": lambda helpline: printed_who_for(helpline, layout, len(helplines)),
         "layout_has_picture": layout.key in HAS_PICTURE,
         "layout_shows_key_messages": layout.key in SHOWS_KEY_MESSAGES,
         "police_on_front": layout.key in POLICE_ON_FRONT,
+        "neutral_front_has_about": layout.key in ABOUT_ON_NEUTRAL_FRONT and not (is_large_print and layout.key == "dl"),
         "police_emergency": POLICE_EMERGENCY,
         "police_non_emergency": POLICE_NON_EMERGENCY,
         "police_non_emergency_cost": gettext(POLICE_NON_EMERGENCY_COST),
@@ -459,22 +547,97 @@ def render_leaflet_html(
 
 @dataclass(frozen=True)
 class PanelFill:
-    """How much of one panel's height its content takes, laid out at the layout's smallest type."""
+    """How much of one panel's height its content takes, as laid out at some type size."""
 
     role: str
-    used: float  # points
-    room: float  # points
+    used: float  # CSS pixels, as WeasyPrint lays out
+    room: float  # CSS pixels
+    # A word or number wider than its line: the measuring layout keeps it whole, so it runs out of the panel.
+    is_too_wide: bool = False
+    fixed: float = 0.0  # CSS pixels of `used` whose size does not grow with the type (FIXED_CLASSES)
+    widen: float = math.inf  # how much the widest word or whole number could grow and still fit its line
+    # Its blocks of text, each as (height, lines, width of its text over its line's): how they will wrap as they grow.
+    paragraphs: tuple[tuple[float, int, float], ...] = ()
 
     @property
     def share(self) -> float:
         """Used over room: above 1.0 the content does not fit."""
         return self.used / self.room if self.room else 0.0
 
+    @property
+    def fits(self) -> bool:
+        """The content fits the panel's height and every word its line."""
+        return self.share <= 1.0 + 1e-3 and not self.is_too_wide
 
-def _panel_fills(document) -> dict[str, PanelFill]:
-    # Each panel is a flex column: its main part, then its end pushed to the foot. Their heights as laid out
-    # (not their positions, which the flex container spreads) are what the content needs. A panel that ran onto
-    # another page is measured on both: its share is then over 1.
+
+def _text_out_of(box, left: float, right: float) -> bool:
+    from weasyprint.formatting_structure.boxes import ParentBox, TextBox
+
+    if isinstance(box, TextBox):
+        return bool(box.text.strip()) and (box.position_x < left - 0.5 or box.position_x + box.width > right + 0.5)
+    return isinstance(box, ParentBox) and any(_text_out_of(child, left, right) for child in box.children)
+
+
+def _room_to_widen(box, width: float) -> float:
+    """How many times wider the panel's widest unbreakable piece of text (a word, or a number kept whole) could grow
+    before it is wider than its line: a bound on the panel's type, which grows it as much."""
+    from weasyprint.formatting_structure.boxes import BlockContainerBox, ParentBox, TextBox
+
+    element = getattr(box, "element", None)
+    if element is not None and getattr(box, "element_tag", None) is not None:
+        if FIXED_CLASSES & set((element.get("class") or "").split()):
+            return math.inf  # its size does not grow with the panel's
+    if isinstance(box, BlockContainerBox) and box.width is not None:
+        width = box.width
+    if isinstance(box, TextBox):
+        text = box.text.strip()
+        if not text or box.width <= 0 or not any(character.isalnum() for character in text):
+            return math.inf
+        if box.style["white_space"] in ("nowrap", "pre"):
+            return width / box.width
+        # Its longest word, by its share of the run's characters.
+        longest = max(len(word) for word in text.split())
+        return width / (box.width * longest / len(text))
+    if isinstance(box, ParentBox):
+        return min((_room_to_widen(child, width) for child in box.children), default=math.inf)
+    return math.inf
+
+
+# Parts of a panel whose size does not follow its --fit (common.css): the addresses with their QR codes, and the
+# small print.
+FIXED_CLASSES = frozenset({"web", "signup", "small-print"})
+
+
+def _paragraphs(box) -> list[tuple[float, int, float]]:
+    """Each block of text in the panel (one holding lines, outside FIXED_CLASSES): its height, its lines, and the
+    width of all its text over the width of its line."""
+    from weasyprint.formatting_structure.boxes import BlockContainerBox, LineBox
+
+    element = getattr(box, "element", None)
+    if element is not None and getattr(box, "element_tag", None) is not None:
+        if FIXED_CLASSES & set((element.get("class") or "").split()):
+            return []
+    children = getattr(box, "children", ())
+    if isinstance(box, BlockContainerBox) and children and isinstance(children[0], LineBox):
+        if not box.width or box.height is None:
+            return []
+        text = sum(child.margin_width() for line in children for child in line.children)
+        return [(box.height, len(children), text / box.width)]
+    return [found for child in children for found in _paragraphs(child)]
+
+
+def _fixed_height(box) -> float:
+    element = getattr(box, "element", None)
+    if element is not None and getattr(box, "element_tag", None) is not None and box.height is not None:
+        if FIXED_CLASSES & set((element.get("class") or "").split()):
+            return box.margin_height()
+    return sum(_fixed_height(child) for child in getattr(box, "children", ()))
+
+
+def _panel_fills(document, *, is_measuring: bool = True) -> dict[str, PanelFill]:
+    # Each panel holds two parts, its main part and its end; their heights as laid out (not their positions,
+    # which the print's flex column spreads) are what the content needs. A panel that ran onto another page is
+    # measured on both: its share is then over 1.
     fills: dict[str, PanelFill] = {}
 
     def walk(box):
@@ -482,8 +645,18 @@ def _panel_fills(document) -> dict[str, PanelFill]:
         role = element.get("data-panel") if element is not None and getattr(box, "element_tag", "") == "div" else None
         if role and box.height is not None:
             used = sum(child.margin_height() for child in box.children)
+            # Measuring, each panel is a block at least its page tall (less its padding); printed, a flex column
+            # exactly as tall as its page unless its content runs over.
+            room = box.min_height if is_measuring else box.height
+            left = box.content_box_x()
+            wide = _text_out_of(box, left, left + box.width)
+            fixed = _fixed_height(box)
+            widen = _room_to_widen(box, box.width)
+            paragraphs = tuple(_paragraphs(box))
             before = fills.get(role)
-            fills[role] = PanelFill(role, used + (before.used if before else 0), before.room if before else box.height)
+            fills[role] = (PanelFill(role, used, room, wide, fixed, widen, paragraphs) if before is None else
+                           PanelFill(role, before.used + used, before.room, before.is_too_wide or wide,
+                                     before.fixed + fixed, min(before.widen, widen), before.paragraphs + paragraphs))
             return
         for child in getattr(box, "children", ()):
             walk(child)
@@ -493,70 +666,190 @@ def _panel_fills(document) -> dict[str, PanelFill]:
     return fills
 
 
-def _layout_fills(data: LeafletData, layout: Layout, is_large_print: bool, fits: dict[str, float] | None):
-    from weasyprint import HTML
+_parsed = threading.local()
+_LINKED_STYLESHEET = re.compile(r'<link rel="stylesheet" href="([^"<>]*)">')
+
+
+def _stylesheet(url: str, fetcher: AssetFetcher, font_config):
+    # A bundled stylesheet parsed once per thread (with that thread's font configuration, as coordinator/pdf.py keeps
+    # one per thread) and again only when its file changes: parsing the print CSS is a fifth of a measuring layout.
+    from weasyprint import CSS
+
+    path, _ = resolve_asset(url)
+    key = (url, path.stat().st_mtime_ns)
+    if getattr(_parsed, "font_config", None) is not font_config:
+        _parsed.font_config, _parsed.sheets = font_config, {}
+    if key not in _parsed.sheets:
+        _parsed.sheets[key] = CSS(url=url, url_fetcher=fetcher, font_config=font_config)
+    return _parsed.sheets[key]
+
+
+def _layout_fills(data: LeafletData, layout: Layout, is_large_print: bool, fits: dict[str, float] | None, *,
+                  is_measuring: bool = True, roles: frozenset[str] | None = None) -> tuple[int, dict[str, PanelFill]]:
+    """Lay the leaflet out (no PDF) at `fits` and measure each panel: in the measuring layout (print/measuring.css),
+    only the panels in `roles` (all when None), or as printed (is_measuring=False), which costs three times as much."""
+    from weasyprint import CSS, HTML
 
     from coordinator.pdf import _font_configuration  # the renderer's own, so the bundled fonts load once
 
     html = _leaflet_html(data, layout, is_large_print, ASSET_BASE_URL, fits)
-    document = HTML(string=html, base_url=ASSET_BASE_URL, url_fetcher=AssetFetcher()).render(
-        font_config=_font_configuration()
+    fetcher, font_config = AssetFetcher(), _font_configuration()
+    stylesheets = []
+    if is_measuring:
+        # The leaflet's own stylesheets, parsed once, then the measuring one. Given to WeasyPrint rather than linked
+        # they rank below the leaflet's inline style block (its brand colour and --fit), as when linked.
+        stylesheets = [_stylesheet(url, fetcher, font_config) for url in _LINKED_STYLESHEET.findall(html)]
+        html = _LINKED_STYLESHEET.sub("", html)
+        stylesheets.append(_stylesheet(asset_url(MEASURING_STYLESHEET), fetcher, font_config))
+        if roles is not None:
+            hidden = [role for role in panel_roles(layout) if role not in roles]
+            if hidden:
+                stylesheets.append(CSS(string=",".join(f".panel-{role}" for role in hidden)
+                                       + "{display:none !important}", font_config=font_config))
+    document = HTML(string=html, base_url=ASSET_BASE_URL, url_fetcher=fetcher).render(
+        font_config=font_config, stylesheets=stylesheets
     )
-    return len(document.pages), _panel_fills(document)
+    return len(document.pages), _panel_fills(document, is_measuring=is_measuring)
 
 
-def measure_panels(data: LeafletData, layout: Layout | str, is_large_print: bool = False) -> dict[str, PanelFill]:
-    """Lay the leaflet out once (no PDF) at its smallest type and measure each panel's fill.
+def measure_panels(data: LeafletData, layout: Layout | str, is_large_print: bool = False,
+                   fits: dict[str, float] | None = None, *, roles: frozenset[str] | None = None) -> dict[str, PanelFill]:
+    """Lay the leaflet out once in the measuring layout (no PDF) at `fits` (its smallest type when None) and measure
+    each panel's fill (only those in `roles` when given).
 
     LeafletDoesNotFit when even the smallest type runs over a panel.
     """
     layout = _resolve(layout, is_large_print)
-    pages, measured = _first_layout(data, layout.key, is_large_print)
-    fills = dict(measured)
-    if pages != layout.pages or any(fill.share > 1.0 + 1e-3 for fill in fills.values()):
+    _, fills = _layout_fills(data, layout, is_large_print, fits, roles=roles)
+    if fits is None and any(fill.share > 1.0 + 1e-3 for fill in fills.values()):
         raise LeafletDoesNotFit(_does_not_fit_message(layout, is_large_print))
     return fills
 
 
-@lru_cache(maxsize=64)
-def _first_layout(data: LeafletData, layout_key: str, is_large_print: bool) -> tuple[int, tuple]:
-    # The builder's preview, its pictures of each side and the PDF are the same leaflet: measured once.
-    pages, fills = _layout_fills(data, get_layout(layout_key), is_large_print, None)
-    return pages, tuple(fills.items())
-
-
-def _grown(share: float, exponent: float, layout: Layout) -> float:
-    if share <= 0:
+def _grown(fill: PanelFill, exponent: float, layout: Layout, target: float = FILL_TARGET) -> float:
+    """The type size, in FIT_STEPs down from the exact one, that takes a panel measured at its smallest type (`fill`)
+    to `target`, if the part of it that grows does so as the size to the power `exponent`."""
+    growing = fill.used - fill.fixed
+    if growing <= 0:
         return layout.max_fit
-    grow = (1 / share) ** (1 / exponent) * FIT_SAFETY
-    steps = math.floor((min(grow, layout.max_fit) - 1.0) / FIT_STEP + 1e-9)
+    room = target * fill.room - fill.fixed
+    grow = (room / growing) ** (1 / exponent) if room > 0 else 1.0
+    # Grown, a word or number must still fit its line (a little short of it: its line narrows as gaps in em grow).
+    grow = min(grow, layout.max_fit, fill.widen * WIDEN_SAFETY)
+    steps = math.floor((grow - 1.0) / FIT_STEP + 1e-9)
     return round(1.0 + max(0, steps) * FIT_STEP, 2)
 
 
+def _growth(fill: PanelFill, fit: float) -> float:
+    # How much the panel's text grows at `fit`: each block's lines grow taller with the type, and more of them wrap
+    # (a line as wide again takes two; text cut into lines wastes a little at each end: PARAGRAPH_WASTE).
+    def height(paragraph: tuple[float, int, float], at: float) -> float:
+        block, lines, width = paragraph
+        wrapped = lines if at == 1.0 else max(lines, math.ceil(width * at * (1 + PARAGRAPH_WASTE * (lines > 1))))
+        return block / lines * at * wrapped
+
+    return sum(height(paragraph, fit) for paragraph in fill.paragraphs)
+
+
 def fit_for(fill: PanelFill, layout: Layout) -> float:
-    """The type size, as a multiple of the smallest, that fills the panel (its area grows as the size squared)."""
-    return _grown(fill.share, FIT_EXPONENT, layout)
+    """A first estimate of the type size, as a multiple of the smallest, that fills the panel to FIRST_TARGET.
 
-
-def refit(first: dict[str, PanelFill], fits: dict[str, float], now: dict[str, PanelFill], layout: Layout):
-    """Better sizes for the panels that ran over at `fits`, from how much their content grew since the first layout.
-
-    Two layouts give each panel's own growth (its exponent); panels that fitted keep their size.
+    The panel's growing part (all but FIXED_CLASSES) grows as its blocks of text do, each taller with the type and
+    wrapping onto more lines as it widens; the largest size, in FIT_STEPs, whose estimate fits. Without blocks of
+    text measured, as the size squared.
     """
-    refitted = {}
-    for role, fit in fits.items():
-        fill = now.get(role)
-        if fill is None or fill.share <= FIT_SAFETY or fit <= 1.0:
-            refitted[role] = fit
-            continue
-        exponent = max(1.0, math.log(fill.share / first[role].share) / math.log(fit))
-        refitted[role] = min(round(fit - FIT_STEP, 2), _grown(first[role].share, exponent, layout))
-    return refitted
+    base = _growth(fill, 1.0)
+    growing = fill.used - fill.fixed
+    if not base or growing <= 0:
+        return _grown(fill, FIT_EXPONENT, layout, FIRST_TARGET)
+    largest = min(layout.max_fit, fill.widen * WIDEN_SAFETY)
+    # The space between blocks (in em) grows with the size, as the blocks' text does or only in proportion: the
+    # estimate is halfway. (Where a grid sets blocks side by side, their heights add up to more than the panel holds.)
+    rest = growing - base
+    fit = 1.0
+    while (candidate := round(fit + FIT_STEP, 2)) <= largest + 1e-9:
+        grown = _growth(fill, candidate)
+        used = fill.fixed + (growing * grown / base + rest * candidate + grown) / 2
+        if used > FIRST_TARGET * fill.room:
+            break
+        fit = candidate
+    return fit
 
 
-def fit_panels(data: LeafletData, layout: Layout, is_large_print: bool = False) -> dict[str, float]:
-    """Each panel's type size (a multiple of the layout's smallest) that fills it, from one measured layout."""
-    return {role: fit_for(fill, layout) for role, fill in measure_panels(data, layout, is_large_print).items()}
+def _next_fit(first: PanelFill, fit: float, now: PanelFill, layout: Layout) -> float:
+    growing, grown = first.used - first.fixed, now.used - now.fixed
+    if growing <= 0 or grown <= 0:
+        return fit  # nothing in the panel grows
+    # Two layouts give this panel's own growth: its exponent, from its share at the smallest type and at `fit`.
+    exponent = min(max(math.log(grown / growing) / math.log(fit), MIN_EXPONENT), MAX_EXPONENT)
+    estimate = _grown(first, exponent, layout)
+    return estimate if now.fits else min(estimate, round(fit - FIT_STEP, 2))
+
+
+def fit_panels(data: LeafletData, layout: Layout | str, is_large_print: bool = False) -> dict[str, float]:
+    """Each panel's type size, as a multiple of the layout's smallest, that fills it without running over.
+
+    One measuring layout at the smallest type gives each panel's share filled, the part of it that does not grow
+    and its widest word; the size is estimated from them (fit_for). The print checks it: a panel that runs over
+    there is measured again (_fitted_pdf). Kept per leaflet, so the builder's preview, its pictures of each side
+    and every PDF of it share one fitting.
+    """
+    layout = _resolve(layout, is_large_print)
+    return dict(_fitting(data, layout, is_large_print)[1])
+
+
+_fittings: OrderedDict = OrderedDict()
+_fittings_lock = threading.Lock()
+FITTINGS_KEPT = 32
+
+
+def _fitting(data: LeafletData, layout: Layout, is_large_print: bool) -> tuple[dict[str, PanelFill], dict[str, float]]:
+    key = (data, layout.key, is_large_print)
+    with _fittings_lock:
+        if key in _fittings:
+            _fittings.move_to_end(key)
+            return _fittings[key]
+    first = measure_panels(data, layout, is_large_print)
+    # A word too wide for its line at the smallest type is preflight's to refuse; growing it would not help.
+    fits = {role: 1.0 if fill.is_too_wide else fit_for(fill, layout) for role, fill in first.items()}
+    _keep_fitting(key, first, fits)
+    return first, fits
+
+
+def _keep_fitting(key: tuple, first: dict[str, PanelFill], fits: dict[str, float]) -> None:
+    with _fittings_lock:
+        _fittings[key] = (first, fits)
+        _fittings.move_to_end(key)
+        while len(_fittings) > FITTINGS_KEPT:
+            _fittings.popitem(last=False)
+
+
+def clear_fittings() -> None:
+    """Forget every leaflet's fitting (the benchmark and tests measure afresh)."""
+    with _fittings_lock:
+        _fittings.clear()
+
+
+def _refit(data: LeafletData, layout: Layout, is_large_print: bool, tried: dict[str, float]) -> dict[str, float]:
+    """Sizes measured to fit, after the print ran over at `tried`: each grown panel is measured at its size and, where
+    it runs over, at a smaller one from how much it grew; it keeps the largest size measured to fit."""
+    first, _ = _fitting(data, layout, is_large_print)
+    best = dict.fromkeys(first, 1.0)
+    trying = {role: fit for role, fit in tried.items() if fit > 1.0}
+    for _ in range(MEASURES - 1):
+        if not trying:
+            break
+        # Only the panels being tried are laid out.
+        now = measure_panels(data, layout, is_large_print, {**best, **trying}, roles=frozenset(trying))
+        again = {}
+        for role, fit in trying.items():
+            if now[role].fits:
+                best[role] = fit
+            elif (estimate := _next_fit(first[role], fit, now[role], layout)) > 1.0:
+                again[role] = estimate
+        trying = again
+    _keep_fitting((data, layout.key, is_large_print), first, best)
+    return best
 
 
 def leaflet_metadata(data: LeafletData, layout: Layout | str) -> PDFMetadata:
@@ -589,36 +882,35 @@ def _does_not_fit_message(layout: Layout, is_large_print: bool) -> str:
 def preflight_rules(layout: Layout, is_large_print: bool) -> PrintRules:
     """What every leaflet is checked against as it is laid out: its format's smallest body type as printed (14 pt
     in large print), 8 pt small print, and the rules every leaflet meets (preflight.py)."""
-    if layout.key == "wallet":
-        # The folded card's association name prints at 8 pt, under its 9 pt: its type size is not checked until
-        # the design lifts it; every other rule is.
-        return PrintRules(min_text_pt=None)
     return PrintRules(min_text_pt=14.0 if is_large_print else layout.min_body_pt, min_small_print_pt=8.0)
+
+
+# Problems that grown type can make and smaller type undoes: a panel run over, a word or number cut to fit its line.
+_GROWN_TOO_FAR = frozenset({"overflow", "split-word", "split-number", "split-address"})
 
 
 def _fitted_pdf(data: LeafletData, layout: Layout, is_large_print: bool, stylesheets: list[str],
                 variant: str | None) -> bytes:
-    first = measure_panels(data, layout, is_large_print)
-    fits = {role: fit_for(fill, layout) for role, fill in first.items()}
+    fits = fit_panels(data, layout, is_large_print)
     smallest = dict.fromkeys(fits, 1.0)
-    for attempt in range(1, 4):
+    for attempt in range(3):
         html = _leaflet_html(data, layout, is_large_print, ASSET_BASE_URL, fits)
         try:
             return render_pdf(html, stylesheets, metadata=leaflet_metadata(data, layout), variant=variant,
                               expected_pages=layout.pages, preflight=preflight_rules(layout, is_large_print))
         except PreflightFailed as error:
-            raise LeafletPreflightFailed(str(error), error.fields) from error
+            if fits == smallest or not {problem.rule for problem in error.problems} <= _GROWN_TOO_FAR:
+                raise LeafletPreflightFailed(str(error), error.fields) from error
+            failure = error
         except DoesNotFit as error:
             if fits == smallest:
                 raise LeafletDoesNotFit(_does_not_fit_message(layout, is_large_print)) from error
-            # The estimate overshot (this panel's text wraps more as it grows): measure again and refit the
-            # panels that ran over. If none did (a word or number grown wider than its line), step every grown
-            # panel back; after two tries, the smallest type, which the first measure showed fits.
-            _, now = _layout_fills(data, layout, is_large_print, fits)
-            refitted = refit(first, fits, now, layout)
-            if refitted == fits:
-                refitted = {role: max(1.0, round(fit - 4 * FIT_STEP, 2)) for role, fit in fits.items()}
-            fits = refitted if attempt < 2 else smallest
+            failure = error
+        # The estimate grew the type too far: measure the grown panels and keep sizes measured to fit; should the
+        # print still run over, step every grown panel back, then the smallest type (measured to fit).
+        log.info("Leaflet %s on %s: refitting after %s", data.reference, layout.key, failure)
+        fits = _refit(data, layout, is_large_print, fits) if attempt == 0 else \
+            {role: max(1.0, round(fit - 4 * FIT_STEP, 2)) for role, fit in fits.items()} if attempt == 1 else smallest
     raise LeafletDoesNotFit(_does_not_fit_message(layout, is_large_print))
 
 

@@ -47,7 +47,9 @@ def test_the_starter_leaflets_pass_preflight_as_they_are_printed(slug, print_lea
         for mode in ("home", "shop"):
             print_leaflet(starter_leaflet(slug), key, mode=mode)
     assert print_leaflet.checked and all(rules is not None for rules in print_leaflet.checked)
-    assert {rules.min_text_pt for rules in print_leaflet.checked} == {12.0, None}  # the wallet's size: see render.py
+    # Every format's type size is checked: 12 pt on leaflets, 9 pt on the wallet card (its small print 8 pt).
+    assert {rules.min_text_pt for rules in print_leaflet.checked} == {12.0, 9.0}
+    assert {rules.min_small_print_pt for rules in print_leaflet.checked} == {8.0}
 
 
 def test_a_character_no_font_has_is_refused_at_its_field(print_leaflet):
@@ -71,3 +73,15 @@ def test_type_made_too_small_by_a_stylesheet_is_refused(print_leaflet):
                            css=".helpline-name { font-size: 8pt !important; }")
     assert {(p.rule, p.field) for p in cause.problems} == {("small-text", "helplines")}
     assert "prints at 8.0 pt" in str(error) and "12 pt minimum" in str(error)
+
+
+def test_the_wallet_cards_type_is_checked_against_its_9_pt(print_leaflet):
+    # The association's name on the card's front is read, not small print: under 9 pt it is refused.
+    error, cause = refusal(print_leaflet, starter_leaflet("you-are-not-alone"), "wallet",
+                           css=".card-from { font-size: 8pt !important; }")
+    assert {(p.rule, p.field) for p in cause.problems} == {("small-text", "association_name")}
+    assert "prints at 8.0 pt" in str(error) and "9 pt minimum" in str(error)
+    # Its numbers too: a helpline number under 9 pt names the helplines.
+    error, cause = refusal(print_leaflet, starter_leaflet("you-are-not-alone"), "wallet",
+                           css=".helpline-number { font-size: 7pt !important; }")
+    assert {(p.rule, p.field) for p in cause.problems} == {("small-text", "helplines")}
