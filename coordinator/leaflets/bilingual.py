@@ -2,7 +2,8 @@
 
 On the A4 poster the two stand side by side, two columns on its one side; on the A5 flyer and the DL leaflet the
 English is the front and the other language the back, so a resident reads the whole message on the side in their
-language. `LeafletData.second` holds the other language's texts (coordinator/leaflets/languages.py decides what
+language. A leaflet marked sensitive keeps its subject off the outside: its A5 has a neutral outside in both
+languages and, inside, a column for each (`is_inside`); its DL has no room for that and is refused. `LeafletData.second` holds the other language's texts (coordinator/leaflets/languages.py decides what
 may be printed in which language); render.py hands a leaflet with one to `bilingual_html`.
 
 Each half is its own panel (`data-panel` "first" and "second"), so the type of each is fitted to its own panel as
@@ -23,6 +24,8 @@ from markupsafe import Markup
 from coordinator.languages import text_direction
 from coordinator.leaflets.layouts import Layout
 from coordinator.leaflets.render import (
+    NEUTRAL_TEXT,
+    NEUTRAL_TITLE,
     LeafletData,
     LeafletError,
     leaflet_context,
@@ -33,6 +36,8 @@ from coordinator.wording import printed_language, wording_in
 # The layouts with room for two complete messages, and how the two are placed.
 BILINGUAL_LAYOUTS = {"a4": "side by side", "a5": "front and back", "dl": "front and back"}
 ROLES = ("first", "second")
+COVER = "cover"  # the neutral outside of a sensitive A5
+COVER_TEMPLATE = "print/bilingual_cover.html"
 PAGE_TEMPLATE = "print/bilingual.html"
 HALF_TEMPLATE = "print/bilingual_half.html"
 STYLESHEET = "print/bilingual.css"
@@ -50,8 +55,16 @@ def language_name(tag: str) -> str:
     return name[:1].upper() + name[1:]
 
 
-def sides(layout: Layout) -> tuple[tuple[str, ...], ...]:
-    """Each side's halves: both on the poster's one side, else one a side, English first."""
+def is_inside(data: LeafletData, layout: Layout) -> bool:
+    """A sensitive A5: the neutral outside in both languages, the two messages side by side inside."""
+    return data.is_sensitive and layout.key == "a5"
+
+
+def sides(layout: Layout, data: LeafletData | None = None) -> tuple[tuple[str, ...], ...]:
+    """Each side's panels: both halves on the poster's one side, or on the inside of a sensitive A5 behind its neutral
+    cover; else one a side, English first."""
+    if data is not None and is_inside(data, layout):
+        return (COVER,), ROLES
     return (ROLES,) if layout.pages == 1 else tuple((role,) for role in ROLES)
 
 
@@ -66,15 +79,15 @@ def check_bilingual(data: LeafletData, layout: Layout) -> None:
     if layout.key not in BILINGUAL_LAYOUTS:
         raise LeafletError(f"Two languages print on the A4 poster, the A5 flyer and the DL leaflet, not "
                            f"{layout.short_name}: choose one language.")
-    if data.is_sensitive and layout.is_two_sided:
-        # Each side is a whole message, so neither could be the neutral outside a sensitive leaflet needs.
-        raise LeafletError("A leaflet marked sensitive keeps its subject off the front: in two languages it "
-                           "prints side by side on the A4 poster.")
+    if data.is_sensitive and layout.is_two_sided and not is_inside(data, layout):
+        # A DL's side is too narrow for two columns behind a neutral outside.
+        raise LeafletError("A leaflet marked sensitive keeps its subject off the front: in two languages it prints "
+                           "inside an A5 flyer, behind a neutral outside, or side by side on the A4 poster.")
 
 
 def _inline_css(data: LeafletData, fits: dict[str, float] | None) -> str:
     rules = [f":root{{--accent:{data.brand_colour.lower()};--rule:{data.brand_colour.lower()}}}"]
-    rules += [f".panel-{role}{{--fit:{(fits or {}).get(role, 1.0):.2f}}}" for role in ROLES]
+    rules += [f".panel-{role}{{--fit:{(fits or {}).get(role, 1.0):.2f}}}" for role in (*ROLES, COVER)]
     return "".join(rules)
 
 
@@ -85,8 +98,25 @@ def _in_other_words(other: LeafletData | None) -> str:
         return gettext(TURN_OVER)
 
 
+def _cover(data: LeafletData, second: LeafletData, layout: Layout, is_large_print: bool, asset_base: str) -> Markup:
+    with wording_in(second.language):
+        other_words = {"other_neutral_title": gettext(NEUTRAL_TITLE), "other_neutral_text": gettext(NEUTRAL_TEXT),
+                       "other_turn_over": gettext(TURN_OVER)}
+    with wording_in(data.language):
+        context = leaflet_context(data, layout, is_large_print=is_large_print, asset_base=asset_base)
+        context.update(
+            other_words,
+            wording_language=printed_language(data.language),
+            other_language=second.language,
+            other_language_name=language_name(second.language),
+            other_direction=text_direction(second.language),
+            other_wording_language=printed_language(second.language),
+        )
+        return Markup(render_print_html(COVER_TEMPLATE, **context))
+
+
 def _half(texts: LeafletData, role: str, layout: Layout, is_large_print: bool, asset_base: str,
-          other: LeafletData | None) -> Markup:
+          other: LeafletData | None, *, inside: bool = False) -> Markup:
     # A front that has the other language on its back says so in that language, so its readers turn it over.
     turn_over = _in_other_words(other)
     # The context is made inside the language's wording too: the small print's date and a helpline's hours
@@ -107,6 +137,8 @@ def _half(texts: LeafletData, role: str, layout: Layout, is_large_print: bool, a
             other_language_name=language_name(other.language) if other is not None else "",
             other_direction=text_direction(other.language) if other is not None else "",
             other_turn_over=turn_over,
+            # A column inside a sensitive A5: its cover has the brand, the address and the contact line.
+            inside=inside,
         )
         return Markup(render_print_html(HALF_TEMPLATE, **context))
 
@@ -118,8 +150,15 @@ def bilingual_html(data: LeafletData, layout: Layout, is_large_print: bool, asse
     if second is None:
         raise LeafletError("A bilingual leaflet needs its second language's texts.")
     check_bilingual(data, layout)
-    first = _half(data, ROLES[0], layout, is_large_print, asset_base, second if layout.is_two_sided else None)
-    other = _half(second, ROLES[1], layout, is_large_print, asset_base, None)
+    inside = is_inside(data, layout)
+    turns_over = layout.is_two_sided and not inside
+    halves = {
+        ROLES[0]: _half(data, ROLES[0], layout, is_large_print, asset_base, second if turns_over else None,
+                        inside=inside),
+        ROLES[1]: _half(second, ROLES[1], layout, is_large_print, asset_base, None, inside=inside),
+    }
+    if inside:
+        halves[COVER] = _cover(data, second, layout, is_large_print, asset_base)
     hrefs = leaflet_context(data, layout, is_large_print=is_large_print, asset_base=asset_base)["stylesheet_hrefs"]
     return render_print_html(
         PAGE_TEMPLATE,
@@ -129,6 +168,7 @@ def bilingual_html(data: LeafletData, layout: Layout, is_large_print: bool, asse
         title=f"{data.headline} / {second.headline}",
         stylesheet_hrefs=[*hrefs, asset_base + STYLESHEET],
         inline_css=Markup(_inline_css(data, fits)),
-        sides=sides(layout),
-        halves={ROLES[0]: first, ROLES[1]: other},
+        sides=sides(layout, data),
+        halves=halves,
+        is_inside=inside,
     )

@@ -33,8 +33,9 @@ AS_WRITTEN = "As the campaign is written (English)"
 NO_SECOND = "None: one language"
 SECOND_LANGUAGE_HINT = (
     "English with one other language: side by side on the A4 poster, English on the front and the other language on "
-    "the back of the A5 flyer and the DL leaflet, each a whole message with the numbers. The A6 postcard, the folded "
-    "A4 and the wallet card print in one language."
+    "the back of the A5 flyer and the DL leaflet, each a whole message with the numbers (a leaflet marked sensitive: "
+    "inside the A5, behind a neutral outside). The A6 postcard, the folded A4 and the wallet card print in one "
+    "language."
 )
 MODE_LABELS = {
     HOME: "On my own printer: A4 sheets, several copies to a sheet, with cut marks",

@@ -2,8 +2,9 @@
 
 A coordinator chooses in the builder (or with `flask leaflet render --language/--second-language`) the leaflet's
 language: the campaign's own (as written, usually English) or one it has an approved translation in; or English
-with one other language, side by side on the A4 poster and front and back on the A5 flyer and the DL leaflet
-(coordinator/leaflets/bilingual.py). The A6 postcard, the folded A4 and the wallet card print one language.
+with one other language, side by side on the A4 poster and front and back on the A5 flyer and the DL leaflet (a
+leaflet marked sensitive: inside the A5, behind a neutral outside in both languages; coordinator/leaflets/bilingual.py).
+The A6 postcard, the folded A4 and the wallet card print one language.
 
 A language other than the campaign's own is printed only when
 - the campaign, each helpline printed and the local notice (if one is chosen) have a usable translation in it

@@ -168,11 +168,26 @@ def test_the_small_and_folded_formats_print_one_language(layout):
         render.render_leaflet_html(bilingual("pl"), layout)
 
 
-def test_a_sensitive_leaflet_keeps_its_subject_off_the_front_so_only_the_poster_is_side_by_side():
-    data = bilingual("pl", is_sensitive=True)
-    with pytest.raises(LeafletError, match="A4 poster"):
-        render.render_leaflet_html(data, "a5")
-    assert "Nie jesteś sama" in render.render_leaflet_html(data, "a4")
+def test_a_sensitive_a5_has_a_neutral_outside_in_both_languages_and_both_messages_inside(tmp_path):
+    data = bilingual("ar", 2, is_sensitive=True)
+    pdf = render.render_leaflet_pdf(data, "a5", mode="shop")
+    outside, inside = (" ".join(page_text(pdf, tmp_path, page).split()) for page in (1, 2))
+    assert "Support for you and your neighbours" in outside and "999" in outside
+    # No subject on the outside, in either language.
+    headline, _, call = SENTENCES["en-GB"]
+    assert headline not in outside and call not in outside
+    outside_words = set(words(outside)) | {word[::-1] for word in words(outside)}
+    assert not set(words(SENTENCES["ar"][0])) & outside_words and not set(words(SENTENCES["ar"][2])) & outside_words
+    assert "You are not alone" in inside and NUMBER in inside and inside.count("999") >= 2
+    width, boxes = word_boxes(pdf, tmp_path, 2)
+    left, right = sentence_edges(boxes, SENTENCES["ar"][0])
+    assert left > width / 2 and (left - width / 2) > 1.5 * (width - right)  # the Arabic column, from its right
+
+
+def test_a_sensitive_dl_has_no_room_for_two_languages_behind_a_neutral_outside():
+    with pytest.raises(LeafletError, match="inside an A5 flyer"):
+        render.render_leaflet_html(bilingual("pl", 2, is_sensitive=True), "dl")
+    assert "Nie jesteś sama" in render.render_leaflet_html(bilingual("pl", is_sensitive=True), "a4")
 
 
 def test_each_half_carries_its_language_and_direction_and_the_page_has_one_h1():

@@ -155,14 +155,16 @@ def test_two_languages_too_long_for_a_dl_are_told_the_poster_has_room():
     assert with_language_hints(errors, "dl", "") == errors and with_language_hints(errors, "a4", "ur") == errors
 
 
-def test_a_sensitive_leaflet_in_two_languages_is_refused_on_the_a5(content_in_languages):
+def test_a_sensitive_leaflet_in_two_languages_is_inside_an_a5_and_refused_on_a_dl(content_in_languages):
     scheme, _, _, _ = content_in_languages
     campaign = current(ContentKind.CAMPAIGN, "you-are-not-alone")
     translate(campaign, "pl", {"title": "Nie jesteś sama", "summary": "Pomoc jest blisko.", "body": "Zadzwoń.",
                                "key_messages": [], "call_to_action": ""})
     helpline_set = current(ContentKind.HELPLINE_SET, "emergency-and-reporting")
-    errors = refusal(scheme, choice(campaign, helpline_set, second_language="pl"))
-    assert "side by side on the A4 poster" in errors["second_language"]
+    errors = refusal(scheme, choice(campaign, helpline_set, layout="dl", second_language="pl"))
+    assert "inside an A5 flyer, behind a neutral outside" in errors["second_language"]
+    prepared = recipes.prepare_leaflet(scheme, choice(campaign, helpline_set, second_language="pl"))
+    assert prepared.recipe.data.is_sensitive and prepared.recipe.data.second.headline == "Nie jesteś sama"
 
 
 def test_tags_are_written_one_way_and_the_builder_offers_the_shipped_and_translated_languages(content_in_languages):
