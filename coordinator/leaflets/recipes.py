@@ -30,7 +30,7 @@ from coordinator.content.models import (
 )
 from coordinator.extensions import db
 from coordinator.leaflets.cache import cache_key
-from coordinator.leaflets.languages import leaflet_in_languages
+from coordinator.leaflets.languages import leaflet_in_languages, wording_of
 from coordinator.leaflets.layouts import SHOP, Layout, PrintPlan, get_layout, plan_print
 from coordinator.leaflets.models import LeafletRecord, PrintedLogo, PrintRun
 from coordinator.leaflets.offers import (
@@ -161,6 +161,9 @@ def build_leaflet_data(
         association_name=settings.association_name if association_name is None else association_name,
         footer_text=settings.footer_text if footer_text is None else footer_text,
         language=campaign_version.language or "en-GB",
+        # The wording it prints in now, on every leaflet however it is made (builder, print run, central order), so
+        # they share one file in the cache and a language's wording approved later makes a new one.
+        wording=wording_of(campaign_version.language or "en-GB"),
         # The association's own short address leads on to the campaign's site: nothing long is printed.
         short_address=short_campaign_url(campaign_version.item.slug) if campaign_version.web_address else "",
         signup_address=signup,

@@ -228,3 +228,15 @@ def test_the_cache_keeps_each_language_apart(content_in_languages):
     keys = {recipes.prepare_leaflet(scheme, choice(campaign, helpline_set, **languages)).recipe.key
             for languages in ({}, {"language": "pl"}, {"second_language": "pl"}, {"second_language": "ar"})}
     assert len(keys) == 4
+
+
+def test_a_leaflet_made_by_any_way_is_stamped_with_the_same_wording(content_in_languages):
+    # The builder and a central print order (which builds its data without a choice of language) share one file.
+    scheme, _, campaign, helpline_set = content_in_languages
+    prepared = recipes.prepare_leaflet(scheme, choice(campaign, helpline_set))
+    helplines = [current(ContentKind.HELPLINE, slug) for slug in ("karma-nirvana", "victim-support")]
+    data = recipes.build_leaflet_data(scheme, campaign, helpline_set, helplines=helplines)
+    assert data.wording == prepared.recipe.data.wording == "en"
+    assert data == prepared.recipe.data
+    polish = recipes.prepare_leaflet(scheme, choice(campaign, helpline_set, language="pl")).recipe.data
+    assert polish.wording.startswith("pl:") and len(polish.wording) == len("pl:") + 16
