@@ -27,7 +27,7 @@ COMMANDS = {
     "leaflet render": (
         "coordinator.leaflets.cli",
         ["--campaign", "--helplines", ("--layout", LAYOUT_CHOICES), ("--mode", PRINT_MODES), "--large-print", "--scheme",
-         "--copies", "--out"],
+         "--copies", "--signup", "--language", "--second-language", "--out"],
     ),
     "print-order": (
         "coordinator.leaflets.cli",

@@ -533,7 +533,7 @@ def test_the_preview_html_uses_the_static_stylesheets():
     html = render_leaflet_html(sample_leaflet(), "dl", is_large_print=True, asset_base="/static/")
     assert '<link rel="stylesheet" href="/static/print/dl.css">' in html
     assert '<link rel="stylesheet" href="/static/print/large-print.css">' in html
-    assert 'class="leaflet layout-dl large-print"' in html
+    assert 'class="leaflet layout-dl large-print wording-en"' in html
 
 
 def test_content_reference_is_short_stable_and_changes_with_versions():
