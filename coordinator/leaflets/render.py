@@ -78,7 +78,7 @@ _BRAND_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 # layout's max_fit. The fitting lays the leaflet out once in the measuring layout (print/measuring.css) and
 # estimates the sizes (fit_panels); where the print runs over, MEASURES more measuring layouts find sizes that fit.
 FIT_STEP = 0.05
-MEASURES = 2
+MEASURES = 3
 MEASURING_STYLESHEET = "print/measuring.css"
 # The estimate fills a panel to FIRST_TARGET of its height: wrapping text grows in steps of a line, and the end of
 # the panel keeps a little air above it. It ran over on none of the 34 starter leaflets' formats (bench/leaflets.py).
