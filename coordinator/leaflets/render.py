@@ -76,12 +76,12 @@ _BRAND_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
 # Type fitting: each panel's type is its layout's smallest times --fit, in steps of FIT_STEP, up to the
 # layout's max_fit. The fitting lays the leaflet out once in the measuring layout (print/measuring.css) and
-# estimates the sizes (fit_panels); where the print runs over, MEASURES more measuring layouts find sizes that fit.
+# estimates the sizes (fit_panels); where the print runs over, MEASURES - 1 more find sizes that fit (_refit).
 FIT_STEP = 0.05
 MEASURES = 3
 MEASURING_STYLESHEET = "print/measuring.css"
 # The estimate fills a panel to FIRST_TARGET of its height: wrapping text grows in steps of a line, and the end of
-# the panel keeps a little air above it. It ran over on none of the 34 starter leaflets' formats (bench/leaflets.py).
+# the panel keeps a little air above it. It ran over on 1 of the 34 starter leaflets' formats and print sizes.
 # A second estimate, from two measures, aims at FILL_TARGET.
 FIRST_TARGET = 0.92
 FILL_TARGET = 0.97
@@ -578,15 +578,20 @@ def _text_out_of(box, left: float, right: float) -> bool:
     return isinstance(box, ParentBox) and any(_text_out_of(child, left, right) for child in box.children)
 
 
+def _is_fixed(box) -> bool:
+    # An element of FIXED_CLASSES: its size does not follow the panel's --fit.
+    element = getattr(box, "element", None)
+    return (element is not None and getattr(box, "element_tag", None) is not None
+            and bool(FIXED_CLASSES & set((element.get("class") or "").split())))
+
+
 def _room_to_widen(box, width: float) -> float:
     """How many times wider the panel's widest unbreakable piece of text (a word, or a number kept whole) could grow
     before it is wider than its line: a bound on the panel's type, which grows it as much."""
     from weasyprint.formatting_structure.boxes import BlockContainerBox, ParentBox, TextBox
 
-    element = getattr(box, "element", None)
-    if element is not None and getattr(box, "element_tag", None) is not None:
-        if FIXED_CLASSES & set((element.get("class") or "").split()):
-            return math.inf  # its size does not grow with the panel's
+    if _is_fixed(box):
+        return math.inf  # its size does not grow with the panel's
     if isinstance(box, BlockContainerBox) and box.width is not None:
         width = box.width
     if isinstance(box, TextBox):
@@ -613,10 +618,8 @@ def _paragraphs(box) -> list[tuple[float, int, float]]:
     width of all its text over the width of its line."""
     from weasyprint.formatting_structure.boxes import BlockContainerBox, LineBox
 
-    element = getattr(box, "element", None)
-    if element is not None and getattr(box, "element_tag", None) is not None:
-        if FIXED_CLASSES & set((element.get("class") or "").split()):
-            return []
+    if _is_fixed(box):
+        return []
     children = getattr(box, "children", ())
     if isinstance(box, BlockContainerBox) and children and isinstance(children[0], LineBox):
         if not box.width or box.height is None:
@@ -627,10 +630,8 @@ def _paragraphs(box) -> list[tuple[float, int, float]]:
 
 
 def _fixed_height(box) -> float:
-    element = getattr(box, "element", None)
-    if element is not None and getattr(box, "element_tag", None) is not None and box.height is not None:
-        if FIXED_CLASSES & set((element.get("class") or "").split()):
-            return box.margin_height()
+    if _is_fixed(box) and box.height is not None:
+        return box.margin_height()
     return sum(_fixed_height(child) for child in getattr(box, "children", ()))
 
 
