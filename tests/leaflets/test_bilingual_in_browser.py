@@ -59,4 +59,6 @@ def test_a_coordinator_is_told_what_is_missing_then_previews_english_and_polish(
     expect(frame.locator("[lang='pl']").get_by_text("Przemoc wobec kobiet", exact=False)).to_have_count(1)
     expect(frame.get_by_text("0800 5999 247")).to_have_count(2)  # on each side, each a whole message
     expect(page.get_by_role("img", name="Back of the DL leaflet, as printed")).to_have_count(1)
+    # The PDF's first page (480 px) and the preview's frame shrink to the phone rather than widen the page.
+    assert not scrolls_sideways(page)
     assert axe_violations(page) == []
