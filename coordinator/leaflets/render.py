@@ -19,7 +19,7 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from functools import cache, lru_cache
 from pathlib import Path
@@ -538,8 +538,8 @@ def render_leaflet_html(
     """The leaflet's HTML with its type fitted, for the PDF or (with asset_base="/static/") a browser preview."""
     check_leaflet_data(data)
     layout = _resolve(layout, is_large_print)
-    fits = fit_panels(data, layout, is_large_print)
-    return _leaflet_html(data, layout, is_large_print, asset_base, fits)
+    fitting = _fitting(data, layout, is_large_print)
+    return _leaflet_html(fitting.data, layout, is_large_print, asset_base, fitting.fits)
 
 
 # --- Type that fits the space ----------------------------------------------------------------------------------
@@ -796,7 +796,14 @@ def fit_panels(data: LeafletData, layout: Layout | str, is_large_print: bool = F
     and every PDF of it share one fitting.
     """
     layout = _resolve(layout, is_large_print)
-    return dict(_fitting(data, layout, is_large_print)[1])
+    return dict(_fitting(data, layout, is_large_print).fits)
+
+
+@dataclass(frozen=True)
+class _Fitting:
+    data: LeafletData  # as it prints on the layout: without its picture where the picture leaves no room
+    first: dict[str, PanelFill]  # measured at the smallest type
+    fits: dict[str, float]
 
 
 _fittings: OrderedDict = OrderedDict()
@@ -804,25 +811,33 @@ _fittings_lock = threading.Lock()
 FITTINGS_KEPT = 32
 
 
-def _fitting(data: LeafletData, layout: Layout, is_large_print: bool) -> tuple[dict[str, PanelFill], dict[str, float]]:
+def _fitting(data: LeafletData, layout: Layout, is_large_print: bool) -> _Fitting:
     key = (data, layout.key, is_large_print)
     with _fittings_lock:
         if key in _fittings:
             _fittings.move_to_end(key)
             return _fittings[key]
-    first = measure_panels(data, layout, is_large_print)
+    printed = data
+    try:
+        first = measure_panels(data, layout, is_large_print)
+    except LeafletDoesNotFit:
+        # The campaign's picture prints where the format has room for it: a leaflet too long with it prints without.
+        if not (data.picture_src and layout.key in HAS_PICTURE):
+            raise
+        printed = replace(data, picture_src="", picture_alt="")
+        first = measure_panels(printed, layout, is_large_print)
     # A word too wide for its line at the smallest type is preflight's to refuse; growing it would not help.
     fits = {role: 1.0 if fill.is_too_wide else fit_for(fill, layout) for role, fill in first.items()}
-    _keep_fitting(key, first, fits)
-    return first, fits
+    return _keep_fitting(key, _Fitting(printed, first, fits))
 
 
-def _keep_fitting(key: tuple, first: dict[str, PanelFill], fits: dict[str, float]) -> None:
+def _keep_fitting(key: tuple, fitting: _Fitting) -> _Fitting:
     with _fittings_lock:
-        _fittings[key] = (first, fits)
+        _fittings[key] = fitting
         _fittings.move_to_end(key)
         while len(_fittings) > FITTINGS_KEPT:
             _fittings.popitem(last=False)
+    return fitting
 
 
 def clear_fittings() -> None:
@@ -834,14 +849,15 @@ def clear_fittings() -> None:
 def _refit(data: LeafletData, layout: Layout, is_large_print: bool, tried: dict[str, float]) -> dict[str, float]:
     """Sizes measured to fit, after the print ran over at `tried`: each grown panel is measured at its size and, where
     it runs over, at a smaller one from how much it grew; it keeps the largest size measured to fit."""
-    first, _ = _fitting(data, layout, is_large_print)
+    fitting = _fitting(data, layout, is_large_print)
+    first = fitting.first
     best = dict.fromkeys(first, 1.0)
     trying = {role: fit for role, fit in tried.items() if fit > 1.0}
     for _ in range(MEASURES - 1):
         if not trying:
             break
         # Only the panels being tried are laid out.
-        now = measure_panels(data, layout, is_large_print, {**best, **trying}, roles=frozenset(trying))
+        now = measure_panels(fitting.data, layout, is_large_print, {**best, **trying}, roles=frozenset(trying))
         again = {}
         for role, fit in trying.items():
             if now[role].fits:
@@ -849,7 +865,7 @@ def _refit(data: LeafletData, layout: Layout, is_large_print: bool, tried: dict[
             elif (estimate := _next_fit(first[role], fit, now[role], layout)) > 1.0:
                 again[role] = estimate
         trying = again
-    _keep_fitting((data, layout.key, is_large_print), first, best)
+    _keep_fitting((data, layout.key, is_large_print), replace(fitting, fits=best))
     return best
 
 
@@ -892,10 +908,10 @@ _GROWN_TOO_FAR = frozenset({"overflow", "split-word", "split-number", "split-add
 
 def _fitted_pdf(data: LeafletData, layout: Layout, is_large_print: bool, stylesheets: list[str],
                 variant: str | None) -> bytes:
-    fits = fit_panels(data, layout, is_large_print)
-    smallest = dict.fromkeys(fits, 1.0)
+    fitting = _fitting(data, layout, is_large_print)
+    fits, smallest = fitting.fits, dict.fromkeys(fitting.fits, 1.0)
     for attempt in range(3):
-        html = _leaflet_html(data, layout, is_large_print, ASSET_BASE_URL, fits)
+        html = _leaflet_html(fitting.data, layout, is_large_print, ASSET_BASE_URL, fits)
         try:
             return render_pdf(html, stylesheets, metadata=leaflet_metadata(data, layout), variant=variant,
                               expected_pages=layout.pages, preflight=preflight_rules(layout, is_large_print))

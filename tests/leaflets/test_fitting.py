@@ -4,7 +4,9 @@ measured once however many times it is rendered."""
 
 from __future__ import annotations
 
+import base64
 from dataclasses import replace
+from io import BytesIO
 
 import pytest
 
@@ -97,3 +99,26 @@ def test_too_long_at_the_smallest_type_still_says_which_layout_to_choose():
     data = replace(starter_leaflet("you-are-not-alone"), headline="Help is there for you. " * 20)
     with pytest.raises(render.LeafletDoesNotFit, match="Too long for A6: choose A5"):
         fit_panels(data, get_layout("a6"))
+
+
+def _picture() -> str:
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", (800, 450), "#6a8fb5").save(out, "PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+
+
+def test_the_campaign_picture_prints_where_the_format_has_room_for_it():
+    # Not marked sensitive: the A5's front carries the campaign, and its picture when there is room for it.
+    short, long = (replace(starter_leaflet(slug, is_sensitive=False), picture_src=_picture())
+                   for slug in ("metoo-bystanders", "its-not-ok"))
+    assert len(reader(render_leaflet_sides(short, "a5")).pages[0].images) == 1
+    # Four key messages and a four-line headline leave no room: it prints without the picture, not refused.
+    with pytest.raises(render.LeafletDoesNotFit):
+        render.measure_panels(long, get_layout("a5"))
+    pdf = render_leaflet_sides(long, "a5")
+    assert len(reader(pdf).pages[0].images) == 0
+    assert "Tell someone about anyone who is harming you" in reader(pdf).pages[0].extract_text().replace("\n", " ")
+    # The DL has no room for a picture at all.
+    assert len(reader(render_leaflet_sides(short, "dl")).pages[0].images) == 0
