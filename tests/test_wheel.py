@@ -25,10 +25,12 @@ LEFT_OUT = shutil.ignore_patterns(
 # Runs in the fresh virtualenv, in an empty folder: only the installed wheel can answer `import coordinator`.
 CHECK = """
 import json
+import os
 from datetime import date
 from io import BytesIO
 
 import pikepdf
+from babel.support import Translations
 from pypdf import PdfReader
 
 import config
@@ -53,6 +55,9 @@ with app.app_context():
         helplines=(LeafletHelpline("Samaritans", "116 123", is_free=True, is_24_7=True),),
     )
     pdf = render_leaflet_pdf(leaflet, "a5")
+# The fixed wording's catalogues, compiled, beside the package (coordinator/translations).
+catalogues = os.path.join(os.path.dirname(coordinator.__file__), "translations")
+polish = Translations.load(catalogues, ["pl"], domain="messages").gettext("Where to get help")
 reader = PdfReader(BytesIO(pdf))
 with pikepdf.open(BytesIO(pdf)) as document:
     fonts = {
@@ -68,6 +73,7 @@ print(json.dumps({
     "leaflet": " ".join(page_.extract_text() for page_ in reader.pages),
     "fonts": sorted(fonts),
     "tables": tables,
+    "polish": polish,
 }))
 """
 
@@ -109,3 +115,5 @@ def test_a_wheel_installed_outside_the_checkout_renders_a_page_and_a_leaflet(tmp
     assert "Installed from the wheel" in leaflet_words and "116 123" in leaflet_words
     # The bundled Noto Sans, named by its @font-face family: there only when the stylesheets and fonts came along.
     assert "Leaflet-Sans" in found["fonts"], found["fonts"]
+    # The draft catalogues travel with the package: a Polish phrase comes out Polish.
+    assert "pomocy" in found["polish"], found["polish"]
