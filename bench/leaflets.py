@@ -2,7 +2,8 @@
 figures of issue 13: the smallest printed text per format, how full each panel is, and what fitting the type costs.
 
 The A5 flyer is two-sided (front and back pages); its home sheets are A4 fronts and backs for double-sided printing.
-Home sheets print copies at 100%, so the size set is the size printed.
+Home sheets print copies at 100%, so the size set is the size printed. Issue 14's figure comes last but one: an
+Urdu A5 against the same A5 in English (bench/scripts.py has the other scripts and the pictures).
 
 Run: .venv/bin/python bench/leaflets.py [--runs 15] [--renders 200] [--design-only] [--pictures docs/leaflets]
 (--pictures writes the README's picture of each format.)
@@ -11,6 +12,7 @@ Run: .venv/bin/python bench/leaflets.py [--runs 15] [--renders 200] [--design-on
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import resource
 import statistics
 import sys
@@ -204,6 +206,14 @@ def write_pictures(folder: Path) -> None:
         print(f"wrote {folder / f'{key}.png'}")
 
 
+def _scripts_bench():
+    """bench/scripts.py as a module (bench/ is a folder of scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location("bench_scripts", Path(__file__).with_name("scripts.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def main() -> None:
     """Measure and print every figure of the issue's Speed section, and the design figures."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -300,6 +310,12 @@ def main() -> None:
     line("2-up A5 home sheet vs one A5 leaflet (both fitted)", f"{t['home_2up'] / t['a5_fitted']:.2f}x", "goal <= 2x")
     line("4-up A6 home sheet vs one A6 leaflet (both fitted)", f"{t['home_4up'] / t['a6_fitted']:.2f}x", "goal <= 2x")
     line("PDF/UA-1 (tagged) vs plain", f"{t['tagged'] / t['app']:.2f}x", "goal <= 1.1x")
+
+    # London's scripts (issue 14): an Urdu A5 against the same A5 in English, measured as bench/scripts.py does.
+    urdu = _scripts_bench().timed(["en-GB", "ur"], max(3, runs // 2))
+    (english_s, english_bytes), (urdu_s, urdu_bytes) = urdu["en-GB"], urdu["ur"]
+    line("Urdu A5 vs the same A5 in English: time", f"{urdu_s / english_s:.2f}x", "goal <= 1.5x")
+    line("  file size", f"{(urdu_bytes - english_bytes) / 1024:+.1f} KB", "goal <= +150 KB")
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     line("peak RSS of this process so far (ru_maxrss)", f"{peak_mb:.0f} MB", "goal <= 250 MB")
