@@ -50,6 +50,7 @@ from coordinator.colours import MINIMUM_TEXT_CONTRAST, WHITE, contrast_ratio, no
 from coordinator.content import services as content
 from coordinator.content.images import picture_extension
 from coordinator.content.models import ContentKind
+from coordinator.content.phones import POLICE_NON_EMERGENCY_COST
 from coordinator.content.translated_data import in_language
 from coordinator.content.translations import same_language
 from coordinator.db import utcnow
@@ -622,7 +623,7 @@ def share_text(bulletin: Bulletin) -> str:
     data = bulletin_data(bulletin)
     headline = f"{data['subject']}\n{data['scheme']['name']} · Neighbourhood Watch"
     police = (
-        "Emergency: call 999. Not an emergency: call 101 (15p a call), report at "
+        f"Emergency: call 999. Not an emergency: call 101 ({POLICE_NON_EMERGENCY_COST}), report at "
         f"{POLICE_WEBSITE}, or go to a police station."
     )
     join = f"Get these bulletins by email: {data['scheme']['join_url']}"

@@ -16,12 +16,17 @@ from dataclasses import dataclass
 import phonenumbers
 from phonenumbers import PhoneNumberFormat, shortnumberinfo
 
+from coordinator.wording import N_
+
 REGION = "GB"
 UK_COUNTRY_CODE = 44
 # Freephone ranges: calls to 0800 and 0808 numbers cost the caller nothing from UK landlines and mobiles.
 FREEPHONE_PREFIXES = ("800", "808")
 # Leaflets print these in their police block and the campaign pages give them in words: never in a helpline list.
 POLICE_NUMBERS = frozenset({"999", "101", "112"})
+# 101 is not free: 15p a call from landlines and mobiles, however long it lasts. Never print "free" beside it.
+# One constant for every leaflet and bulletin; the msgid is the catalogues' own, so changing it means retranslating.
+POLICE_NON_EMERGENCY_COST = N_("15p a call")
 
 _ALLOWED_CHARACTERS = re.compile(r"^[0-9 +()\-.]+$")
 _TIDY_GROUPING = re.compile(r"^\d+( \d+)*$")

@@ -29,7 +29,7 @@ from flask_babel import gettext
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from coordinator.content.phones import is_police_number
+from coordinator.content.phones import POLICE_NON_EMERGENCY_COST, is_police_number
 from coordinator.languages import text_direction
 from coordinator.leaflets.layouts import HOME, PRINT_MODES, SHOP, Layout, get_layout, home_sheet_plan, plan_print
 from coordinator.leaflets.preflight import PreflightFailed, PrintRules
@@ -57,8 +57,6 @@ TEMPLATE_NAME = "print/leaflet.html"
 
 POLICE_EMERGENCY = "999"
 POLICE_NON_EMERGENCY = "101"
-# 101 is not free: 15p a call from landlines and mobiles, however long it lasts. Never print "free" beside it.
-POLICE_NON_EMERGENCY_COST = N_("15p a call")
 POLICE_WEB = "www.met.police.uk"
 # The outside of the folded wallet card: it may be seen by the person a resident needs help with.
 WALLET_FRONT_TITLE = N_("Free, confidential support")
