@@ -583,14 +583,16 @@ def _is_fixed(box) -> bool:
             and bool(FIXED_CLASSES & set((element.get("class") or "").split())))
 
 
-def _room_to_widen(box, width: float) -> float:
+def _room_to_widen(box, width: float, in_flex_row: bool = False) -> float:
     """How many times wider the panel's widest unbreakable piece of text (a word, or a number kept whole) could grow
     before it is wider than its line: a bound on the panel's type, which grows it as much."""
-    from weasyprint.formatting_structure.boxes import BlockContainerBox, ParentBox, TextBox
+    from weasyprint.formatting_structure.boxes import BlockContainerBox, FlexContainerBox, ParentBox, TextBox
 
     if _is_fixed(box):
         return math.inf  # its size does not grow with the panel's
-    if isinstance(box, BlockContainerBox) and box.width is not None:
+    # A flex item that does not grow is as wide as its text (a bilingual half's language name beside the
+    # association's): its room is its flex row's, which it takes from the items beside it as it grows.
+    if isinstance(box, BlockContainerBox) and box.width is not None and not in_flex_row:
         width = box.width
     if isinstance(box, TextBox):
         text = box.text.strip()
@@ -601,6 +603,9 @@ def _room_to_widen(box, width: float) -> float:
         # Its longest word, by its share of the run's characters.
         longest = max(len(word) for word in text.split())
         return width / (box.width * longest / len(text))
+    if isinstance(box, FlexContainerBox) and box.style["flex_direction"].startswith("row") and box.width is not None:
+        return min((_room_to_widen(child, box.width, in_flex_row=child.style["flex_grow"] == 0)
+                    for child in box.children), default=math.inf)
     if isinstance(box, ParentBox):
         return min((_room_to_widen(child, width) for child in box.children), default=math.inf)
     return math.inf
@@ -826,7 +831,15 @@ def _fitting(data: LeafletData, layout: Layout, is_large_print: bool) -> _Fittin
         first = measure_panels(printed, layout, is_large_print)
     # A word too wide for its line at the smallest type is preflight's to refuse; growing it would not help.
     fits = {role: 1.0 if fill.is_too_wide else fit_for(fill, layout) for role, fill in first.items()}
-    return _keep_fitting(key, _Fitting(printed, first, fits))
+    return _keep_fitting(key, _Fitting(printed, first, _halves_alike(data, fits)))
+
+
+def _halves_alike(data: LeafletData, fits: dict[str, float]) -> dict[str, float]:
+    # A bilingual leaflet's two halves print at one size, the smaller of their fits: a reader compares the two
+    # languages line by line, and the larger half would look the more important.
+    if data.second is None or not {"first", "second"} <= fits.keys():
+        return fits
+    return {**fits, "first": min(fits["first"], fits["second"]), "second": min(fits["first"], fits["second"])}
 
 
 def _keep_fitting(key: tuple, fitting: _Fitting) -> _Fitting:
@@ -863,6 +876,7 @@ def _refit(data: LeafletData, layout: Layout, is_large_print: bool, tried: dict[
             elif (estimate := _next_fit(first[role], fit, now[role], layout)) > 1.0:
                 again[role] = estimate
         trying = again
+    best = _halves_alike(data, best)
     _keep_fitting((data, layout.key, is_large_print), replace(fitting, fits=best))
     return best
 
