@@ -6,6 +6,9 @@ what was typed to the same checks the CSV import uses.
 
 from __future__ import annotations
 
+# Lazy: each label, description and message is looked up when the page shows it, in the page's language (see
+# `coordinator.wording.wording_in`), not once at import. Named `_` so that `make translations` finds the phrases.
+from flask_babel import lazy_gettext as _
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -35,54 +38,58 @@ def _strip(value: str | None) -> str | None:
 
 def _ticked(form, field) -> None:
     if not field.data:
-        raise ValidationError("Tick the box to say you agree, or we cannot send you bulletins")
+        raise ValidationError(_("Tick the box to say you agree, or we cannot send you bulletins"))
 
 
 class SignupForm(ProblemsMixin, FlaskForm):
     """A resident asks for a scheme's bulletins: address, optional name and street, and their consent."""
 
     email = EmailField(
-        "Email address",
+        _("Email address"),
         filters=[_strip],
-        description="We will send a link to this address. Nothing else is sent until you follow it.",
+        description=_("We will send a link to this address. Nothing else is sent until you follow it."),
         validators=[checked_by(subscribers.check_subscriber_email)],
         render_kw={"spellcheck": "false", "maxlength": subscribers.MAX_EMAIL},
     )
     name = StringField(
-        "Your name (optional)",
-        description="So your coordinators know who you are. It is never shown to other residents.",
+        _("Your name (optional)"),
+        description=_("So your coordinators know who you are. It is never shown to other residents."),
         validators=[checked_by(subscribers.check_subscriber_name)],
         render_kw={"maxlength": subscribers.MAX_NAME},
     )
     street = SelectField(
-        "Your street (optional)",
-        description="Some bulletins are only about a few streets. Choose yours to get those too.",
+        _("Your street (optional)"),
+        description=_("Some bulletins are only about a few streets. Choose yours to get those too."),
         validate_choice=False,
     )
     # Asked only when the scheme offers more than English; each choice is shown in its own language.
     language = RadioField(
-        "Which language should bulletins come in?",
-        description="Each part comes in this language where an approved translation exists, and in English where "
-        "not yet.",
+        _("Which language should bulletins come in?"),
+        description=_(
+            "Each part comes in this language where an approved translation exists, and in English where not yet."
+        ),
         validate_choice=False,
     )
     consent = BooleanField(
         "",
-        description="We keep these words, and when you agreed to them, for as long as you are on the list.",
+        description=_(
+            "We keep these words, and when you agreed to them, for as long as you are on the list."
+        ),
         validators=[_ticked],
     )
 
     @classmethod
-    def for_scheme(cls, scheme: Scheme, languages: list[str]) -> SignupForm:
-        """The form with this scheme's streets and `languages` to choose from and its consent wording by the box."""
+    def for_scheme(cls, scheme: Scheme, languages: list[str], chosen: str = "") -> SignupForm:
+        """The form with this scheme's streets and `languages` to choose from and its consent wording by the box;
+        `chosen` (the language of the page, one of `languages`) ticked until the resident ticks another."""
         form = cls()
         form.street.choices = [
             SelectChoice(value=value, label=label)
-            for value, label in [("", "My street is not listed"), *subscribers.street_choices(scheme)]
+            for value, label in [("", _("My street is not listed")), *subscribers.street_choices(scheme)]
         ]
         form.language.choices = [SelectChoice(value=tag, label=tag) for tag in languages]
         if form.language.data is None:
-            form.language.data = languages[0]
+            form.language.data = chosen if chosen in languages else languages[0]
         form.consent.label.text = subscribers.consent_wording(scheme)
         return form
 
@@ -90,7 +97,7 @@ class SignupForm(ProblemsMixin, FlaskForm):
 class SubscriberLanguageForm(ProblemsMixin, FlaskForm):
     """A resident chooses another language for their bulletins, from the link in one."""
 
-    language = RadioField("Which language should bulletins come in?", validate_choice=False)
+    language = RadioField(_("Which language should bulletins come in?"), validate_choice=False)
 
     @classmethod
     def offering(cls, languages: list[str], current: str) -> SubscriberLanguageForm:

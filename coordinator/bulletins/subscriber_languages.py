@@ -49,6 +49,13 @@ def recipient_languages(bulletin: Bulletin) -> list[str]:
     return [tag for tag in db.session.scalars(stmt) if not is_english(tag)]
 
 
+def requested_language(text: str | None, offered: list[str]) -> str:
+    """The offered language a sign-up page's address asks for (`?language=pl`; any case, "pl" and "PL" alike), or
+    English for none, one not offered, or anything that is not a tag: the page is never refused for it."""
+    wanted = (text or "").strip().replace("_", "-").lower()
+    return next((tag for tag in offered if tag.lower() == wanted), ENGLISH)
+
+
 def language_choices(tags: list[str]) -> list[dict]:
     """The languages as a form offers them: each with its tag, its own name and the dir of that name."""
     return [language_choice(tag) for tag in tags]

@@ -33,10 +33,12 @@ from coordinator.csvfiles import looks_like_formula
 from coordinator.db import UTC, utcnow
 from coordinator.extensions import db
 from coordinator.language_tags import ENGLISH, check_language_tag
+from coordinator.languages import text_direction
 from coordinator.links import public_url
 from coordinator.mail import OutgoingMail, queue_mail
 from coordinator.mailheaders import check_header_text
 from coordinator.schemes.models import Scheme, Street
+from coordinator.wording import is_english, wording_in, wording_ready
 
 MAX_EMAIL = 254
 MAX_NAME = 120
@@ -237,24 +239,37 @@ def make_confirmation_token(subscriber: Subscriber) -> str:
     )
 
 
+def shown_language(language: str) -> str:
+    """The language a resident's page or email in `language` is in (its lang and Content-Language): that language
+    once the association has approved its fixed wording, else English, as public campaign pages do."""
+    return language if not is_english(language) and wording_ready(language) else ENGLISH
+
+
 def request_confirmation(subscriber: Subscriber, now: datetime | None = None) -> OutgoingMail:
     """Queue the one message a pending subscriber may receive: the request to confirm. The caller commits."""
     subscriber.confirmation_sent_at = now or utcnow()
     db.session.flush()
     scheme = subscriber.scheme
     imported = subscriber.consent_method != METHOD_WEB_FORM
-    return queue_mail(
-        CONFIRM_MAIL_KIND,
-        subscriber.email,
-        "subscription_confirm",
-        to_name=subscriber.name,
-        name=subscriber.name,
-        scheme_name=scheme.name,
-        link=public_url("bulletins.confirm", token=make_confirmation_token(subscriber)),
-        days=confirm_max_age().days,
-        wording=subscriber.consent_wording or consent_wording(scheme),
-        is_imported=imported,
-    )
+    # In the language they chose at sign-up once its wording is approved (English until then, and for an import).
+    language = shown_language(subscriber.language)
+    with wording_in(subscriber.language):
+        mail = queue_mail(
+            CONFIRM_MAIL_KIND,
+            subscriber.email,
+            "subscription_confirm",
+            to_name=subscriber.name,
+            name=subscriber.name,
+            scheme_name=scheme.name,
+            link=public_url("bulletins.confirm", token=make_confirmation_token(subscriber)),
+            days=confirm_max_age().days,
+            wording=subscriber.consent_wording or consent_wording(scheme),
+            is_imported=imported,
+            mail_language=language,
+            mail_dir=text_direction(language),
+        )
+    mail.headers = {**(mail.headers or {}), "Content-Language": language}
+    return mail
 
 
 def subscriber_for_confirmation(token: str) -> Subscriber:

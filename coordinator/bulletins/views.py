@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from coordinator.bulletins import bounces, bp, subscriber_data, subscriber_languages, subscribers
@@ -26,11 +27,13 @@ from coordinator.bulletins.forms import (
 from coordinator.bulletins.models import Subscriber, SubscriberStatus
 from coordinator.bulletins.subscriber_import import IMPORT_COLUMNS, import_subscribers
 from coordinator.extensions import csrf, db, limiter, submitted_email
-from coordinator.language_tags import native_name
+from coordinator.language_tags import ENGLISH, native_name
+from coordinator.languages import text_direction
 from coordinator.links import public_url
 from coordinator.schemes.lookup import find_scheme_by_slug
 from coordinator.schemes.models import Scheme
 from coordinator.security import get_my_scheme_or_404
+from coordinator.wording import wording_in
 
 # A resident's language by its own name ("pl" -> "Polski"), on the coordinator's pages.
 bp.add_app_template_filter(native_name, "native_language_name")
@@ -51,6 +54,39 @@ def _scheme_for_slug_or_404(slug: str) -> Scheme:
     return scheme
 
 
+def _in_language(language: str, template: str, status: int = 200, **context) -> Response:
+    """A resident's page in `language`: its fixed words, form labels and messages, `<html lang dir>` and
+    Content-Language, once the association has approved that language's wording; in English until then."""
+    main = subscribers.shown_language(language)
+    with wording_in(language):
+        html = render_template(template, page_language=main, page_dir=text_direction(main), **context)
+    response = make_response(html, status)
+    response.headers["Content-Language"] = main
+    return response
+
+
+def _language_arg(language: str) -> dict[str, str]:
+    # English pages keep their plain address (`/join/<slug>`); others carry `?language=` from page to page.
+    return {} if language == ENGLISH else {"language": language}
+
+
+def _requested_language(scheme: Scheme) -> str:
+    return subscriber_languages.requested_language(
+        request.args.get("language"), subscriber_languages.offered_languages(scheme)
+    )
+
+
+def _sign_up_pages(scheme: Scheme, languages: list[str], shown: str) -> list[dict]:
+    """The sign-up page in each language the scheme offers: tag, own name, dir, its address as a path (links) and
+    in full (hreflang), and whether it is this one."""
+    return [
+        {**choice, "path": url_for("bulletins.join", slug=scheme.slug, **_language_arg(choice["tag"])),
+         "href": public_url("bulletins.join", slug=scheme.slug, **_language_arg(choice["tag"])),
+         "is_current": choice["tag"] == shown}
+        for choice in subscriber_languages.language_choices(languages)
+    ]
+
+
 def _link_invalid(exc: subscribers.LinkError):
     return render_template("bulletins/link_invalid.html", message=str(exc), scheme=exc.scheme), 400
 
@@ -64,8 +100,12 @@ def _link_invalid(exc: subscribers.LinkError):
 def join(slug: str):
     scheme = _scheme_for_slug_or_404(slug)
     languages = subscriber_languages.offered_languages(scheme)
-    form = SignupForm.for_scheme(scheme, languages)
-    if form.validate_on_submit():
+    # `?language=pl` shows the page in Polish (once its wording is approved) with Polish bulletins ticked.
+    shown = subscriber_languages.requested_language(request.args.get("language"), languages)
+    with wording_in(shown):  # the form's messages are made while it is checked
+        form = SignupForm.for_scheme(scheme, languages, chosen=shown)
+        is_valid = form.validate_on_submit()
+    if is_valid:
         try:
             subscribers.sign_up(scheme, form.email.data, form.name.data or "", form.street.data,
                                 language=form.language.data, offered_languages=languages)
@@ -74,15 +114,16 @@ def join(slug: str):
         else:
             db.session.commit()
             # The same answer for a new address, a known one and one asked a moment ago.
-            return redirect(url_for("bulletins.join_sent", slug=scheme.slug))
-    return render_template("bulletins/join.html", scheme=scheme, form=form,
-                           languages=subscriber_languages.language_choices(languages))
+            return redirect(url_for("bulletins.join_sent", slug=scheme.slug, **_language_arg(shown)))
+    return _in_language(shown, "bulletins/join.html", scheme=scheme, form=form,
+                        languages=subscriber_languages.language_choices(languages),
+                        pages=_sign_up_pages(scheme, languages, shown) if len(languages) > 1 else [])
 
 
 @bp.get("/join/<slug>/check-your-email")
 def join_sent(slug: str):
     scheme = _scheme_for_slug_or_404(slug)
-    return render_template("bulletins/join_sent.html", scheme=scheme, days=subscribers.confirm_max_age().days)
+    return _in_language(_requested_language(scheme), "bulletins/join_sent.html", scheme=scheme, days=subscribers.confirm_max_age().days)
 
 
 @bp.route("/join/confirm/<token>", methods=["GET", "POST"])
@@ -97,8 +138,11 @@ def confirm(token: str):
     if form.validate_on_submit():
         subscribers.confirm_subscription(subscriber)
         db.session.commit()
-        return redirect(url_for("bulletins.joined", slug=subscriber.scheme.slug))
-    return render_template(
+        return redirect(url_for("bulletins.joined", slug=subscriber.scheme.slug,
+                                **_language_arg(subscriber.language)))
+    # In the language they chose at sign-up, as the email that brought them here.
+    return _in_language(
+        subscriber.language,
         "bulletins/confirm.html",
         scheme=subscriber.scheme,
         form=form,
@@ -110,7 +154,7 @@ def confirm(token: str):
 @bp.get("/join/<slug>/subscribed")
 def joined(slug: str):
     scheme = _scheme_for_slug_or_404(slug)
-    return render_template("bulletins/joined.html", scheme=scheme)
+    return _in_language(_requested_language(scheme), "bulletins/joined.html", scheme=scheme)
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
@@ -125,9 +169,18 @@ def unsubscribe(token: str):
         subscribers.unsubscribe(subscriber, is_one_click=is_one_click)
         db.session.commit()
         # A page, not a redirect: a mail program's one-click POST wants a plain 200.
-        return render_template("bulletins/unsubscribed.html", scheme=subscriber.scheme)
+        return _in_language(subscriber.language, "bulletins/unsubscribed.html", scheme=subscriber.scheme,
+                            join_url=_join_url(subscriber))
     # A GET never unsubscribes: mail scanners open every link in a message.
     return _unsubscribe_page(subscriber, token, _language_form(subscriber))
+
+
+def _join_url(subscriber: Subscriber) -> str:
+    # Back to the sign-up page in their language, when the scheme still offers it.
+    language = subscriber_languages.requested_language(
+        subscriber.language, subscriber_languages.offered_languages(subscriber.scheme)
+    )
+    return url_for("bulletins.join", slug=subscriber.scheme.slug, **_language_arg(language))
 
 
 def _language_form(subscriber: Subscriber) -> tuple[SubscriberLanguageForm, list[str]]:
@@ -139,8 +192,11 @@ def _unsubscribe_page(subscriber: Subscriber, token: str, language_form, status:
     form, languages = language_form
     # Only a confirmed resident has bulletins whose language to change.
     is_receiving = subscriber.is_confirmed
-    return render_template(
+    # In the language of their bulletins: the page their bulletin's link opens.
+    return _in_language(
+        subscriber.language,
         "bulletins/unsubscribe.html",
+        status,
         scheme=subscriber.scheme,
         address=subscribers.masked_email(subscriber.email) if not subscriber.is_erased else "",
         is_unsubscribed=subscriber.status == SubscriberStatus.UNSUBSCRIBED,
@@ -149,7 +205,7 @@ def _unsubscribe_page(subscriber: Subscriber, token: str, language_form, status:
         # Named, not this page's own address: after a language refused, this page is shown at the language's.
         unsubscribe_url=url_for("bulletins.unsubscribe", token=token),
         language_url=url_for("bulletins.subscriber_language", token=token),
-    ), status
+    )
 
 
 @bp.post("/unsubscribe/<token>/language")
@@ -163,14 +219,18 @@ def subscriber_language(token: str):
     form, languages = _language_form(subscriber)
     if not subscriber.is_confirmed:
         abort(404)
-    if form.validate_on_submit():
+    with wording_in(subscriber.language):
+        is_valid = form.validate_on_submit()
+    if is_valid:
         try:
             subscriber_languages.change_language(subscriber, form.language.data or "", languages)
         except ValueError as exc:
             form.add_problems({"language": [str(exc)]})
         else:
             db.session.commit()
-            flash("Saved: your next bulletins come in the language ticked below.", "success")
+            # Said in the language just chosen: the page it leads to is in it.
+            with wording_in(subscriber.language):
+                flash(gettext("Saved: your next bulletins come in the language ticked below."), "success")
             return redirect(url_for("bulletins.unsubscribe", token=token))
     return _unsubscribe_page(subscriber, token, (form, languages), status=400)
 
