@@ -25,12 +25,17 @@ from __future__ import annotations
 
 import enum
 import logging
+import os
+import re
 import smtplib
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.parser import HeaderParser
+from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from pathlib import Path
 
 from flask import current_app, render_template
@@ -274,6 +279,98 @@ class MailTransport:
             self._smtp = None
 
 
+# --- The outbox folder's files, when an address is erased ----------------------------------------------------------
+
+# Our own messages' headers fit in a few kilobytes; a larger head is not read, so a huge file costs no memory.
+_OUTBOX_HEAD_BYTES = 64 * 1024
+_END_OF_HEADERS = re.compile(rb"\r?\n\r?\n")
+
+
+def outbox_file_stem(row: OutgoingMail) -> str:
+    """The name (without .eml) a transactional message is written under in the outbox folder."""
+    return f"{row.created_at:%Y%m%d-%H%M%S}-{row.kind}-{row.id}"
+
+
+@dataclass(frozen=True)
+class OutboxFiles:
+    """The outbox folder's .eml files addressed to one address, and how many files could not be read."""
+
+    paths: tuple[Path, ...]
+    unreadable: int
+
+
+def _addressed_to(path: Path, wanted: str) -> bool:
+    """True when one of the message's To: addresses is `wanted` (already casefolded). OSError when unreadable."""
+    with path.open("rb") as file:
+        head = file.read(_OUTBOX_HEAD_BYTES)
+    header_block = _END_OF_HEADERS.split(head, maxsplit=1)[0].decode("utf-8", "replace")
+    # compat32 keeps each header as written and never raises on a malformed one; getaddresses does the parsing.
+    headers = HeaderParser(policy=policy.compat32).parsestr(header_block, headersonly=True)
+    return any(address.strip().casefold() == wanted for _, address in getaddresses(headers.get_all("To", [])))
+
+
+def outbox_files_to(address: str) -> OutboxFiles:
+    """The .eml files directly in MAIL_OUTBOX_DIR whose To: holds `address` (any case), whatever MAIL_SERVER is now.
+
+    Only regular files are read: a link or a folder named *.eml is skipped, so nothing outside the folder is ever
+    read or removed. A file that cannot be read is counted, not guessed at.
+    """
+    wanted = address.strip().casefold()
+    folder = Path(current_app.config["MAIL_OUTBOX_DIR"])
+    if not wanted or not folder.is_dir():
+        return OutboxFiles((), 0)
+    found, unreadable = [], 0
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if not entry.name.endswith(".eml") or not entry.is_file(follow_symlinks=False):
+                continue
+            try:
+                if _addressed_to(Path(entry.path), wanted):
+                    found.append(Path(entry.path))
+            except (OSError, ValueError) as exc:
+                unreadable += 1
+                log.warning("outbox file %r not read: %s", entry.name, exc)
+    return OutboxFiles(tuple(sorted(found)), unreadable)
+
+
+@dataclass(frozen=True)
+class OutboxErasure:
+    """What erasing an address from the outbox folder did: files removed, and files that could not be read or removed."""
+
+    deleted: int
+    not_removed: int
+
+    def as_details(self) -> dict[str, int]:
+        """For an audit entry's details: the counts only, never the address."""
+        details = {"outbox_files_deleted": self.deleted}
+        if self.not_removed:
+            details["outbox_files_not_removed"] = self.not_removed
+        return details
+
+
+def erase_outbox_files_to(address: str, only: Callable[[str], bool] | None = None) -> OutboxErasure:
+    """Delete the outbox folder's .eml files addressed to `address`; with `only`, just those whose stem it accepts.
+
+    Files cannot be rolled back with the transaction: they go when the erasure is made, before the commit. A commit
+    that fails leaves the address in the database and the caller erases again; a copy of a message gone early
+    harms no one.
+    """
+    files = outbox_files_to(address)
+    deleted, not_removed = 0, files.unreadable
+    for path in files.paths:
+        if only is not None and not only(path.name[: -len(".eml")]):
+            continue
+        try:
+            path.unlink()
+            deleted += 1
+        except FileNotFoundError:
+            pass  # removed meanwhile by another erasure
+        except OSError as exc:
+            not_removed += 1
+            log.warning("outbox file %r not removed: %s", path.name, exc)
+    return OutboxErasure(deleted, not_removed)
+
+
 # --- The return path (VERP) ---------------------------------------------------------------------------------------
 
 
@@ -354,7 +451,7 @@ def _send_row(row: OutgoingMail, transport: MailTransport, max_attempts: int) ->
         log.warning("mail %s to %s not built: %s", row.id, row.to_address, exc)
         return True
     try:
-        transport.send(sender()[1], row.to_address, data, f"{row.created_at:%Y%m%d-%H%M%S}-{row.kind}-{row.id}")
+        transport.send(sender()[1], row.to_address, data, outbox_file_stem(row))
     except (smtplib.SMTPException, OSError, ValueError) as exc:
         log.warning("mail %s to %s not sent: %s", row.id, row.to_address, exc)
         problem = server_problem(exc)

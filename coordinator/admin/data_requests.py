@@ -1,10 +1,10 @@
 """Data requests across schemes: an admin finds a resident's address in every scheme at once and exports or erases
 all of it in one step; and a coordinator's own account exported, or erased by pseudonymising it.
 
-A resident's address is erased scheme by scheme with `subscriber_data.erase_subscriber` (the row, its
-confirmation mail, its bulletin outbox rows and bounces), all in one transaction. The audit entries written
-here name subscribers and accounts by number, never by address, so the log still reads after the address is
-gone.
+A resident's address is erased scheme by scheme with `subscriber_data.erase` (the row, its
+confirmation mail, its bulletin outbox rows and bounces, the outbox folder's files to it), all in one
+transaction. The audit entries written here name subscribers and accounts by number, never by address, so the
+log still reads after the address is gone; they count the outbox folder's files removed.
 
 A coordinator's account is never deleted: what they did stays in the audit log, under the same account
 number, with their address and name replaced by "erased account #N" (pseudonymised, so the trail still shows
@@ -14,10 +14,11 @@ one person's actions as one person's). The account can no longer log in and leav
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import String, cast, delete, func, or_, select, update
+from sqlalchemy import String, cast, delete, exists, func, or_, select, update
 
 from coordinator import audit
 from coordinator.audit.models import AuditEntry
@@ -27,7 +28,14 @@ from coordinator.bulletins import subscriber_data
 from coordinator.bulletins.models import Bulletin, Subscriber
 from coordinator.db import UTC, utcnow
 from coordinator.extensions import db
-from coordinator.mail import MailStatus, OutgoingMail
+from coordinator.mail import (
+    MailStatus,
+    OutboxErasure,
+    OutgoingMail,
+    erase_outbox_files_to,
+    outbox_file_stem,
+    outbox_files_to,
+)
 from coordinator.schemes.models import SchemeCoordinator
 
 
@@ -77,6 +85,8 @@ def export_address(email: str, actor: User) -> dict:
         "exported_at": _iso(utcnow()),
         "address": findings.email,
         "subscriptions": [subscriber_data.export_subscriber(s, actor) for s in findings.subscribers],
+        # How many, not what: a file may be a message of another scheme's to the same address.
+        "outbox_files_addressed_to_it": len(outbox_files_to(findings.email).paths),
     }
     audit.record(
         "data_requests.exported",
@@ -94,14 +104,19 @@ def erase_address(email: str, actor: User) -> int:
     if not findings.subscribers:
         raise DataRequestError("No scheme has a subscriber with this address.")
     ids = [s.id for s in findings.subscribers]
+    # Each erasure takes its own files while the address is still held elsewhere; the last takes the rest.
+    deleted = not_removed = 0
     for subscriber in findings.subscribers:
-        subscriber_data.erase_subscriber(subscriber, actor)
+        outbox = subscriber_data.erase(subscriber, actor)
+        if outbox is not None:
+            deleted, not_removed = deleted + outbox.deleted, not_removed + outbox.not_removed
     audit.record(
         "data_requests.erased",
         None,
         f"A resident's address erased from {len(ids)} scheme(s) at once",
         actor=actor,
         subscriber_ids=ids,
+        **OutboxErasure(deleted, not_removed).as_details(),
     )
     db.session.flush()
     return len(ids)
@@ -140,6 +155,7 @@ def export_account(user: User, actor: User) -> dict:
         ],
         "bulletins_made": [{"id": b.id, "scheme_id": b.scheme_id, "subject": b.subject, "state": b.state.value}
                            for b in bulletins],
+        "outbox_files_addressed_to_it": len(outbox_files_to(user.email).paths),
     }
     audit.record("users.exported", user, f"Data of account #{user.id} exported", actor=actor)
     return data
@@ -161,6 +177,24 @@ def _scrub(value: object, pattern: re.Pattern, replacement: str) -> object:
     return value
 
 
+# A coordinator's test copy of a bulletin, written as bulletin-<id>-test-<hex>.eml (coordinator/bulletins/sending.py).
+_BULLETIN_TEST_COPY = re.compile(r"bulletin-\d+-test-[0-9a-f]+")
+
+
+def _account_outbox_files(email: str) -> Callable[[str], bool] | None:
+    """Which outbox files to the address go with the account (None: every one). Read before the rows are scrubbed.
+
+    While a scheme still has the address as a subscriber's, its bulletins to it stay: only the account's own
+    messages go (invitations, password resets, campaign emails: the rows erased with it) and its test copies.
+    """
+    if not db.session.scalar(select(exists().where(Subscriber.email == email.lower(),
+                                                   Subscriber.erased_at.is_(None)))):
+        return None
+    stems = {outbox_file_stem(row) for row in db.session.scalars(
+        select(OutgoingMail).where(func.lower(OutgoingMail.to_address) == email.lower()))}
+    return lambda stem: stem in stems or _BULLETIN_TEST_COPY.fullmatch(stem) is not None
+
+
 def erase_account(user: User, actor: User) -> None:
     """Pseudonymise a coordinator's account: address and name gone everywhere, the audit trail kept under its number.
 
@@ -174,6 +208,7 @@ def erase_account(user: User, actor: User) -> None:
     if user.email.endswith("@invalid"):
         raise DataRequestError("This account is already erased.")
     email, name, replacement = user.email, user.name, pseudonym(user)
+    outbox_files = _account_outbox_files(email)
     # The name only as a whole word, so that "Pat" leaves "Patrol" alone.
     pattern = re.compile(re.escape(email) + (rf"|\b{re.escape(name)}\b" if len(name) >= 3 else ""), re.IGNORECASE)
 
@@ -212,4 +247,6 @@ def erase_account(user: User, actor: User) -> None:
     user.session_token = new_session_token()
     user.last_login_at = None
     db.session.flush()
-    audit.record("users.erased", user, f"Account #{user.id} erased (pseudonymised)", actor=actor)
+    outbox = erase_outbox_files_to(email, outbox_files)
+    audit.record("users.erased", user, f"Account #{user.id} erased (pseudonymised)", actor=actor,
+                 **outbox.as_details())

@@ -2,15 +2,17 @@
 
 Erasure keeps the row, so a scheme's counts stay true, and removes the address and the name everywhere they
 were written: the subscriber, the confirmation emails sent to them, their bulletins' outbox rows (and the
-mail servers' answers, which often quote the address), their bounces and complaints, and the client addresses
-in the audit log.
+mail servers' answers, which often quote the address), their bounces and complaints, the client addresses
+in the audit log, and the .eml files the outbox folder holds for the address (with no MAIL_SERVER, every
+message is written there).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Select, and_, case, exists, or_, select, update
+from sqlalchemy import Select, and_, case, exists, func, or_, select, update
 
 from coordinator import audit
 from coordinator.audit.models import AuditEntry
@@ -21,7 +23,7 @@ from coordinator.bulletins.subscribers import CONFIRM_MAIL_KIND, confirm_max_age
 from coordinator.db import UTC, utcnow
 from coordinator.extensions import db
 from coordinator.language_tags import ENGLISH
-from coordinator.mail import MailStatus, OutgoingMail
+from coordinator.mail import MailStatus, OutboxErasure, OutgoingMail, erase_outbox_files_to, outbox_file_stem
 from coordinator.schemes.models import Scheme
 
 
@@ -169,18 +171,57 @@ def _forget_traces(subscriber: Subscriber, email: str, placeholder: str) -> None
         entry.details = {k: v for k, v in (entry.details or {}).items() if k not in ("language", "previous_language")}
 
 
+def _is_held_elsewhere(subscriber: Subscriber, email: str) -> bool:
+    """Another unerased subscriber, in any scheme, or an account still has this address."""
+    other_subscriber = exists().where(
+        Subscriber.email == email, Subscriber.id != subscriber.id, Subscriber.erased_at.is_(None)
+    )
+    account = exists().where(func.lower(User.email) == email.lower())
+    return bool(db.session.scalar(select(or_(other_subscriber, account))))
+
+
+def _own_outbox_files(subscriber: Subscriber, email: str) -> Callable[[str], bool] | None:
+    """Which of the outbox folder's files to the address go with this subscriber (None: every one). Read before
+    their rows are scrubbed.
+
+    While another scheme or an account still has the address, the files that are someone else's stay (their
+    bulletins, an invitation): only this subscriber's bulletin copies and the confirmation requests to the address,
+    whose rows the erasure scrubs too, go. The last holder's erasure takes every file left.
+    """
+    if not _is_held_elsewhere(subscriber, email):
+        return None
+    # Bulletin copies are written as bulletin-<bulletin id>-<delivery id>.eml (coordinator/bulletins/sending.py).
+    stems = {
+        f"bulletin-{bulletin_id}-{delivery_id}"
+        for delivery_id, bulletin_id in db.session.execute(
+            select(BulletinDelivery.id, BulletinDelivery.bulletin_id).where(
+                BulletinDelivery.subscriber_id == subscriber.id
+            )
+        )
+    }
+    stems |= {outbox_file_stem(row) for row in db.session.scalars(_confirmation_mail(email))}
+    return stems.__contains__
+
+
 def erase_subscriber(subscriber: Subscriber, actor: User | None) -> bool:
+    """Remove a subscriber's personal data for good (see `erase`); False when they were already erased."""
+    return erase(subscriber, actor) is not None
+
+
+def erase(subscriber: Subscriber, actor: User | None) -> OutboxErasure | None:
     """Remove a subscriber's personal data for good, keeping the row so the scheme's counts stay true.
 
     Kept: scheme, street, status dates and the consent wording and method (the association's own text, and
     the coordinator who imported them). Gone: the address, the name, the language chosen (back to English, in the
-    audit log too), and the address in confirmation emails and client addresses in the audit log. False when they
-    were already erased.
+    audit log too), the address in confirmation emails and client addresses in the audit log, and the outbox
+    folder's files to the address (see `_own_outbox_files`), counted in the audit entry. Returns what went from
+    the outbox folder; None when they were already erased.
     """
     if subscriber.is_erased:
-        return False
+        return None
     now = utcnow()
     email = subscriber.email
+    outbox_files = _own_outbox_files(subscriber, email)
     placeholder = erased_placeholder(subscriber)
     previous = subscriber.status.value
     subscriber.email = placeholder
@@ -195,6 +236,7 @@ def erase_subscriber(subscriber: Subscriber, actor: User | None) -> bool:
     _forget_traces(subscriber, email, placeholder)
     _forget_deliveries(subscriber, placeholder)
     forget_bounces(subscriber)
+    outbox = erase_outbox_files_to(email, outbox_files)
     audit.record(
         "subscribers.erased",
         subscriber,
@@ -202,8 +244,9 @@ def erase_subscriber(subscriber: Subscriber, actor: User | None) -> bool:
         actor=actor,
         scheme_id=subscriber.scheme_id,
         previous_status=previous,
+        **outbox.as_details(),
     )
-    return True
+    return outbox
 
 
 def _forget_deliveries(subscriber: Subscriber, placeholder: str) -> None:
@@ -257,7 +300,11 @@ def expire_unconfirmed(now: datetime | None = None) -> int:
     for subscriber in stale:
         by_scheme[subscriber.scheme_id] = by_scheme.get(subscriber.scheme_id, 0) + 1
         if subscriber.confirmed_at is None:
-            _forget_traces(subscriber, subscriber.email, erased_placeholder(subscriber))
+            email = subscriber.email
+            outbox_files = _own_outbox_files(subscriber, email)
+            _forget_traces(subscriber, email, erased_placeholder(subscriber))
+            # The confirmation request written to the outbox folder holds the address too.
+            erase_outbox_files_to(email, outbox_files)
             db.session.delete(subscriber)
         else:
             subscriber.status = SubscriberStatus.UNSUBSCRIBED
