@@ -138,3 +138,10 @@ def test_an_english_leaflet_is_not_marked():
     html = render.render_leaflet_html(leaflet("en-GB"), "a5")
     assert html.count('lang="en-GB"') == 1  # the page's own
     assert html.count('dir="ltr"') == 1
+
+
+def test_a_few_helplines_are_listed_one_under_another_in_each_half():
+    html = render.render_leaflet_html(bilingual("ar", 2), "a5")
+    assert html.count('<ul class="helplines is-few">') == 2
+    html = render.render_leaflet_html(bilingual("ar", 3), "a5")
+    assert "is-few" not in html
