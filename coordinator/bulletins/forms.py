@@ -10,6 +10,7 @@ from __future__ import annotations
 # `coordinator.wording.wording_in`), not once at import. Named `_` so that `make translations` finds the phrases.
 from flask_babel import lazy_gettext as _
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -30,6 +31,7 @@ from coordinator.bulletins import drafts, subscribers
 from coordinator.content import services as content
 from coordinator.forms import CsvUploadMixin, FilterMixin, ProblemsMixin, checked_by, csv_file_field
 from coordinator.schemes.models import Scheme
+from coordinator.wording import is_english
 
 
 def _strip(value: str | None) -> str | None:
@@ -79,9 +81,10 @@ class SignupForm(ProblemsMixin, FlaskForm):
     )
 
     @classmethod
-    def for_scheme(cls, scheme: Scheme, languages: list[str], chosen: str = "") -> SignupForm:
+    def for_scheme(cls, scheme: Scheme, languages: list[str], chosen: str = "", page_language: str = "") -> SignupForm:
         """The form with this scheme's streets and `languages` to choose from and its consent wording by the box;
-        `chosen` (the language of the page, one of `languages`) ticked until the resident ticks another."""
+        `chosen` (the language the page was asked for, one of `languages`) ticked until the resident ticks another.
+        `page_language` is the language its words are shown in (English when not given)."""
         form = cls()
         form.street.choices = [
             SelectChoice(value=value, label=label)
@@ -90,7 +93,13 @@ class SignupForm(ProblemsMixin, FlaskForm):
         form.language.choices = [SelectChoice(value=tag, label=tag) for tag in languages]
         if form.language.data is None:
             form.language.data = chosen if chosen in languages else languages[0]
-        form.consent.label.text = subscribers.consent_wording(scheme)
+        wording = subscribers.consent_wording(scheme)
+        # The sentence agreed to is stored with the consent as it is, in English, whatever the page's language: on a
+        # page in another, marked as English, so that it is read in an English voice and, on an Arabic page, keeps
+        # its full stop at its end.
+        if not is_english(page_language):
+            wording = Markup('<span lang="en-GB" dir="ltr">%s</span>') % wording
+        form.consent.label.text = wording
         return form
 
 

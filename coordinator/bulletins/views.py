@@ -103,7 +103,7 @@ def join(slug: str):
     # `?language=pl` shows the page in Polish (once its wording is approved) with Polish bulletins ticked.
     shown = subscriber_languages.requested_language(request.args.get("language"), languages)
     with wording_in(shown):  # the form's messages are made while it is checked
-        form = SignupForm.for_scheme(scheme, languages, chosen=shown)
+        form = SignupForm.for_scheme(scheme, languages, chosen=shown, page_language=subscribers.shown_language(shown))
         is_valid = form.validate_on_submit()
     if is_valid:
         try:

@@ -129,6 +129,8 @@ def test_the_sign_up_page_in_polish_ticks_polish_and_links_to_each_language(clie
     assert "Twoja ulica (nieobowiązkowe)" in page and "Mojej ulicy nie ma na liście" in page
     assert "<legend>W jakim języku mają przychodzić biuletyny?</legend>" in page
     assert 'value="pl" checked' in page and 'value="en-GB" checked' not in page
+    # The sentence agreed to stays English (it is stored with the consent as it is), and is marked so.
+    assert '<span lang="en-GB" dir="ltr">I agree that Hayes Lane Watch may email me' in page
     assert sign_up_links(page) == [
         (JOIN, "en-GB", "English", False),
         (f"{JOIN}?language=ar", "ar", "العربية", False),
@@ -158,6 +160,17 @@ def test_a_language_not_yet_approved_ticks_it_on_an_english_page_and_a_bad_one_i
         assert response.status_code == 200, value
         assert html_tag(page) == '<html lang="en-GB" dir="ltr">' and 'value="en-GB" checked' in page, value
         assert "<script>alert(1)</script>" not in page and "<img src=x" not in page
+
+
+def test_a_hostile_scheme_name_is_escaped_on_the_polish_page(client, world):
+    translated_world(world)
+    approve_fixed_wording("pl")
+    world.s.scheme_a.name = HOSTILE_TEXTS[0]
+    db.session.commit()
+    page = client.get(f"{JOIN}?language=pl").get_data(as_text=True)
+    assert html_tag(page) == '<html lang="pl" dir="ltr">'
+    assert "<script>alert(1)</script>" not in page and "<img src=x" not in page
+    assert "Otrzymuj biuletyny e-mailowe od &lt;" in page
 
 
 def test_signing_up_on_the_polish_page_answers_in_polish_and_checks_in_polish(client, world, smtp_server):
