@@ -137,6 +137,8 @@ def _half(texts: LeafletData, role: str, layout: Layout, is_large_print: bool, a
             other_language_name=language_name(other.language) if other is not None else "",
             other_direction=text_direction(other.language) if other is not None else "",
             other_turn_over=turn_over,
+            # "Turn over." in English while the other language's wording is not approved: marked as English.
+            other_wording_language=printed_language(other.language) if other is not None else "en",
             # A column inside a sensitive A5: its cover has the brand, the address and the contact line.
             inside=inside,
         )

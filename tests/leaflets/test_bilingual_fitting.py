@@ -110,8 +110,9 @@ def test_english_fixed_words_in_a_polish_half_are_marked_english():
         assert tags and all('lang="en-GB"' in tag for tag in tags), css_class
     assert '<h2 lang="en-GB">' in second  # "Where to get help", "Police"
     assert 'dir="ltr"' not in re.sub(r'data-panel="second"[^>]*', "", second)  # Polish is left to right already
-    # The English half needs no marking: it is in the page's language.
-    assert 'lang="en-GB">' not in first.split(">", 1)[1]
+    # The English half needs no marking, it is in the page's language; but for the line in Polish telling Polish
+    # readers to turn over, whose "Turn over." is English while Polish wording is not approved.
+    assert re.findall(r'<[a-z0-9]+[^>]*lang="en-GB"[^>]*>[^<]*', first.split(">", 1)[1]) == ['<span lang="en-GB">Turn over.']
 
 
 def test_english_fixed_words_in_an_arabic_half_are_marked_left_to_right():
@@ -145,3 +146,13 @@ def test_a_few_helplines_are_listed_one_under_another_in_each_half():
     assert html.count('<ul class="helplines is-few">') == 2
     html = render.render_leaflet_html(bilingual("ar", 3), "a5")
     assert "is-few" not in html
+
+
+def test_english_hours_and_turn_over_are_marked():
+    html = render.render_leaflet_html(bilingual("ar", 2), "a5")
+    second = html[html.index('data-panel="second"'):]
+    # The National Domestic Abuse Helpline is open all hours: "24 hours, 7 days" is fixed wording, here English.
+    assert '<span class="helpline-hours" lang="en-GB" dir="ltr">24 hours, 7 days</span>' in second
+    # The English front tells Arabic readers to turn over, in English while Arabic's wording is not approved.
+    assert re.search(r'<p class="overleaf other-language" lang="ar" dir="rtl">[^<]*<span lang="en-GB" dir="ltr">Turn '
+                     r'over\.</span>', html)
