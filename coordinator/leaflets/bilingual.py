@@ -6,8 +6,9 @@ language. A leaflet marked sensitive keeps its subject off the outside: its A5 h
 languages and, inside, a column for each (`is_inside`); its DL has no room for that and is refused. `LeafletData.second` holds the other language's texts (coordinator/leaflets/languages.py decides what
 may be printed in which language); render.py hands a leaflet with one to `bilingual_html`.
 
-Each half is its own panel (`data-panel` "first" and "second"), so the type of each is fitted to its own panel as
-on any leaflet, and each is rendered with the fixed words ("Where to get help", the police block) of its own
+Each half is its own panel (`data-panel` "first" and "second"), measured and fitted as any leaflet's panel
+(render.py fit_panels); both then print at the smaller of their two sizes, so neither language looks the lesser beside
+or behind the other. Each is rendered with the fixed words ("Where to get help", the police block) of its own
 language (`wording_in`: the print templates' `_`, coordinator/wording.py). A right-to-left half carries `dir="rtl"` on its panel: its text is set from the right,
 its phone numbers and web addresses still left to right (static/print/bilingual.css).
 """
