@@ -125,11 +125,13 @@ def test_a_confirmation_request_has_exactly_the_headers_meant(app, world, smtp_s
     assert len(messages) == len(expected)
     for envelope, message in messages:
         [address] = envelope
-        assert set(message.keys()) == {"From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type"}
-        assert len(message.keys()) == 7 and not message.defects
+        assert set(message.keys()) == {"From", "To", "Subject", "Date", "Message-ID", "Content-Language",
+                                       "MIME-Version", "Content-Type"}
+        assert len(message.keys()) == 8 and not message.defects
         assert only_mailbox(message["From"]) == ("Bromley Watch, the association", "watch@bromley-watch.example.org")
         assert only_mailbox(message["To"]) == (expected[address], address)
         assert message["Subject"] == f"Please confirm: email bulletins from {scheme.name}"
+        assert message["Content-Language"] == "en-GB"  # the language of the resident's bulletins, English here
         assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain", "text/html"]
 
 
