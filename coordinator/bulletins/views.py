@@ -123,7 +123,8 @@ def join(slug: str):
 @bp.get("/join/<slug>/check-your-email")
 def join_sent(slug: str):
     scheme = _scheme_for_slug_or_404(slug)
-    return _in_language(_requested_language(scheme), "bulletins/join_sent.html", scheme=scheme, days=subscribers.confirm_max_age().days)
+    return _in_language(_requested_language(scheme), "bulletins/join_sent.html", scheme=scheme,
+                        days=subscribers.confirm_max_age().days)
 
 
 @bp.route("/join/confirm/<token>", methods=["GET", "POST"])
