@@ -25,7 +25,8 @@ from tests.helpers.web import IsolatedClient
 TEST_SCHEMA = f"nwc_tests_{os.getpid()}"
 
 # Fixtures that tests in several folders use, each defined once (pytest reads pytest_plugins only here).
-pytest_plugins = ["tests.fixtures.schemes", "tests.fixtures.bulletins", "tests.fixtures.mail", "tests.fixtures.browser"]
+pytest_plugins = ["tests.fixtures.schemes", "tests.fixtures.bulletins", "tests.fixtures.mail", "tests.fixtures.browser",
+                  "tests.fixtures.migrations"]
 
 
 @pytest.fixture(scope="session")

@@ -2,39 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
-from config import TestConfig
-from coordinator import create_app
 from coordinator.extensions import db
-from tests.helpers.databases import drop_schema, make_schema, postgres_base_url
-
-
-@pytest.fixture
-def migration_app(tmp_path):
-    base = postgres_base_url()
-    url = make_schema(base, MIGRATION_SCHEMA) if base else f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
-
-    class Config(TestConfig):
-        SQLALCHEMY_DATABASE_URI = url
-        INSTANCE_DIR = tmp_path
-
-    app = create_app(Config)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-    if base:
-        drop_schema(base, MIGRATION_SCHEMA)
-
-
-MIGRATION_SCHEMA = f"nwc_migrations_{os.getpid()}"
 
 
 def _differences(connection) -> list:

@@ -6,7 +6,6 @@ content_items (SQLite's batch mode) would delete every version on the way. This 
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import pytest
@@ -15,30 +14,9 @@ from flask import current_app
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
-from config import TestConfig
-from coordinator import create_app
 from coordinator.extensions import db
-from tests.helpers.databases import drop_schema, make_schema, postgres_base_url
 
 REVISION = "b8d4f2a6c0e1"
-SCHEMA = f"nwc_translations_migration_{os.getpid()}"
-
-
-@pytest.fixture
-def migration_app(tmp_path):
-    base = postgres_base_url()
-    url = make_schema(base, SCHEMA) if base else f"sqlite:///{tmp_path / 'translations-migration.sqlite3'}"
-
-    class Config(TestConfig):
-        SQLALCHEMY_DATABASE_URI = url
-        INSTANCE_DIR = tmp_path
-
-    app = create_app(Config)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-    if base:
-        drop_schema(base, SCHEMA)
 
 
 def _revision_before() -> str:

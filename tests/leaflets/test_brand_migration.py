@@ -3,44 +3,20 @@
 from __future__ import annotations
 
 import io
-import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import pytest
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 from PIL import Image
 from sqlalchemy import inspect, text
 
-from config import TestConfig
-from coordinator import create_app
 from coordinator.extensions import db
 from coordinator.settings import logo_version
-from tests.helpers.databases import drop_schema, make_schema, postgres_base_url
 
 REVISION = "f8fdaf55eb14"
 # The revision before it, whichever that is by now.
 BEFORE = ScriptDirectory(str(Path(__file__).resolve().parents[2] / "migrations")).get_revision(REVISION).down_revision
-SCHEMA = f"nwc_brand_migration_{os.getpid()}"
-
-
-@pytest.fixture
-def migration_app(tmp_path):
-    base = postgres_base_url()
-    url = make_schema(base, SCHEMA) if base else f"sqlite:///{tmp_path / 'brand.sqlite3'}"
-
-    class Config(TestConfig):
-        SQLALCHEMY_DATABASE_URI = url
-        INSTANCE_DIR = tmp_path
-
-    app = create_app(Config)
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-    if base:
-        drop_schema(base, SCHEMA)
 
 
 def logo() -> bytes:
@@ -69,27 +45,28 @@ def add_rows_made_before(connection, png: bytes) -> None:
 
 
 def test_rows_made_before_keep_todays_brand_and_the_downgrade_removes_it_all(migration_app):
-    upgrade(revision=BEFORE)
-    png = logo()
-    with db.engine.begin() as connection:
-        add_rows_made_before(connection, png)
+    with migration_app.app_context():
+        upgrade(revision=BEFORE)
+        png = logo()
+        with db.engine.begin() as connection:
+            add_rows_made_before(connection, png)
 
-    upgrade(revision=REVISION)
-    with db.engine.connect() as connection:
-        row = connection.execute(text("SELECT brand_colour, logo_version, has_signup_panel, signup_address "
-                                      "FROM leaflet_records WHERE id = 1")).one()
-        assert tuple(row) == ("#7a1f5c", logo_version(png), False, "")
-        kept = connection.execute(text("SELECT version, png FROM printed_logos")).all()
-        assert [(version, bytes(data)) for version, data in kept] == [(logo_version(png), png)]
+        upgrade(revision=REVISION)
+        with db.engine.connect() as connection:
+            row = connection.execute(text("SELECT brand_colour, logo_version, has_signup_panel, signup_address "
+                                          "FROM leaflet_records WHERE id = 1")).one()
+            assert tuple(row) == ("#7a1f5c", logo_version(png), False, "")
+            kept = connection.execute(text("SELECT version, png FROM printed_logos")).all()
+            assert [(version, bytes(data)) for version, data in kept] == [(logo_version(png), png)]
 
-    downgrade(revision=BEFORE)
-    with db.engine.connect() as connection:
-        inspector = inspect(connection)
-        assert "printed_logos" not in inspector.get_table_names()
-        for table in ("leaflet_records", "print_runs"):
-            names = {column["name"] for column in inspector.get_columns(table)}
-            assert "reference" in names, table
-            assert not names & {"brand_colour", "logo_version", "has_signup_panel", "signup_address"}, table
-        # The record itself outlives the columns (SQLite copies the table to drop them).
-        assert connection.execute(text("SELECT reference FROM leaflet_records")).scalar_one() == "ABCD-1234"
-    upgrade(revision=REVISION)  # and up again: nothing left behind blocks it
+        downgrade(revision=BEFORE)
+        with db.engine.connect() as connection:
+            inspector = inspect(connection)
+            assert "printed_logos" not in inspector.get_table_names()
+            for table in ("leaflet_records", "print_runs"):
+                names = {column["name"] for column in inspector.get_columns(table)}
+                assert "reference" in names, table
+                assert not names & {"brand_colour", "logo_version", "has_signup_panel", "signup_address"}, table
+            # The record itself outlives the columns (SQLite copies the table to drop them).
+            assert connection.execute(text("SELECT reference FROM leaflet_records")).scalar_one() == "ABCD-1234"
+        upgrade(revision=REVISION)  # and up again: nothing left behind blocks it
