@@ -66,6 +66,7 @@ def test_each_resident_gets_the_bulletin_in_their_language_one_render_per_langua
     for email, language in residents.items():
         make_subscriber(world.s.scheme_a, email, name=email.split("@")[0].title(), language=language)
     db.session.commit()
+    # A spy, not a stand-in: every render is the real one, counted by language.
     renders = Counter()
     real_render = sending.render_bulletin
 

@@ -75,6 +75,7 @@ def test_grown_type_never_cuts_a_word_that_fitted_at_the_smallest_size():
 
 
 def test_a_leaflet_is_measured_once_however_often_it_is_rendered(monkeypatch):
+    # A spy, not a stand-in: each measuring layout is the real one, counted.
     layouts = []
     real = render._layout_fills
 

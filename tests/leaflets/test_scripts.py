@@ -42,6 +42,7 @@ GROWTH_LIMIT = 150 * 1024  # issue 14: at most 150 KB more than the same leaflet
 
 
 def _preflighted(html, *args, **kwargs):
+    # The real engine, with preflight's rules given to every render the app makes here.
     kwargs.setdefault("preflight", RULES)
     return render_pdf(html, *args, **kwargs)
 
