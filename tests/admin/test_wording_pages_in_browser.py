@@ -10,11 +10,7 @@ from playwright.sync_api import expect
 from coordinator.extensions import db
 from coordinator.wording import wording_ready
 from tests.factories import PASSWORD, make_admin
-from tests.helpers.browser import axe_violations, log_in
-
-
-def _scrolls_sideways(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")
+from tests.helpers.browser import axe_violations, log_in, scrolls_sideways
 
 
 def test_an_admin_reads_the_arabic_wording_on_a_phone_and_approves_it(page):
@@ -25,13 +21,13 @@ def test_an_admin_reads_the_arabic_wording_on_a_phone_and_approves_it(page):
     page.goto("/admin/settings")
     page.get_by_role("link", name="Fixed wording by language").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Fixed wording by language")
-    assert axe_violations(page) == [] and not _scrolls_sideways(page)
+    assert axe_violations(page) == [] and not scrolls_sideways(page)
 
     page.get_by_role("link", name="Arabic").click()
     expect(page.locator("main")).to_contain_text("print these words in English")
     phrase = page.locator('span[lang="ar"][dir="rtl"]', has_text="أين تجد المساعدة").first
     expect(phrase).to_be_visible()
-    assert axe_violations(page) == [] and not _scrolls_sideways(page)
+    assert axe_violations(page) == [] and not scrolls_sideways(page)
     if os.environ.get("SCREENSHOTS_DIR"):
         page.screenshot(path=os.path.join(os.environ["SCREENSHOTS_DIR"], "wording-arabic-320.png"), full_page=False)
 

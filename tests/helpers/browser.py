@@ -79,3 +79,8 @@ def tab_to(page, text: str = "", element_id: str = "", limit: int = 60) -> dict:
         if (text and now["text"] == text) or (element_id and now["id"] == element_id):
             return now
     raise AssertionError(f"{limit} presses of Tab never reached {text or element_id!r} on {page.url}")
+
+
+def scrolls_sideways(page) -> bool:
+    """Whether the page is wider than the window: a phone's reader would have to scroll sideways."""
+    return page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")

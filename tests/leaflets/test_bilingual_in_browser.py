@@ -6,28 +6,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.factories import PASSWORD
 from tests.helpers.bilingual_leaflets import content_in_languages
-from tests.helpers.browser import axe_violations, log_in
+from tests.helpers.browser import axe_violations, log_in, scrolls_sideways
 
 # Pictures for people to look at, only when asked for (SCREENSHOTS_DIR): a run leaves the checkout as it was.
 SCREENSHOTS = os.environ.get("SCREENSHOTS_DIR")
-
-
-@pytest.fixture
-def phone(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, locale="en-GB", java_script_enabled=False,
-                                  viewport={"width": 320, "height": 720})
-    context.set_default_timeout(30_000)
-    yield context.new_page()
-    context.close()
-
-
-def scrolls_sideways(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")
 
 
 def test_a_coordinator_is_told_what_is_missing_then_previews_english_and_polish(phone):

@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 
 from coordinator.extensions import db
 from coordinator.leaflets import builder
 from tests.factories import PASSWORD, load_starter, make_coordinated_scheme, starter_choice
-from tests.helpers.browser import axe_violations, log_in
-
-
-@pytest.fixture
-def phone(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, locale="en-GB", java_script_enabled=False,
-                                  viewport={"width": 320, "height": 720})
-    context.set_default_timeout(20_000)
-    yield context.new_page()
-    context.close()
-
-
-def scrolls_sideways(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")
+from tests.helpers.browser import axe_violations, log_in, scrolls_sideways
 
 
 def test_the_panel_is_chosen_refused_on_the_wallet_card_and_the_shop_record_says_how_many(phone):
