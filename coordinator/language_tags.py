@@ -36,7 +36,7 @@ def check_language_tag(text: str) -> str:
 def _locale(tag: str) -> Locale | None:
     try:
         return Locale.parse(tag, sep="-")
-    except (ValueError, UnknownLocaleError):
+    except (ValueError, TypeError, UnknownLocaleError):
         return None
 
 
@@ -55,6 +55,19 @@ def native_name(tag: str) -> str:
     except (ValueError, UnknownLocaleError):  # CLDR has this language and script only with a region
         name = locale.display_name or tag
     return name[:1].upper() + name[1:]
+
+
+@lru_cache(maxsize=256)
+def english_name(tag: str) -> str:
+    """The language's name in English, for coordinators and admins: "ur-PK" -> "Urdu" (its script kept, as in
+    "Punjabi (Gurmukhi)", its region not). A tag CLDR does not know is shown as it is."""
+    locale = _locale(tag)
+    if locale is None:
+        return tag
+    try:
+        return Locale(locale.language, script=locale.script).get_display_name("en") or tag
+    except (ValueError, UnknownLocaleError):  # CLDR has this language and script only with a region
+        return locale.get_display_name("en") or tag
 
 
 def language_choice(tag: str) -> dict:

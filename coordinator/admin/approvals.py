@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from babel import Locale, UnknownLocaleError
+from coordinator.language_tags import english_name
 
 
 @dataclass
@@ -25,11 +25,7 @@ def _kind(version) -> str:
     language = version.item.language if version.item.translation_of_id else None
     if not language:
         return version.kind.label
-    try:
-        name = Locale.parse(language, sep="-").english_name
-    except (ValueError, UnknownLocaleError):
-        name = language
-    return f"{version.kind.label}: {name} translation"
+    return f"{version.kind.label}: {english_name(language)} translation"
 
 
 def approval_queue() -> list[QueueEntry]:

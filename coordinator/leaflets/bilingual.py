@@ -16,12 +16,11 @@ its phone numbers and web addresses still left to right (static/print/bilingual.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
-from babel import Locale, UnknownLocaleError
 from flask_babel import gettext
 from markupsafe import Markup
 
+from coordinator.language_tags import native_name as language_name
 from coordinator.languages import text_direction
 from coordinator.leaflets.layouts import Layout
 from coordinator.leaflets.render import (
@@ -43,17 +42,6 @@ PAGE_TEMPLATE = "print/bilingual.html"
 HALF_TEMPLATE = "print/bilingual_half.html"
 STYLESHEET = "print/bilingual.css"
 TURN_OVER = "Turn over."  # the same words as the one-language leaflet's, so its catalogues have them
-
-
-@lru_cache(maxsize=64)
-def language_name(tag: str) -> str:
-    """A language's name in itself ("Polski", "اردو"), for the line that tells a reader which half is theirs."""
-    try:
-        locale = Locale.parse(tag, sep="-")
-        name = Locale(locale.language, script=locale.script).display_name or tag
-    except (ValueError, TypeError, UnknownLocaleError):
-        return tag
-    return name[:1].upper() + name[1:]
 
 
 def is_inside(data: LeafletData, layout: Layout) -> bool:

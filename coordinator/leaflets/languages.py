@@ -22,9 +22,6 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import datetime
-from functools import lru_cache
-
-from babel import Locale, UnknownLocaleError
 
 from coordinator.content.models import CampaignVersion, ContentVersion, HelplineVersion
 from coordinator.content.phones import is_police_number
@@ -34,6 +31,8 @@ from coordinator.content.translations import (
     translation_state,
     usable_translation,
 )
+from coordinator.language_tags import english_name as language_name
+from coordinator.language_tags import native_name as own_name
 from coordinator.languages import primary_subtag
 from coordinator.leaflets.bilingual import BILINGUAL_LAYOUTS, check_bilingual
 from coordinator.leaflets.layouts import LAYOUTS
@@ -70,28 +69,6 @@ def same_language(first: str | None, second: str | None) -> bool:
         return subtags[0], next((s for s in subtags[1:] if len(s) == 4 and s.isalpha()), "")
 
     return key(first) == key(second)
-
-
-@lru_cache(maxsize=128)
-def language_name(tag: str) -> str:
-    """The language's name in English, for messages to coordinators: "ur-PK" -> "Urdu" (its script kept, as in
-    "Punjabi (Gurmukhi)", its region not)."""
-    try:
-        locale = Locale.parse(tag, sep="-")
-        return Locale(locale.language, script=locale.script).get_display_name("en") or tag
-    except (ValueError, TypeError, UnknownLocaleError):
-        return tag
-
-
-@lru_cache(maxsize=128)
-def own_name(tag: str) -> str:
-    """The language's name in itself: "pl" -> "Polski"."""
-    try:
-        locale = Locale.parse(tag, sep="-")
-        name = Locale(locale.language, script=locale.script).display_name or tag
-    except (ValueError, TypeError, UnknownLocaleError):
-        return tag
-    return name[:1].upper() + name[1:]
 
 
 def language_label(tag: str) -> str:
