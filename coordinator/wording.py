@@ -39,6 +39,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from coordinator.auth.models import User
 from coordinator.db import UTCDateTime, utcnow
 from coordinator.extensions import db
+from coordinator.languages import primary_subtag
 
 # The languages the project ships draft wording for: Polish, Romanian, Bulgarian, Turkish, Arabic, Urdu, Bengali,
 # Gujarati, Punjabi (Gurmukhi), Tamil, Somali and Welsh. Drafts, until the association approves each.
@@ -75,14 +76,9 @@ class WordingApproval(db.Model):
     approved_by: Mapped[User | None] = relationship()
 
 
-def primary_language(language: str | None) -> str:
-    """"pl-PL" -> "pl"; "" for no tag."""
-    return (language or "").strip().replace("_", "-").split("-", 1)[0].lower()
-
-
 def is_english(language: str | None) -> bool:
     """English (any region), or no language given: the words as written in the templates."""
-    return primary_language(language) in {"", ENGLISH}
+    return primary_subtag(language) in {"", ENGLISH}
 
 
 def translations_folder() -> Path:
@@ -213,7 +209,7 @@ def babel_locale(language: str | None) -> Locale:
     if is_english(language):
         return Locale.parse(ENGLISH_LOCALE)
     tag = language.strip().replace("_", "-")
-    for candidate in (tag, primary_language(tag)):
+    for candidate in (tag, primary_subtag(tag)):
         try:
             return Locale.parse(candidate, sep="-")
         except (UnknownLocaleError, ValueError, TypeError):
